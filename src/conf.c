@@ -1,0 +1,505 @@
+/*
+ * conf.c - the sscn.conf parser.
+ *
+ * Grammar, one setting per line:
+ *
+ *	line    = *WSP [ setting ] *WSP [ comment ]
+ *	setting = key *WSP "=" *WSP value
+ *	key     = 1*( %x61-7A / "_" )		; lower-case letters and "_"
+ *	value   = quoted / bare
+ *	quoted  = DQUOTE *( char / "\" DQUOTE / "\\" ) DQUOTE
+ *	bare    = 1*( any byte but "#" and NUL ), trailing blanks removed
+ *	comment = "#" *( any byte )
+ *
+ * Error handling: the first problem stops parsing and is reported as
+ * "file:line: reason" in the caller's buffer, because sscnd must refuse to
+ * start on a file it does not fully understand.  Numbers are bounded per
+ * key.  The file may hold database passwords, so conf_load() refuses a file
+ * that "other" can read or write, and conf_free() wipes the connection
+ * strings before freeing them.  Nothing here logs.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sscn.h"
+
+/* Largest configuration file read; real ones are a few hundred bytes. */
+#define CONF_FILE_MAX (64 * 1024)
+/* Longest value, enough for a libpq connection string with options. */
+#define CONF_VALUE_MAX 1024
+
+enum conf_type {
+	CONF_STRING,
+	CONF_UINT,
+	CONF_SIZE,
+	CONF_MODE,
+	CONF_BOOL,
+	CONF_LOG_LEVEL
+};
+
+struct conf_key {
+	const char	*name;
+	enum conf_type	 type;
+	size_t		 offset;
+	unsigned long long min;
+	unsigned long long max;
+};
+
+#define CONF_FIELD(f) offsetof(struct sscn_conf, f)
+
+static const struct conf_key conf_keys[] = {
+	{ "socket", CONF_STRING, CONF_FIELD(socket_path), 0, 0 },
+	{ "socket_owner", CONF_STRING, CONF_FIELD(socket_owner), 0, 0 },
+	{ "socket_group", CONF_STRING, CONF_FIELD(socket_group), 0, 0 },
+	{ "socket_mode", CONF_MODE, CONF_FIELD(socket_mode), 0, 0777 },
+	{ "user", CONF_STRING, CONF_FIELD(user), 0, 0 },
+	{ "group", CONF_STRING, CONF_FIELD(group), 0, 0 },
+	{ "workers", CONF_UINT, CONF_FIELD(workers), 0, 256 },
+	{ "shutdown_timeout", CONF_UINT, CONF_FIELD(shutdown_timeout), 1, 3600 },
+	{ "respawn_delay_max", CONF_UINT, CONF_FIELD(respawn_delay_max),
+	    1, 3600 },
+	{ "max_body_size", CONF_SIZE, CONF_FIELD(max_body_size),
+	    1024, 64ULL * 1024 * 1024 },
+	{ "database", CONF_STRING, CONF_FIELD(database), 0, 0 },
+	{ "database_owner", CONF_STRING, CONF_FIELD(database_owner), 0, 0 },
+	{ "database_maintenance", CONF_STRING,
+	    CONF_FIELD(database_maintenance), 0, 0 },
+	{ "db_connect_timeout", CONF_UINT, CONF_FIELD(db_connect_timeout),
+	    1, 60 },
+	{ "db_statement_timeout", CONF_UINT, CONF_FIELD(db_statement_timeout),
+	    0, 3600000 },
+	{ "data_dir", CONF_STRING, CONF_FIELD(data_dir), 0, 0 },
+	{ "sql_dir", CONF_STRING, CONF_FIELD(sql_dir), 0, 0 },
+	{ "log_level", CONF_LOG_LEVEL, CONF_FIELD(log_level), 0, 0 },
+	{ "enable_test_routes", CONF_BOOL, CONF_FIELD(enable_test_routes),
+	    0, 0 },
+};
+
+#define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
+
+static char *
+conf_strdup(const char *s)
+{
+	char *copy = strdup(s);
+
+	if (copy == NULL) {
+		fprintf(stderr, "out of memory while reading the configuration\n");
+		exit(1);
+	}
+	return copy;
+}
+
+void
+conf_defaults(struct sscn_conf *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->socket_path = conf_strdup("/run/sscn/sscnd.sock");
+	conf->socket_mode = 0660;
+	conf->workers = 0;
+	conf->shutdown_timeout = 30;
+	conf->respawn_delay_max = 30;
+	conf->max_body_size = 1024 * 1024;
+	conf->db_connect_timeout = 5;
+	conf->db_statement_timeout = 5000;
+	conf->data_dir = conf_strdup(LOCALSTATEDIR "/lib/sscn");
+	conf->sql_dir = conf_strdup(PKGDATADIR "/sql");
+	conf->log_level = LOG_LEVEL_INFO;
+	conf->enable_test_routes = false;
+}
+
+static void
+conf_free_secret(char **s)
+{
+	if (*s != NULL) {
+		explicit_bzero(*s, strlen(*s));
+		free(*s);
+		*s = NULL;
+	}
+}
+
+void
+conf_free(struct sscn_conf *conf)
+{
+	conf_free_secret(&conf->database);
+	conf_free_secret(&conf->database_owner);
+	conf_free_secret(&conf->database_maintenance);
+	free(conf->socket_path);
+	free(conf->socket_owner);
+	free(conf->socket_group);
+	free(conf->user);
+	free(conf->group);
+	free(conf->data_dir);
+	free(conf->sql_dir);
+	memset(conf, 0, sizeof(*conf));
+}
+
+static const struct conf_key *
+conf_find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < CONF_NKEYS; i++)
+		if (strcmp(conf_keys[i].name, name) == 0)
+			return &conf_keys[i];
+	return NULL;
+}
+
+/*
+ * Parse a decimal number with an optional k or M suffix (powers of 1024,
+ * allowed only when "suffixes" is true) within [min, max].  Returns 0 or -1
+ * with "reason" set.
+ */
+static int
+conf_parse_number(const char *value, bool suffixes, int base,
+    unsigned long long min, unsigned long long max,
+    unsigned long long *out, const char **reason)
+{
+	unsigned long long	 n;
+	unsigned long long	 multiplier = 1;
+	char			*end;
+
+	if (!isdigit((unsigned char)value[0])) {
+		*reason = "is not a non-negative whole number";
+		return -1;
+	}
+
+	errno = 0;
+	n = strtoull(value, &end, base);
+	if (errno == ERANGE) {
+		*reason = "is too large";
+		return -1;
+	}
+
+	if (suffixes && (*end == 'k' || *end == 'K')) {
+		multiplier = 1024;
+		end++;
+	} else if (suffixes && *end == 'M') {
+		multiplier = 1024 * 1024;
+		end++;
+	}
+	if (*end != '\0') {
+		*reason = base == 8 ? "is not an octal number" :
+		    "is not a non-negative whole number";
+		return -1;
+	}
+
+	if (n > ULLONG_MAX / multiplier) {
+		*reason = "is too large";
+		return -1;
+	}
+	n *= multiplier;
+
+	if (n < min || n > max) {
+		*reason = "is out of range";
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+static int
+conf_set(struct sscn_conf *conf, const struct conf_key *key,
+    const char *value, char *err, size_t errlen, const char *name,
+    unsigned lineno)
+{
+	char			*field = (char *)conf + key->offset;
+	unsigned long long	 n;
+	const char		*reason = NULL;
+
+	switch (key->type) {
+	case CONF_STRING: {
+		char **s = (char **)(void *)field;
+
+		conf_free_secret(s);
+		*s = conf_strdup(value);
+		return 0;
+	}
+	case CONF_UINT:
+		if (conf_parse_number(value, false, 10, key->min, key->max, &n,
+		    &reason) == -1)
+			break;
+		*(unsigned *)(void *)field = (unsigned)n;
+		return 0;
+	case CONF_SIZE:
+		if (conf_parse_number(value, true, 10, key->min, key->max, &n,
+		    &reason) == -1)
+			break;
+		*(size_t *)(void *)field = (size_t)n;
+		return 0;
+	case CONF_MODE:
+		if (conf_parse_number(value, false, 8, key->min, key->max, &n,
+		    &reason) == -1)
+			break;
+		*(mode_t *)(void *)field = (mode_t)n;
+		return 0;
+	case CONF_BOOL:
+		if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0) {
+			*(bool *)(void *)field = true;
+			return 0;
+		}
+		if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0) {
+			*(bool *)(void *)field = false;
+			return 0;
+		}
+		reason = "must be yes or no";
+		break;
+	case CONF_LOG_LEVEL: {
+		static const char *const levels[] = {
+			"error", "warn", "info", "debug"
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+			if (strcmp(value, levels[i]) == 0) {
+				*(enum log_level *)(void *)field =
+				    (enum log_level)i;
+				return 0;
+			}
+		}
+		reason = "must be error, warn, info or debug";
+		break;
+	}
+	}
+
+	if (key->type == CONF_UINT || key->type == CONF_SIZE ||
+	    key->type == CONF_MODE) {
+		if (key->type == CONF_MODE)
+			snprintf(err, errlen, "%s:%u: %s \"%s\" %s "
+			    "(expected an octal mode from 0 to 0777)", name,
+			    lineno, key->name, value, reason);
+		else
+			snprintf(err, errlen, "%s:%u: %s \"%s\" %s "
+			    "(expected %llu to %llu)", name, lineno, key->name,
+			    value, reason, key->min, key->max);
+	} else {
+		snprintf(err, errlen, "%s:%u: %s \"%s\" %s", name, lineno,
+		    key->name, value, reason);
+	}
+	return -1;
+}
+
+/*
+ * Split one line into "key" and "value" (both written into the caller's
+ * buffers).  Returns 1 for a setting, 0 for a blank or comment line, and -1
+ * with "*reason" set.
+ */
+static int
+conf_split_line(const char *line, char *key, size_t keylen, char *value,
+    size_t valuelen, const char **reason)
+{
+	const char	*p = line;
+	size_t		 n = 0;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0' || *p == '#')
+		return 0;
+
+	while ((*p >= 'a' && *p <= 'z') || *p == '_') {
+		if (n + 1 >= keylen) {
+			*reason = "key is too long";
+			return -1;
+		}
+		key[n++] = *p++;
+	}
+	key[n] = '\0';
+	if (n == 0) {
+		*reason = "expected a key of lower-case letters and '_'";
+		return -1;
+	}
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p != '=') {
+		*reason = "expected '=' after the key";
+		return -1;
+	}
+	p++;
+	while (*p == ' ' || *p == '\t')
+		p++;
+
+	n = 0;
+	if (*p == '"') {
+		for (p++; *p != '"'; p++) {
+			if (*p == '\0') {
+				*reason = "unterminated quoted value";
+				return -1;
+			}
+			if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+				p++;
+			if (n + 1 >= valuelen) {
+				*reason = "value is too long";
+				return -1;
+			}
+			value[n++] = *p;
+		}
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '\0' && *p != '#') {
+			*reason = "unexpected text after the quoted value";
+			return -1;
+		}
+	} else {
+		while (*p != '\0' && *p != '#') {
+			if (n + 1 >= valuelen) {
+				*reason = "value is too long";
+				return -1;
+			}
+			value[n++] = *p++;
+		}
+		while (n > 0 && (value[n - 1] == ' ' || value[n - 1] == '\t'))
+			n--;
+		if (n == 0) {
+			*reason = "empty value (use \"\" for an empty string)";
+			return -1;
+		}
+	}
+	value[n] = '\0';
+	return 1;
+}
+
+int
+conf_parse_text(const char *text, const char *name, struct sscn_conf *conf,
+    char *err, size_t errlen)
+{
+	bool		 seen[CONF_NKEYS] = { false };
+	char		 line[CONF_VALUE_MAX + 128];
+	char		 key[64];
+	char		 value[CONF_VALUE_MAX + 1];
+	const char	*p = text;
+	unsigned	 lineno = 0;
+	int		 rc = -1;
+
+	while (*p != '\0') {
+		const char		*eol = strchr(p, '\n');
+		size_t			 len = eol ? (size_t)(eol - p) : strlen(p);
+		const char		*reason = NULL;
+		const struct conf_key	*k;
+		int			 kind;
+
+		lineno++;
+		if (len >= sizeof(line)) {
+			snprintf(err, errlen, "%s:%u: line is longer than %zu "
+			    "bytes", name, lineno, sizeof(line) - 1);
+			goto out;
+		}
+		memcpy(line, p, len);
+		line[len] = '\0';
+		if (len > 0 && line[len - 1] == '\r')
+			line[len - 1] = '\0';
+		p = eol ? eol + 1 : p + len;
+
+		kind = conf_split_line(line, key, sizeof(key), value,
+		    sizeof(value), &reason);
+		if (kind == 0)
+			continue;
+		if (kind == -1) {
+			snprintf(err, errlen, "%s:%u: %s", name, lineno, reason);
+			goto out;
+		}
+
+		k = conf_find_key(key);
+		if (k == NULL) {
+			snprintf(err, errlen, "%s:%u: unknown key \"%s\"", name,
+			    lineno, key);
+			goto out;
+		}
+		if (seen[k - conf_keys]) {
+			snprintf(err, errlen, "%s:%u: key \"%s\" is set twice",
+			    name, lineno, key);
+			goto out;
+		}
+		seen[k - conf_keys] = true;
+
+		if (conf_set(conf, k, value, err, errlen, name, lineno) == -1)
+			goto out;
+	}
+	rc = 0;
+out:
+	explicit_bzero(line, sizeof(line));
+	explicit_bzero(value, sizeof(value));
+	return rc;
+}
+
+int
+conf_load(const char *path, struct sscn_conf *conf, char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		*text = NULL;
+	size_t		 len = 0;
+	ssize_t		 n;
+	int		 fd;
+	int		 rc = -1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd == -1) {
+		snprintf(err, errlen, "%s: could not open: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s: could not stat: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((st.st_mode & S_IRWXO) != 0) {
+		snprintf(err, errlen, "%s: file mode %04o lets other users "
+		    "read or write it, but it holds database credentials; "
+		    "run chmod o-rwx on it", path,
+		    (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
+	if (st.st_size > CONF_FILE_MAX) {
+		snprintf(err, errlen, "%s: larger than %d bytes", path,
+		    CONF_FILE_MAX);
+		goto out;
+	}
+
+	text = malloc((size_t)st.st_size + 1);
+	if (text == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	while (len < (size_t)st.st_size) {
+		n = read(fd, text + len, (size_t)st.st_size - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(err, errlen, "%s: could not read: %s", path,
+			    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	text[len] = '\0';
+	if (memchr(text, '\0', len) != NULL) {
+		snprintf(err, errlen, "%s: contains a NUL byte", path);
+		goto out;
+	}
+
+	rc = conf_parse_text(text, path, conf, err, errlen);
+out:
+	if (text != NULL) {
+		explicit_bzero(text, len);
+		free(text);
+	}
+	close(fd);
+	return rc;
+}

@@ -1,0 +1,130 @@
+/*
+ * sscnctl.c - the operators' command: argument parsing and dispatch.
+ *
+ * sscnctl talks to PostgreSQL directly with the connection strings of
+ * sscn.conf; it never goes through sscnd.  Messages go to stderr, results
+ * to stdout, so a command's output can be piped.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "ctl/ctl.h"
+
+#define CTL_DEFAULT_CONF SYSCONFDIR "/sscn/sscn.conf"
+
+struct ctl_command {
+	const char	*name;
+	int		(*run)(const struct sscn_conf *, int, char **);
+	const char	*synopsis;
+};
+
+static const struct ctl_command ctl_commands[] = {
+	{ "migrate", ctl_migrate,
+	    "migrate [--status]   apply pending SQL migrations, or list them" },
+};
+
+static void
+ctl_usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "usage: sscnctl [-c config] command [arguments]\n"
+	    "       sscnctl version\n\ncommands:\n");
+	for (i = 0; i < sizeof(ctl_commands) / sizeof(ctl_commands[0]); i++)
+		fprintf(out, "  %s\n", ctl_commands[i].synopsis);
+	fprintf(out, "\nThe default configuration file is %s.\n",
+	    CTL_DEFAULT_CONF);
+}
+
+struct pg_conn *
+ctl_connect(const char *conninfo, const char *what)
+{
+	static const char *const keywords[] = {
+		"dbname", "application_name", "options", NULL
+	};
+	const char	*values[4];
+	PGconn		*conn;
+
+	if (conninfo == NULL || *conninfo == '\0') {
+		fprintf(stderr, "sscnctl: %s is not set in the configuration "
+		    "file\n", what);
+		return NULL;
+	}
+
+	values[0] = conninfo;
+	values[1] = "sscnctl";
+	values[2] = "-c search_path=sscn,pg_catalog";
+	values[3] = NULL;
+	conn = PQconnectdbParams(keywords, values, 1);
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+		/* libpq's message names the server, never the password. */
+		fprintf(stderr, "sscnctl: could not connect with %s: %s", what,
+		    conn ? PQerrorMessage(conn) : "out of memory\n");
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char		*conf_path = CTL_DEFAULT_CONF;
+	struct sscn_conf	 conf;
+	char			 err[1024];
+	size_t			 i;
+	int			 ch, rc;
+
+	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf_path = optarg;
+			break;
+		case 'h':
+			ctl_usage(stdout);
+			return CTL_EXIT_OK;
+		default:
+			ctl_usage(stderr);
+			return CTL_EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	if (argc == 0) {
+		ctl_usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	if (strcmp(argv[0], "version") == 0) {
+		printf("sscnctl %s (schema %d)\n", PACKAGE_VERSION,
+		    SSCN_SCHEMA_VERSION);
+		return CTL_EXIT_OK;
+	}
+
+	for (i = 0; i < sizeof(ctl_commands) / sizeof(ctl_commands[0]); i++)
+		if (strcmp(argv[0], ctl_commands[i].name) == 0)
+			break;
+	if (i == sizeof(ctl_commands) / sizeof(ctl_commands[0])) {
+		fprintf(stderr, "sscnctl: unknown command \"%s\"\n", argv[0]);
+		ctl_usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+
+	log_init("sscnctl", LOG_LEVEL_WARN);
+	conf_defaults(&conf);
+	if (conf_load(conf_path, &conf, err, sizeof(err)) == -1) {
+		fprintf(stderr, "sscnctl: %s\n", err);
+		conf_free(&conf);
+		return CTL_EXIT_FAIL;
+	}
+
+	rc = ctl_commands[i].run(&conf, argc, argv);
+	conf_free(&conf);
+	return rc;
+}

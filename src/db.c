@@ -1,0 +1,285 @@
+/*
+ * db.c - a worker's PostgreSQL connection.
+ *
+ * One connection per worker, opened on first use and re-opened after it
+ * is lost; every statement of db_statements[] is prepared on each new
+ * connection, so handlers only ever run prepared statements with
+ * parameters.  While the server is down, a worker tries to connect at
+ * most once per DB_RECONNECT_INTERVAL_US and answers 503 in between, so
+ * requests fail fast instead of queueing behind connection attempts.
+ *
+ * Errors are logged with the statement name and SQLSTATE only: server
+ * messages can quote parameter values, which may be personal data.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "sscn.h"
+
+#define DB_RECONNECT_INTERVAL_US (500ULL * 1000)
+
+void
+db_init(struct db *db, const char *conninfo, unsigned connect_timeout,
+    unsigned statement_timeout)
+{
+	memset(db, 0, sizeof(*db));
+	db->conninfo = conninfo;
+	db->connect_timeout = connect_timeout;
+	db->statement_timeout = statement_timeout;
+}
+
+void
+db_close(struct db *db)
+{
+	if (db->conn != NULL)
+		PQfinish(db->conn);
+	db->conn = NULL;
+	db->in_transaction = false;
+}
+
+static enum sscn_err
+db_prepare_all(struct db *db, const char *request_id)
+{
+	size_t i;
+
+	for (i = 0; i < db_nstatements; i++) {
+		PGresult *res = PQprepare(db->conn, db_statements[i].name,
+		    db_statements[i].sql, db_statements[i].nparams, NULL);
+
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			const char *state = PQresultErrorField(res,
+			    PG_DIAG_SQLSTATE);
+
+			log_error(request_id, "db_prepare_failed", "statement=%s "
+			    "sqlstate=%s", db_statements[i].name,
+			    state ? state : "-");
+			PQclear(res);
+			return SSCN_ERR_INTERNAL;
+		}
+		PQclear(res);
+	}
+	return SSCN_OK;
+}
+
+/* libpq's last error as one escaped log value, without its newlines. */
+static void
+db_error_text(char *dst, size_t dstlen, const PGconn *conn)
+{
+	char	 text[400];
+	size_t	 i;
+
+	snprintf(text, sizeof(text), "%s", conn ? PQerrorMessage(conn) :
+	    "out of memory");
+	for (i = 0; text[i] != '\0'; i++)
+		if (text[i] == '\n' || text[i] == '\t')
+			text[i] = ' ';
+	while (i > 0 && text[i - 1] == ' ')
+		text[--i] = '\0';
+	log_escape(dst, dstlen, text);
+}
+
+enum sscn_err
+db_connect(struct db *db, const char *request_id)
+{
+	static const char *const keywords[] = {
+		"dbname", "connect_timeout", "application_name", "options", NULL
+	};
+	const char	*values[5];
+	char		 timeout[16];
+	char		 options[128];
+	char		 message[512];
+	uint64_t	 now = now_us();
+	enum sscn_err	 err;
+
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+		return SSCN_OK;
+	db_close(db);
+
+	if (now < db->next_attempt_us)
+		return SSCN_ERR_UNAVAILABLE;
+	db->next_attempt_us = now + DB_RECONNECT_INTERVAL_US;
+
+	if (db->conninfo == NULL) {
+		log_error(request_id, "db_connect_failed",
+		    "error=\"database is not set in the configuration\"");
+		return SSCN_ERR_UNAVAILABLE;
+	}
+
+	snprintf(timeout, sizeof(timeout), "%u", db->connect_timeout);
+	snprintf(options, sizeof(options), "-c search_path=sscn,pg_catalog "
+	    "-c statement_timeout=%u", db->statement_timeout);
+	values[0] = db->conninfo;
+	values[1] = timeout;
+	values[2] = "sscnd";
+	values[3] = options;
+	values[4] = NULL;
+
+	db->conn = PQconnectdbParams(keywords, values, 1);
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+		/* libpq's message names host and cause, never the password. */
+		db_error_text(message, sizeof(message), db->conn);
+		log_warn(request_id, "db_connect_failed", "error=%s", message);
+		db_close(db);
+		return SSCN_ERR_UNAVAILABLE;
+	}
+
+	err = db_prepare_all(db, request_id);
+	if (err != SSCN_OK) {
+		db_close(db);
+		return err;
+	}
+	log_info(request_id, "db_connected", "server_version=%d "
+	    "statements=%zu", PQserverVersion(db->conn), db_nstatements);
+	return SSCN_OK;
+}
+
+static const struct db_statement *
+db_find_statement(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < db_nstatements; i++)
+		if (strcmp(db_statements[i].name, name) == 0)
+			return &db_statements[i];
+	return NULL;
+}
+
+/* Map a failed result to an outcome and log it. */
+static enum sscn_err
+db_result_error(const char *request_id, const char *name, PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	if (state == NULL)
+		state = "-";
+
+	/* 23505 unique_violation, 23503 foreign_key_violation. */
+	if (strcmp(state, "23505") == 0 || strcmp(state, "23503") == 0) {
+		log_info(request_id, "db_conflict", "statement=%s sqlstate=%s",
+		    name, state);
+		return SSCN_ERR_CONFLICT;
+	}
+	/* 57014 query_canceled: statement_timeout ran out. */
+	if (strcmp(state, "57014") == 0) {
+		log_warn(request_id, "db_timeout", "statement=%s sqlstate=%s",
+		    name, state);
+		return SSCN_ERR_UNAVAILABLE;
+	}
+	log_error(request_id, "db_query_failed", "statement=%s sqlstate=%s",
+	    name, state);
+	return SSCN_ERR_INTERNAL;
+}
+
+enum sscn_err
+db_exec(struct db *db, const char *request_id, const char *name,
+    int nparams, const char *const *params, struct pg_result **result)
+{
+	const struct db_statement	*stmt = db_find_statement(name);
+	PGresult			*res;
+	ExecStatusType			 status;
+	enum sscn_err			 err;
+	int				 attempt;
+
+	*result = NULL;
+	if (stmt == NULL) {
+		log_error(request_id, "db_unknown_statement", "statement=%s",
+		    name);
+		return SSCN_ERR_INTERNAL;
+	}
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		bool was_in_transaction = db->in_transaction;
+
+		err = db_connect(db, request_id);
+		if (err != SSCN_OK)
+			return err;
+
+		res = PQexecPrepared(db->conn, name, nparams, params, NULL,
+		    NULL, 0);
+		status = PQresultStatus(res);
+		if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+			*result = res;
+			return SSCN_OK;
+		}
+
+		if (PQstatus(db->conn) != CONNECTION_BAD) {
+			err = db_result_error(request_id, name, res);
+			PQclear(res);
+			return err;
+		}
+
+		PQclear(res);
+		log_warn(request_id, "db_connection_lost", "statement=%s "
+		    "attempt=%d", name, attempt + 1);
+		db_close(db);
+
+		/* The server may have restarted since the last request. */
+		if (!stmt->retry_safe || was_in_transaction)
+			break;
+		db->next_attempt_us = 0;
+	}
+	return SSCN_ERR_UNAVAILABLE;
+}
+
+static enum sscn_err
+db_command(struct db *db, const char *request_id, const char *sql)
+{
+	PGresult	*res;
+	enum sscn_err	 err;
+
+	err = db_connect(db, request_id);
+	if (err != SSCN_OK)
+		return err;
+	res = PQexec(db->conn, sql);
+	if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+		PQclear(res);
+		return SSCN_OK;
+	}
+	if (PQstatus(db->conn) == CONNECTION_BAD) {
+		PQclear(res);
+		log_warn(request_id, "db_connection_lost", "statement=%s", sql);
+		db_close(db);
+		return SSCN_ERR_UNAVAILABLE;
+	}
+	err = db_result_error(request_id, sql, res);
+	PQclear(res);
+	return err;
+}
+
+enum sscn_err
+db_begin(struct db *db, const char *request_id)
+{
+	enum sscn_err err = db_command(db, request_id, "BEGIN");
+
+	/* Nothing ran yet, so a connection lost before BEGIN is retried. */
+	if (err == SSCN_ERR_UNAVAILABLE && db->conn == NULL) {
+		db->next_attempt_us = 0;
+		err = db_command(db, request_id, "BEGIN");
+	}
+	if (err == SSCN_OK)
+		db->in_transaction = true;
+	return err;
+}
+
+enum sscn_err
+db_commit(struct db *db, const char *request_id)
+{
+	enum sscn_err err = db_command(db, request_id, "COMMIT");
+
+	db->in_transaction = false;
+	return err;
+}
+
+void
+db_rollback(struct db *db, const char *request_id)
+{
+	if (db->conn == NULL || !db->in_transaction)
+		return;
+	if (db_command(db, request_id, "ROLLBACK") != SSCN_OK)
+		db_close(db);
+	db->in_transaction = false;
+}

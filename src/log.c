@@ -1,0 +1,221 @@
+/*
+ * log.c - one line per event on stderr, as key=value pairs.
+ *
+ * Line format: "level=L event=E request_id=R key=value ...".  Under journald
+ * (JOURNAL_STREAM is set) the line starts with the syslog priority prefix
+ * "<N>" so journalctl shows the level; elsewhere it starts with an RFC 3339
+ * UTC timestamp.  Each line is written with a single write(2) so lines from
+ * several workers sharing stderr do not interleave.
+ *
+ * This file does not mask anything by itself: callers pass client-derived
+ * strings through log_escape() and never pass secrets (log_mask() exists for
+ * the rare place that needs to say whether a secret was present).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sscn.h"
+
+/* Longest log line; longer lines are cut and end in "...". */
+#define LOG_LINE_MAX 4096
+
+static const char	*log_program = "sscn";
+static enum log_level	 log_threshold = LOG_LEVEL_INFO;
+static bool		 log_journal;
+
+static const char *const log_level_names[] = {
+	[LOG_LEVEL_ERROR] = "error",
+	[LOG_LEVEL_WARN] = "warn",
+	[LOG_LEVEL_INFO] = "info",
+	[LOG_LEVEL_DEBUG] = "debug",
+};
+
+/* syslog(3) priorities: LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG. */
+static const int log_level_priority[] = { 3, 4, 6, 7 };
+
+void
+log_init(const char *program, enum log_level level)
+{
+	log_program = program;
+	log_threshold = level;
+	log_journal = getenv("JOURNAL_STREAM") != NULL;
+}
+
+void
+log_set_level(enum log_level level)
+{
+	log_threshold = level;
+}
+
+bool
+log_enabled(enum log_level level)
+{
+	return level <= log_threshold;
+}
+
+void
+log_event(enum log_level level, const char *request_id, const char *event,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vevent(level, request_id, event, fmt, ap);
+	va_end(ap);
+}
+
+/* Add "n" (a snprintf result) to "len" without passing "size" - 1. */
+static size_t
+log_advance(size_t len, int n, size_t size)
+{
+	if (n < 0)
+		return len;
+	if (len + (size_t)n >= size)
+		return size - 1;
+	return len + (size_t)n;
+}
+
+void
+log_vevent(enum log_level level, const char *request_id, const char *event,
+    const char *fmt, va_list ap)
+{
+	char		 line[LOG_LINE_MAX];
+	size_t		 len = 0;
+	int		 saved_errno = errno;
+
+	if (!log_enabled(level))
+		return;
+
+	if (log_journal) {
+		len = log_advance(len, snprintf(line, sizeof(line), "<%d>",
+		    log_level_priority[level]), sizeof(line));
+	} else {
+		struct timespec	 ts;
+		struct tm	 tm;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		len = log_advance(len, snprintf(line, sizeof(line),
+		    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s[%ld]: ",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L, log_program,
+		    (long)getpid()), sizeof(line));
+	}
+
+	len = log_advance(len, snprintf(line + len, sizeof(line) - len,
+	    "level=%s event=%s", log_level_names[level], event), sizeof(line));
+
+	if (request_id != NULL && *request_id != '\0')
+		len = log_advance(len, snprintf(line + len,
+		    sizeof(line) - len, " request_id=%s", request_id),
+		    sizeof(line));
+
+	if (fmt != NULL && *fmt != '\0' && len < sizeof(line) - 2) {
+		line[len++] = ' ';
+		len = log_advance(len, vsnprintf(line + len,
+		    sizeof(line) - len, fmt, ap), sizeof(line));
+	}
+
+	/* A line that filled the buffer was cut: mark it with "...". */
+	if (len >= sizeof(line) - 1) {
+		len = sizeof(line) - 5;
+		memcpy(line + len, "...", 3);
+		len += 3;
+	}
+	line[len++] = '\n';
+
+	/* A failed log write has nowhere to be reported. */
+	(void)!write(STDERR_FILENO, line, len);
+	errno = saved_errno;
+}
+
+static bool
+log_needs_quotes(const char *src)
+{
+	const unsigned char *p;
+
+	if (*src == '\0')
+		return true;
+	for (p = (const unsigned char *)src; *p != '\0'; p++)
+		if (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' ||
+		    *p >= 0x7f)
+			return true;
+	return false;
+}
+
+char *
+log_escape(char *dst, size_t dstlen, const char *src)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*p;
+	size_t			 len = 0;
+	bool			 quote;
+	bool			 cut = false;
+
+	if (dstlen == 0)
+		return dst;
+	if (src == NULL) {
+		snprintf(dst, dstlen, "-");
+		return dst;
+	}
+
+	/* Room for a closing quote, "..." and the NUL, in the worst case. */
+	if (dstlen < 8) {
+		dst[0] = '\0';
+		return dst;
+	}
+
+	quote = log_needs_quotes(src);
+	if (quote)
+		dst[len++] = '"';
+
+	for (p = (const unsigned char *)src; *p != '\0'; p++) {
+		char	 piece[4];
+		size_t	 piecelen;
+
+		if (*p < ' ' || *p >= 0x7f) {
+			piece[0] = '\\';
+			piece[1] = 'x';
+			piece[2] = hex[*p >> 4];
+			piece[3] = hex[*p & 0xf];
+			piecelen = 4;
+		} else if (*p == '"' || *p == '\\') {
+			piece[0] = '\\';
+			piece[1] = (char)*p;
+			piecelen = 2;
+		} else {
+			piece[0] = (char)*p;
+			piecelen = 1;
+		}
+
+		if (len + piecelen + (quote ? 1 : 0) + 3 + 1 > dstlen) {
+			cut = true;
+			break;
+		}
+		memcpy(dst + len, piece, piecelen);
+		len += piecelen;
+	}
+
+	if (cut) {
+		memcpy(dst + len, "...", 3);
+		len += 3;
+	}
+	if (quote)
+		dst[len++] = '"';
+	dst[len] = '\0';
+	return dst;
+}
+
+const char *
+log_mask(const char *secret)
+{
+	if (secret == NULL || *secret == '\0')
+		return "-";
+	return "***";
+}

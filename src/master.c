@@ -1,0 +1,540 @@
+/*
+ * master.c - the master process: keeps the worker pool alive.
+ *
+ * The master holds the listening socket and no request state.  It waits
+ * on a signalfd, so SIGCHLD, SIGTERM, SIGINT and SIGHUP are handled in
+ * the main loop rather than in signal handlers, and on a timer for
+ * back-off and shutdown deadlines.
+ *
+ * - A worker that exits unasked is replaced.  One that dies within
+ *   WORKER_YOUNG_US of its start counts as a crash loop: its slot waits
+ *   twice as long each time (100 ms, 200 ms, ... up to respawn_delay_max).
+ * - SIGHUP reads the configuration again.  A file that does not parse
+ *   keeps the old one.  Otherwise the workers are replaced one at a time:
+ *   a new worker starts, then the old one gets SIGTERM, finishes its
+ *   request and exits, and only then is the next replaced.  The socket
+ *   stays open throughout, so connections wait in its backlog instead of
+ *   failing.
+ * - SIGTERM or SIGINT stops every worker and waits shutdown_timeout
+ *   seconds for them before SIGKILL.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "sscn.h"
+
+/* A worker that dies younger than this is crash-looping. */
+#define WORKER_YOUNG_US		(5ULL * 1000000)
+#define RESPAWN_DELAY_MIN_US	(100ULL * 1000)
+#define MAX_WORKERS		256
+
+struct worker_slot {
+	pid_t		 pid;		/* 0 while waiting to respawn */
+	unsigned	 generation;	/* configuration it was started with */
+	uint64_t	 started_us;
+	uint64_t	 respawn_at_us;
+	unsigned	 failures;	/* consecutive young deaths */
+};
+
+/* A worker told to stop, with the time it gets SIGKILL. */
+struct retiring {
+	pid_t		 pid;
+	uint64_t	 kill_at_us;
+};
+
+struct master {
+	struct sscn_conf	*conf;
+	const char		*conf_path;
+	int			 listen_fd;
+	int			 signal_fd;
+	unsigned		 generation;
+	struct worker_slot	 slots[MAX_WORKERS];
+	unsigned		 nslots;	/* slots in use (conf->workers) */
+	struct retiring		 retiring[MAX_WORKERS * 2];
+	unsigned		 nretiring;
+	bool			 reloading;
+	bool			 stopping;
+	uint64_t		 stop_deadline_us;
+};
+
+static void
+master_describe_status(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exit_status=%d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "signal=%s%s", sigabbrev_np(WTERMSIG(status)) ?
+		    sigabbrev_np(WTERMSIG(status)) : "unknown",
+		    WCOREDUMP(status) ? " core_dumped=yes" : "");
+	else
+		snprintf(buf, len, "status=%d", status);
+}
+
+static pid_t
+master_spawn(struct master *m, unsigned index)
+{
+	pid_t	 pid;
+	sigset_t none;
+
+	pid = fork();
+	if (pid == -1) {
+		log_error(NULL, "worker_fork_failed", "index=%u error=\"%s\"",
+		    index, strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		int status;
+
+		close(m->signal_fd);
+		signal(SIGCHLD, SIG_DFL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		status = worker_run(m->conf, m->listen_fd, index);
+		_exit(status);
+	}
+
+	m->slots[index].pid = pid;
+	m->slots[index].generation = m->generation;
+	m->slots[index].started_us = now_us();
+	m->slots[index].respawn_at_us = 0;
+	return pid;
+}
+
+static void
+master_retire(struct master *m, pid_t pid)
+{
+	if (m->nretiring == sizeof(m->retiring) / sizeof(m->retiring[0])) {
+		kill(pid, SIGKILL);
+		return;
+	}
+	m->retiring[m->nretiring].pid = pid;
+	m->retiring[m->nretiring].kill_at_us = now_us() +
+	    (uint64_t)m->conf->shutdown_timeout * 1000000;
+	m->nretiring++;
+	kill(pid, SIGTERM);
+}
+
+/* Schedule the respawn of a slot whose worker died unasked. */
+static void
+master_schedule_respawn(struct master *m, unsigned index)
+{
+	struct worker_slot	*slot = &m->slots[index];
+	uint64_t		 now = now_us();
+	uint64_t		 delay = 0;
+	uint64_t		 cap;
+
+	if (now - slot->started_us < WORKER_YOUNG_US) {
+		cap = (uint64_t)m->conf->respawn_delay_max * 1000000;
+		delay = RESPAWN_DELAY_MIN_US << (slot->failures < 20 ?
+		    slot->failures : 20);
+		if (delay > cap)
+			delay = cap;
+		slot->failures++;
+	} else
+		slot->failures = 0;
+
+	slot->pid = 0;
+	slot->respawn_at_us = now + delay;
+	log_info(NULL, "worker_respawn_scheduled", "index=%u delay_ms=%llu "
+	    "consecutive_failures=%u", index,
+	    (unsigned long long)(delay / 1000), slot->failures);
+}
+
+static void
+master_reap(struct master *m)
+{
+	pid_t	 pid;
+	int	 status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		char		 how[64];
+		unsigned	 i;
+		bool		 found = false;
+
+		master_describe_status(status, how, sizeof(how));
+
+		for (i = 0; i < m->nretiring; i++) {
+			if (m->retiring[i].pid != pid)
+				continue;
+			m->retiring[i] = m->retiring[--m->nretiring];
+			log_info(NULL, "worker_exited", "pid=%ld %s reason=retired",
+			    (long)pid, how);
+			found = true;
+			break;
+		}
+		if (found)
+			continue;
+
+		for (i = 0; i < m->nslots; i++) {
+			if (m->slots[i].pid != pid)
+				continue;
+			found = true;
+			if (m->stopping) {
+				m->slots[i].pid = 0;
+				log_info(NULL, "worker_exited", "pid=%ld %s "
+				    "reason=shutdown", (long)pid, how);
+			} else {
+				log_error(NULL, "worker_died", "index=%u pid=%ld "
+				    "%s", i, (long)pid, how);
+				master_schedule_respawn(m, i);
+			}
+			break;
+		}
+		if (!found)
+			log_warn(NULL, "worker_exited", "pid=%ld %s "
+			    "reason=unknown_child", (long)pid, how);
+	}
+}
+
+/* Start workers whose respawn time has come. */
+static void
+master_respawn_due(struct master *m)
+{
+	uint64_t	 now = now_us();
+	unsigned	 i;
+
+	for (i = 0; i < m->nslots; i++) {
+		struct worker_slot *slot = &m->slots[i];
+
+		if (slot->pid != 0 || slot->respawn_at_us > now)
+			continue;
+		if (master_spawn(m, i) > 0)
+			log_info(NULL, "worker_respawned", "index=%u pid=%ld",
+			    i, (long)slot->pid);
+		else
+			slot->respawn_at_us = now + RESPAWN_DELAY_MIN_US * 10;
+	}
+}
+
+/*
+ * Advance a reload by one step: when no worker is retiring, replace the
+ * next slot still running the old generation, or retire a slot the new
+ * configuration no longer has.  Returns true once the reload is complete.
+ */
+static bool
+master_reload_step(struct master *m, unsigned target)
+{
+	unsigned	 i;
+	pid_t		 old;
+
+	if (m->nretiring > 0)
+		return false;
+
+	for (i = 0; i < m->nslots && i < target; i++) {
+		struct worker_slot *slot = &m->slots[i];
+
+		if (slot->generation == m->generation)
+			continue;
+
+		old = slot->pid;
+		if (master_spawn(m, i) <= 0)
+			return false;
+		log_info(NULL, "worker_replaced", "index=%u old_pid=%ld "
+		    "new_pid=%ld", i, (long)old, (long)slot->pid);
+		if (old > 0)
+			master_retire(m, old);
+		return false;
+	}
+
+	/* Every kept slot runs the new configuration; fit the count. */
+	if (m->nslots > target) {
+		old = m->slots[--m->nslots].pid;
+		m->slots[m->nslots].pid = 0;
+		if (old > 0)
+			master_retire(m, old);
+		return false;
+	}
+	while (m->nslots < target) {
+		master_spawn(m, m->nslots);
+		m->nslots++;
+	}
+	return true;
+}
+
+static bool
+master_conf_same_socket(const struct sscn_conf *a, const struct sscn_conf *b)
+{
+	return strcmp(a->socket_path, b->socket_path) == 0 &&
+	    a->socket_mode == b->socket_mode &&
+	    ((a->socket_owner == NULL && b->socket_owner == NULL) ||
+	    (a->socket_owner && b->socket_owner &&
+	    strcmp(a->socket_owner, b->socket_owner) == 0)) &&
+	    ((a->socket_group == NULL && b->socket_group == NULL) ||
+	    (a->socket_group && b->socket_group &&
+	    strcmp(a->socket_group, b->socket_group) == 0));
+}
+
+static void
+master_begin_reload(struct master *m)
+{
+	struct sscn_conf	*fresh;
+	char			 err[1024];
+	char			 reason[1100];
+
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)now_us());
+	log_info(NULL, "reload_started", "config=%s", m->conf_path);
+
+	fresh = malloc(sizeof(*fresh));
+	if (fresh == NULL) {
+		log_error(NULL, "reload_failed", "error=\"out of memory\"");
+		sd_notify(0, "READY=1");
+		return;
+	}
+	conf_defaults(fresh);
+	if (conf_load(m->conf_path, fresh, err, sizeof(err)) == -1) {
+		log_error(NULL, "reload_failed", "reason=%s "
+		    "action=\"kept the running configuration\"",
+		    log_escape(reason, sizeof(reason), err));
+		conf_free(fresh);
+		free(fresh);
+		sd_notify(0, "READY=1");
+		return;
+	}
+	if (fresh->database == NULL) {
+		log_error(NULL, "reload_failed", "reason=\"database is not "
+		    "set\" action=\"kept the running configuration\"");
+		conf_free(fresh);
+		free(fresh);
+		sd_notify(0, "READY=1");
+		return;
+	}
+	if (fresh->workers == 0)
+		fresh->workers = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+	if (fresh->workers > MAX_WORKERS)
+		fresh->workers = MAX_WORKERS;
+	if (!master_conf_same_socket(m->conf, fresh))
+		log_warn(NULL, "reload_socket_unchanged", "reason=\"socket "
+		    "settings take effect only at restart\"");
+
+	/*
+	 * Workers forked before the reload keep their copy of the old
+	 * configuration; the master's copy is only needed for new forks.
+	 */
+	conf_free(m->conf);
+	free(m->conf);
+	m->conf = fresh;
+	log_set_level(fresh->log_level);
+	m->generation++;
+	m->reloading = true;
+}
+
+static void
+master_begin_stop(struct master *m, const char *signame)
+{
+	unsigned i;
+
+	sd_notify(0, "STOPPING=1");
+	log_info(NULL, "stopping", "signal=%s workers=%u timeout_s=%u", signame,
+	    m->nslots, m->conf->shutdown_timeout);
+	m->stopping = true;
+	m->stop_deadline_us = now_us() +
+	    (uint64_t)m->conf->shutdown_timeout * 1000000;
+	for (i = 0; i < m->nslots; i++)
+		if (m->slots[i].pid > 0)
+			kill(m->slots[i].pid, SIGTERM);
+	for (i = 0; i < m->nretiring; i++)
+		kill(m->retiring[i].pid, SIGTERM);
+}
+
+static unsigned
+master_live_children(const struct master *m)
+{
+	unsigned i, n = m->nretiring;
+
+	for (i = 0; i < m->nslots; i++)
+		if (m->slots[i].pid > 0)
+			n++;
+	return n;
+}
+
+/* Enforce SIGKILL deadlines of retiring workers and of the shutdown. */
+static void
+master_enforce_deadlines(struct master *m)
+{
+	uint64_t	 now = now_us();
+	unsigned	 i;
+
+	for (i = 0; i < m->nretiring; i++) {
+		if (m->retiring[i].kill_at_us > now)
+			continue;
+		log_warn(NULL, "worker_killed", "pid=%ld reason=\"did not stop "
+		    "within shutdown_timeout\"", (long)m->retiring[i].pid);
+		kill(m->retiring[i].pid, SIGKILL);
+		m->retiring[i].kill_at_us = UINT64_MAX;
+	}
+
+	if (m->stopping && now >= m->stop_deadline_us) {
+		for (i = 0; i < m->nslots; i++) {
+			if (m->slots[i].pid <= 0)
+				continue;
+			log_warn(NULL, "worker_killed", "pid=%ld reason=\"did "
+			    "not stop within shutdown_timeout\"",
+			    (long)m->slots[i].pid);
+			kill(m->slots[i].pid, SIGKILL);
+		}
+		m->stop_deadline_us = UINT64_MAX;
+	}
+}
+
+/* Milliseconds until the next timer the loop must wake for; -1 for none. */
+static int
+master_poll_timeout(const struct master *m)
+{
+	uint64_t	 now = now_us();
+	uint64_t	 next = UINT64_MAX;
+	unsigned	 i;
+
+	for (i = 0; i < m->nslots; i++)
+		if (m->slots[i].pid == 0 && !m->stopping &&
+		    m->slots[i].respawn_at_us < next)
+			next = m->slots[i].respawn_at_us;
+	for (i = 0; i < m->nretiring; i++)
+		if (m->retiring[i].kill_at_us < next)
+			next = m->retiring[i].kill_at_us;
+	if (m->stopping && m->stop_deadline_us < next)
+		next = m->stop_deadline_us;
+
+	if (next == UINT64_MAX)
+		return -1;
+	if (next <= now)
+		return 0;
+	return (int)((next - now) / 1000 + 1);
+}
+
+static int
+master_signals(struct master *m)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) == -1)
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	m->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	return m->signal_fd == -1 ? -1 : 0;
+}
+
+/* Handle every signal queued on the signalfd. */
+static void
+master_read_signals(struct master *m)
+{
+	struct signalfd_siginfo info;
+
+	while (read(m->signal_fd, &info, sizeof(info)) == sizeof(info)) {
+		switch (info.ssi_signo) {
+		case SIGCHLD:
+			master_reap(m);
+			break;
+		case SIGHUP:
+			if (m->stopping)
+				break;
+			if (m->reloading) {
+				log_warn(NULL, "reload_ignored", "reason=\"a "
+				    "reload is already in progress\"");
+				break;
+			}
+			master_begin_reload(m);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			if (!m->stopping)
+				master_begin_stop(m, info.ssi_signo == SIGTERM ?
+				    "TERM" : "INT");
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+int
+master_run(struct sscn_conf *conf, const char *conf_path, int listen_fd)
+{
+	struct master	*m;
+	unsigned	 i;
+	int		 status = 0;
+
+	m = calloc(1, sizeof(*m));
+	if (m == NULL) {
+		log_error(NULL, "start_failed", "error=\"out of memory\"");
+		return 1;
+	}
+	m->conf = malloc(sizeof(*conf));
+	if (m->conf == NULL) {
+		free(m);
+		return 1;
+	}
+	*m->conf = *conf;	/* take ownership of the strings */
+	memset(conf, 0, sizeof(*conf));
+	m->conf_path = conf_path;
+	m->listen_fd = listen_fd;
+	m->generation = 1;
+
+	if (master_signals(m) == -1) {
+		log_error(NULL, "start_failed", "step=signals error=\"%s\"",
+		    strerror(errno));
+		status = 1;
+		goto out;
+	}
+
+	m->nslots = m->conf->workers;
+	for (i = 0; i < m->nslots; i++)
+		master_spawn(m, i);
+
+	log_info(NULL, "started", "version=%s pid=%ld workers=%u",
+	    PACKAGE_VERSION, (long)getpid(), m->nslots);
+	sd_notifyf(0, "READY=1\nSTATUS=serving with %u workers\nMAINPID=%ld",
+	    m->nslots, (long)getpid());
+
+	while (!m->stopping || master_live_children(m) > 0) {
+		struct pollfd	 pfd = { .fd = m->signal_fd, .events = POLLIN };
+		int		 rc;
+
+		rc = poll(&pfd, 1, master_poll_timeout(m));
+		if (rc == -1 && errno != EINTR) {
+			log_error(NULL, "master_poll_failed", "error=\"%s\"",
+			    strerror(errno));
+			break;
+		}
+		if (rc > 0)
+			master_read_signals(m);
+
+		if (m->reloading && !m->stopping &&
+		    master_reload_step(m, m->conf->workers)) {
+			m->reloading = false;
+			log_info(NULL, "reload_finished", "workers=%u",
+			    m->nslots);
+			sd_notifyf(0, "READY=1\nSTATUS=serving with %u workers",
+			    m->nslots);
+		}
+		if (!m->stopping)
+			master_respawn_due(m);
+		master_enforce_deadlines(m);
+	}
+
+	log_info(NULL, "stopped", "pid=%ld", (long)getpid());
+out:
+	if (m->signal_fd > 0)
+		close(m->signal_fd);
+	conf_free(m->conf);
+	free(m->conf);
+	free(m);
+	return status;
+}

@@ -1,0 +1,407 @@
+/*
+ * sscn.h - the one internal header of sscnd and sscnctl.
+ *
+ * Sections follow the source files: conf.c, log.c, json.c, utf8.c, route.c,
+ * http.c, db.c, worker.c, master.c and the API handlers under api/.  Nothing
+ * here is a public interface; the HTTP contract is documented in sscn-api(7).
+ *
+ * Conventions: functions carry their file's prefix; a function that can fail
+ * returns enum sscn_err (or -1 with a message buffer where it runs before
+ * logging exists); callers own what a function returns unless its comment
+ * says otherwise.
+ */
+#ifndef SSCN_H
+#define SSCN_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct json_object;
+struct pg_conn;
+struct pg_result;
+struct FCGX_Request;
+
+#define SSCN_WARN_UNUSED __attribute__((warn_unused_result))
+#define SSCN_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+
+/*
+ * Highest migration number in sql/.  A worker reports ready only when the
+ * database has this migration applied; t/unit/test_schema checks that it
+ * matches the files in sql/.
+ */
+#define SSCN_SCHEMA_VERSION 1
+
+/* ---- errors (err.c) ------------------------------------------------- */
+
+/*
+ * Outcome of an operation.  Handlers return it; http.c maps every value to
+ * an HTTP status, a contract error code and a fixed message in one table,
+ * so a handler that fails with anything but SSCN_OK needs to send nothing.
+ */
+enum sscn_err {
+	SSCN_OK = 0,
+	SSCN_ERR_VALIDATION,	/* 400 validation_failed */
+	SSCN_ERR_UNAUTHORIZED,	/* 401 unauthorized */
+	SSCN_ERR_FORBIDDEN,	/* 403 forbidden */
+	SSCN_ERR_NOT_FOUND,	/* 404 not_found */
+	SSCN_ERR_CONFLICT,	/* 409 conflict */
+	SSCN_ERR_TOO_LARGE,	/* 413 payload_too_large */
+	SSCN_ERR_MEDIA_TYPE,	/* 415 unsupported_media_type */
+	SSCN_ERR_RATE_LIMITED,	/* 429 rate_limited */
+	SSCN_ERR_INTERNAL,	/* 500 internal_error */
+	SSCN_ERR_UNAVAILABLE,	/* 503 unavailable: database lost or down */
+	SSCN_ERR__COUNT
+};
+
+int		 err_http_status(enum sscn_err);
+const char	*err_code(enum sscn_err);
+const char	*err_message(enum sscn_err);
+
+/* ---- configuration (conf.c) ----------------------------------------- */
+
+enum log_level {
+	LOG_LEVEL_ERROR = 0,
+	LOG_LEVEL_WARN,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG
+};
+
+/*
+ * Parsed sscn.conf.  Every key, its default and its unit are listed in
+ * sscn.conf(5); conf_defaults() sets the defaults.  Strings are owned by the
+ * structure and freed by conf_free(), which wipes the three connection
+ * strings first because they may carry passwords.
+ */
+struct sscn_conf {
+	char		*socket_path;		/* FastCGI unix socket */
+	char		*socket_owner;		/* user name, NULL: unchanged */
+	char		*socket_group;		/* group name, NULL: unchanged */
+	mode_t		 socket_mode;		/* default 0660 */
+	char		*user;			/* drop to this user when root */
+	char		*group;			/* and this group */
+	unsigned	 workers;		/* 0 in the file: number of CPUs */
+	unsigned	 shutdown_timeout;	/* seconds */
+	unsigned	 respawn_delay_max;	/* seconds, crash-loop back-off cap */
+	size_t		 max_body_size;		/* bytes, JSON request bodies */
+	char		*database;		/* libpq conninfo, runtime role */
+	char		*database_owner;	/* conninfo, migrations */
+	char		*database_maintenance;	/* conninfo, purge and backups */
+	unsigned	 db_connect_timeout;	/* seconds */
+	unsigned	 db_statement_timeout;	/* milliseconds */
+	char		*data_dir;		/* disk checked by /api/health/ */
+	char		*sql_dir;		/* migrations read by sscnctl */
+	enum log_level	 log_level;
+	bool		 enable_test_routes;	/* POST /api/v1/echo, tests only */
+};
+
+void	conf_defaults(struct sscn_conf *);
+
+/*
+ * Read "path" into "conf" (which conf_defaults() prepared).  Returns 0, or -1
+ * with "path:line: reason" in "err".  A file that others can read, an
+ * unknown or repeated key, a value out of range or a line that is not
+ * "key = value" is an error; "conf" is then left for conf_free() only.
+ */
+int	conf_load(const char *path, struct sscn_conf *conf, char *err,
+	    size_t errlen) SSCN_WARN_UNUSED;
+
+/* Parse already-open text; "name" is used in messages only. */
+int	conf_parse_text(const char *text, const char *name,
+	    struct sscn_conf *conf, char *err, size_t errlen) SSCN_WARN_UNUSED;
+
+void	conf_free(struct sscn_conf *);
+
+/* ---- logging (log.c) ------------------------------------------------ */
+
+/*
+ * One line per event on stderr: "level=info event=NAME key=value ...".
+ * Under journald (JOURNAL_STREAM set) each line starts with the syslog
+ * priority prefix "<N>" instead of a timestamp.  Values that come from a
+ * client must pass through log_escape() first; secrets never reach these
+ * functions (see log_mask()).
+ */
+void	log_init(const char *program, enum log_level level);
+void	log_set_level(enum log_level level);
+bool	log_enabled(enum log_level level);
+void	log_event(enum log_level level, const char *request_id,
+	    const char *event, const char *fmt, ...) SSCN_PRINTF(4, 5);
+void	log_vevent(enum log_level level, const char *request_id,
+	    const char *event, const char *fmt, va_list ap);
+
+#define log_error(rid, ev, ...)	log_event(LOG_LEVEL_ERROR, rid, ev, __VA_ARGS__)
+#define log_warn(rid, ev, ...)	log_event(LOG_LEVEL_WARN, rid, ev, __VA_ARGS__)
+#define log_info(rid, ev, ...)	log_event(LOG_LEVEL_INFO, rid, ev, __VA_ARGS__)
+#define log_debug(rid, ev, ...)	log_event(LOG_LEVEL_DEBUG, rid, ev, __VA_ARGS__)
+
+/*
+ * Write "src" into "dst" as one log value: printable ASCII is kept, a value
+ * with a space, quote or '=' is double-quoted, control and non-ASCII bytes
+ * become \xHH, and the result is cut at "dstlen" - 1 bytes with "..." at the
+ * end.  Returns "dst".  NULL becomes "-".
+ */
+char	*log_escape(char *dst, size_t dstlen, const char *src);
+
+/* Returns "***" for any non-empty secret and "-" for NULL or empty. */
+const char *log_mask(const char *secret);
+
+/* ---- JSON (json.c, utf8.c) ------------------------------------------ */
+
+#define JSON_MAX_DEPTH 32	/* arrays and objects, counted together */
+
+enum json_parse_status {
+	JSON_PARSE_OK = 0,
+	JSON_PARSE_SYNTAX,	/* not RFC 8259 JSON */
+	JSON_PARSE_DEPTH,	/* nested deeper than JSON_MAX_DEPTH */
+	JSON_PARSE_UTF8,	/* invalid UTF-8, or a lone surrogate escape */
+	JSON_PARSE_NUL,		/* a NUL byte or \u0000 in a string */
+	JSON_PARSE_DUPLICATE,	/* an object repeats a key */
+	JSON_PARSE_NOMEM
+};
+
+/*
+ * Parse exactly "len" bytes of "text" as one RFC 8259 JSON value and build
+ * json-c objects.  Stricter than json_tokener: duplicate keys, NUL in
+ * strings, invalid UTF-8 and depth over JSON_MAX_DEPTH are errors.  Returns
+ * the value (caller puts it) or NULL with "*status" set and "*offset" at the
+ * byte where parsing stopped.  A valid JSON "null" returns NULL with
+ * JSON_PARSE_OK.
+ */
+struct json_object *json_parse_strict(const char *text, size_t len,
+	    enum json_parse_status *status, size_t *offset);
+const char *json_parse_strerror(enum json_parse_status);
+
+/* True when "len" bytes at "s" are well-formed UTF-8 (RFC 3629). */
+bool	utf8_valid(const unsigned char *s, size_t len);
+
+/*
+ * Typed field access for request bodies.  Each returns SSCN_OK, or
+ * SSCN_ERR_VALIDATION after adding "field": "problem" to "fields" (an object
+ * the caller created).  A missing optional field leaves "*out" unchanged.
+ */
+enum sscn_err json_get_string(struct json_object *obj, const char *field,
+	    bool required, size_t max_len, const char **out,
+	    struct json_object *fields);
+enum sscn_err json_get_bool(struct json_object *obj, const char *field,
+	    bool required, bool *out, struct json_object *fields);
+enum sscn_err json_get_int(struct json_object *obj, const char *field,
+	    bool required, int64_t min, int64_t max, int64_t *out,
+	    struct json_object *fields);
+
+/* ---- routing (route.c) ---------------------------------------------- */
+
+#define ROUTE_MAX_PARAMS 4
+#define ROUTE_MAX_SEGMENTS 16
+
+struct http_request;
+typedef enum sscn_err (*route_handler)(struct http_request *);
+
+/* Route flags. */
+#define ROUTE_BODY_JSON	0x01	/* needs an application/json object body */
+#define ROUTE_BODY_ANY	0x02	/* takes a body of any type, read raw */
+
+/*
+ * One entry of the route table.  "path" is a template such as
+ * "/api/v1/rfqs/{id}"; a segment in braces matches any one non-empty
+ * segment and becomes a parameter, in order.
+ */
+struct route {
+	const char	*method;
+	const char	*path;
+	route_handler	 handler;
+	unsigned	 flags;
+};
+
+enum route_status {
+	ROUTE_FOUND = 0,
+	ROUTE_NOT_FOUND,
+	ROUTE_METHOD_NOT_ALLOWED
+};
+
+struct route_match {
+	const struct route *route;
+	const char	*params[ROUTE_MAX_PARAMS];
+	size_t		 nparams;
+	char		 allow[64];	/* "GET, POST" for 405 */
+};
+
+/*
+ * Match "method" and "path" (a decoded path without query, which this
+ * function modifies to split it into segments) against "routes".  On
+ * ROUTE_FOUND, "match->params" point into "path".  On
+ * ROUTE_METHOD_NOT_ALLOWED, "match->allow" lists the methods of every
+ * template that matched the path.
+ */
+enum route_status route_match(const struct route *routes, size_t nroutes,
+	    const char *method, char *path, struct route_match *match);
+
+/* The application's table, defined in api/routes.c. */
+extern const struct route api_routes[];
+extern const size_t api_nroutes;
+
+/* ---- HTTP request layer (http.c) ------------------------------------ */
+
+#define HTTP_MAX_HEADERS 8
+
+struct worker;
+
+/*
+ * One FastCGI request.  Strings point into the FastCGI parameter block or
+ * into "path_buf" and live until the request is finished.
+ */
+struct http_request {
+	struct FCGX_Request	*fcgi;
+	struct worker		*worker;
+	const char		*method;
+	const char		*path;		/* decoded, as nginx's $document_uri */
+	const char		*query;		/* raw, without '?', may be "" */
+	const char		*remote_addr;	/* nginx's REMOTE_ADDR only */
+	const char		*user_agent;
+	const char		*content_type;
+	char			 request_id[65];
+	char			 path_buf[2048];
+	struct route_match	 match;
+	char			*body;		/* NUL-terminated copy, or NULL */
+	size_t			 body_len;
+	struct json_object	*json;		/* parsed body for ROUTE_BODY_JSON */
+	bool			 health_detail;	/* nginx allows health details */
+	int			 status;	/* sent status, for the access log */
+	bool			 responded;
+	char			 user_id[37];	/* UUID once authenticated, else "" */
+	uint64_t		 start_us;
+	const char		*headers[HTTP_MAX_HEADERS];	/* "Name: value" */
+	size_t			 nheaders;
+	char			 allow_header[80];	/* for 405 */
+};
+
+/* Monotonic clock in microseconds. */
+uint64_t now_us(void);
+
+/* Read a FastCGI parameter; NULL when absent. */
+const char *http_param(const struct http_request *, const char *name);
+
+/*
+ * Queue an extra response header.  "header" must outlive the response
+ * (a literal or storage in the request).  Extra headers past
+ * HTTP_MAX_HEADERS are dropped and logged.
+ */
+void	http_add_header(struct http_request *, const char *header);
+
+/* Send "body" (not consumed) as JSON with "status". */
+void	http_send_json(struct http_request *, int status,
+	    struct json_object *body);
+
+/* Send a response without a body, for 204 and similar. */
+void	http_send_empty(struct http_request *, int status);
+
+/*
+ * Send the contract's error body.  "fields" may be NULL; when given it is
+ * consumed.  "message" is one sentence that holds no internals.
+ */
+void	http_send_error(struct http_request *, int status, const char *code,
+	    const char *message, struct json_object *fields);
+
+/* Send the mapped error of "err" (see err.c). */
+void	http_send_err(struct http_request *, enum sscn_err err);
+
+/*
+ * Serve one accepted FastCGI request end to end: route, body checks, the
+ * handler, the response and the access log line.
+ */
+void	http_serve(struct worker *, struct FCGX_Request *);
+
+/* ---- database (db.c) ------------------------------------------------ */
+
+/* A statement prepared on every connection of a worker. */
+struct db_statement {
+	const char	*name;
+	const char	*sql;
+	int		 nparams;
+	bool		 retry_safe;	/* read-only: retried once after a reconnect */
+};
+
+/* The application's statements, defined in api/statements.c. */
+extern const struct db_statement db_statements[];
+extern const size_t db_nstatements;
+
+/*
+ * A worker's one PostgreSQL connection, opened lazily and re-opened after
+ * loss; statements are prepared again on every new connection.
+ */
+struct db {
+	struct pg_conn	*conn;
+	const char	*conninfo;	/* borrowed from the configuration */
+	unsigned	 connect_timeout;	/* seconds */
+	unsigned	 statement_timeout;	/* milliseconds */
+	uint64_t	 next_attempt_us;	/* no reconnect before this */
+	bool		 in_transaction;
+};
+
+void	db_init(struct db *, const char *conninfo, unsigned connect_timeout,
+	    unsigned statement_timeout);
+
+/* Connect when not connected.  SSCN_ERR_UNAVAILABLE when that fails. */
+enum sscn_err db_connect(struct db *, const char *request_id) SSCN_WARN_UNUSED;
+
+/*
+ * Execute prepared statement "name" with text parameters.  On success
+ * returns SSCN_OK and "*result" (caller PQclear()s it), whose status is
+ * PGRES_TUPLES_OK or PGRES_COMMAND_OK.  A lost connection is closed and
+ * returns SSCN_ERR_UNAVAILABLE; a retry_safe statement outside a
+ * transaction is first retried once on a new connection.  A unique or
+ * foreign key violation returns SSCN_ERR_CONFLICT, anything else
+ * SSCN_ERR_INTERNAL; all are logged without parameter values.
+ */
+enum sscn_err db_exec(struct db *, const char *request_id, const char *name,
+	    int nparams, const char *const *params, struct pg_result **result)
+	    SSCN_WARN_UNUSED;
+
+enum sscn_err db_begin(struct db *, const char *request_id) SSCN_WARN_UNUSED;
+enum sscn_err db_commit(struct db *, const char *request_id) SSCN_WARN_UNUSED;
+void	db_rollback(struct db *, const char *request_id);
+void	db_close(struct db *);
+
+/* ---- worker and master (worker.c, master.c) ------------------------- */
+
+struct worker {
+	const struct sscn_conf	*conf;
+	struct db		 db;
+	int			 listen_fd;
+	unsigned		 index;		/* slot in the pool, for logs */
+	unsigned long		 requests;
+};
+
+/*
+ * Run a worker's accept loop on "listen_fd" until SIGTERM, then finish the
+ * request in progress and return the process exit status.
+ */
+int	worker_run(const struct sscn_conf *conf, int listen_fd,
+	    unsigned index);
+
+/*
+ * Run the master: own "listen_fd", keep conf->workers workers alive, reload
+ * "conf_path" on SIGHUP and stop on SIGTERM or SIGINT.  Returns the exit
+ * status for main().  "conf" is replaced on reload and freed on return.
+ */
+int	master_run(struct sscn_conf *conf, const char *conf_path,
+	    int listen_fd);
+
+/*
+ * Open the FastCGI listening socket from the configuration, or take the one
+ * systemd passed (LISTEN_FDS).  Returns the descriptor or -1, logged.
+ */
+int	socket_open(const struct sscn_conf *conf, bool *owned);
+
+/* Drop to conf->user and conf->group when running as root. */
+int	privdrop(const struct sscn_conf *conf) SSCN_WARN_UNUSED;
+
+/* ---- API handlers (api/) -------------------------------------------- */
+
+enum sscn_err health_root(struct http_request *);
+enum sscn_err health_live(struct http_request *);
+enum sscn_err health_ready(struct http_request *);
+enum sscn_err test_echo(struct http_request *);
+
+#endif /* SSCN_H */

@@ -1,0 +1,144 @@
+/*
+ * sscnd.c - start-up of the SSCN FastCGI server: options, configuration,
+ * socket, privilege drop, then the master loop (master.c).
+ *
+ * Order matters: the configuration is read and checked before anything is
+ * created, the socket is opened while still privileged (its directory may
+ * be root's), and privileges are dropped before the first worker exists,
+ * so no code that touches a request ever runs as root.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "sscn.h"
+
+#define SSCND_DEFAULT_CONF SYSCONFDIR "/sscn/sscn.conf"
+
+static void
+sscnd_usage(FILE *out)
+{
+	fprintf(out, "usage: sscnd [-nvV] [-c config]\n"
+	    "  -c config  configuration file (default %s)\n"
+	    "  -n         check the configuration file and exit\n"
+	    "  -v         log at debug level\n"
+	    "  -V         print the version and exit\n", SSCND_DEFAULT_CONF);
+}
+
+/* Keys sscnd cannot run without; conf_load() does not know the program. */
+static int
+sscnd_check_conf(const struct sscn_conf *conf, const char *path, char *err,
+    size_t errlen)
+{
+	if (conf->database == NULL || *conf->database == '\0') {
+		snprintf(err, errlen, "%s: database is not set (a libpq "
+		    "connection string for the runtime role)", path);
+		return -1;
+	}
+	if (*conf->socket_path != '/') {
+		snprintf(err, errlen, "%s: socket must be an absolute path",
+		    path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char		*conf_path = SSCND_DEFAULT_CONF;
+	struct sscn_conf	 conf;
+	char			 err[1024];
+	char			 escaped[1100];
+	bool			 check_only = false;
+	bool			 verbose = false;
+	bool			 socket_owned;
+	int			 ch, listen_fd, status;
+
+	while ((ch = getopt(argc, argv, "c:nvVh")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf_path = optarg;
+			break;
+		case 'n':
+			check_only = true;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'V':
+			printf("sscnd %s (schema %d)\n", PACKAGE_VERSION,
+			    SSCN_SCHEMA_VERSION);
+			return 0;
+		case 'h':
+			sscnd_usage(stdout);
+			return 0;
+		default:
+			sscnd_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		sscnd_usage(stderr);
+		return 2;
+	}
+
+	log_init("sscnd", verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	conf_defaults(&conf);
+	if (conf_load(conf_path, &conf, err, sizeof(err)) == -1 ||
+	    sscnd_check_conf(&conf, conf_path, err, sizeof(err)) == -1) {
+		if (check_only)
+			fprintf(stderr, "sscnd: %s\n", err);
+		else
+			log_error(NULL, "config_invalid", "reason=%s",
+			    log_escape(escaped, sizeof(escaped), err));
+		conf_free(&conf);
+		return 1;
+	}
+	if (check_only) {
+		printf("sscnd: configuration file %s is valid\n", conf_path);
+		conf_free(&conf);
+		return 0;
+	}
+	if (!verbose)
+		log_set_level(conf.log_level);
+	if (conf.workers == 0)
+		conf.workers = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+	if (conf.workers > 256)
+		conf.workers = 256;
+
+	if (sodium_init() < 0) {
+		log_error(NULL, "start_failed", "error=\"libsodium could not "
+		    "initialise\"");
+		conf_free(&conf);
+		return 1;
+	}
+
+	listen_fd = socket_open(&conf, &socket_owned);
+	if (listen_fd == -1 || privdrop(&conf) == -1) {
+		if (listen_fd != -1 && socket_owned)
+			unlink(conf.socket_path);
+		conf_free(&conf);
+		return 1;
+	}
+
+	/* master_run() takes the configuration; keep the socket path. */
+	{
+		char *socket_path = strdup(conf.socket_path);
+
+		status = master_run(&conf, conf_path, listen_fd);
+		close(listen_fd);
+		if (socket_owned && socket_path != NULL &&
+		    unlink(socket_path) == -1 && errno != ENOENT)
+			log_warn(NULL, "socket_unlink_failed", "error=\"%s\"",
+			    strerror(errno));
+		free(socket_path);
+	}
+	return status;
+}

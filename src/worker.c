@@ -1,0 +1,139 @@
+/*
+ * worker.c - a worker process: the FastCGI accept loop.
+ *
+ * SIGTERM and SIGINT stay blocked except inside ppoll(2), which unblocks
+ * them atomically while the worker waits for a connection.  So a stop
+ * request never interrupts a request being served, and it cannot slip in
+ * between the check of the stop flag and the wait (the race that a plain
+ * blocking accept(2) would have).  The listening socket is non-blocking:
+ * when several idle workers wake for one connection, all but one get
+ * EAGAIN and go back to waiting.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "sscn.h"
+
+static volatile sig_atomic_t worker_stop_requested;
+
+static void
+worker_on_stop_signal(int sig)
+{
+	(void)sig;
+	worker_stop_requested = 1;
+}
+
+/*
+ * Set the worker's signal dispositions and return, in "wait_mask", the mask
+ * to use while waiting for a connection.
+ */
+static int
+worker_signals(sigset_t *wait_mask)
+{
+	struct sigaction	 sa;
+	sigset_t		 stop_signals;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = worker_on_stop_signal;
+	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    sigaction(SIGINT, &sa, NULL) == -1)
+		return -1;
+
+	/* A client that goes away must cost an EPIPE, not the process. */
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) == -1 ||
+	    sigaction(SIGHUP, &sa, NULL) == -1)
+		return -1;
+
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	if (sigprocmask(SIG_SETMASK, &stop_signals, NULL) == -1)
+		return -1;
+
+	sigemptyset(wait_mask);
+	return 0;
+}
+
+int
+worker_run(const struct sscn_conf *conf, int listen_fd, unsigned index)
+{
+	struct worker	 w;
+	FCGX_Request	 fcgi;
+	sigset_t	 wait_mask;
+
+	memset(&w, 0, sizeof(w));
+	w.conf = conf;
+	w.listen_fd = listen_fd;
+	w.index = index;
+	db_init(&w.db, conf->database, conf->db_connect_timeout,
+	    conf->db_statement_timeout);
+
+	/* Orphaned workers stop when the master dies. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 ||
+	    worker_signals(&wait_mask) == -1) {
+		log_error(NULL, "worker_failed", "index=%u error=\"%s\"", index,
+		    strerror(errno));
+		return 1;
+	}
+	if (getppid() == 1)
+		return 1;
+
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgi, listen_fd, 0) != 0) {
+		log_error(NULL, "worker_failed", "index=%u "
+		    "error=\"FastCGI initialisation failed\"", index);
+		return 1;
+	}
+	log_info(NULL, "worker_started", "index=%u pid=%ld", index,
+	    (long)getpid());
+
+	while (!worker_stop_requested) {
+		struct pollfd	 pfd = { .fd = listen_fd, .events = POLLIN };
+		int		 rc;
+
+		rc = ppoll(&pfd, 1, NULL, &wait_mask);
+		if (rc == -1) {
+			if (errno == EINTR)
+				continue;
+			log_error(NULL, "worker_poll_failed", "index=%u "
+			    "error=\"%s\"", index, strerror(errno));
+			break;
+		}
+		if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) {
+			log_error(NULL, "worker_listener_closed", "index=%u",
+			    index);
+			break;
+		}
+
+		rc = FCGX_Accept_r(&fcgi);
+		if (rc < 0) {
+			if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR)
+				continue;
+			log_warn(NULL, "worker_accept_failed", "index=%u "
+			    "error=\"%s\"", index, rc > -4096 ?
+			    strerror(-rc) : "unknown");
+
+			/* Errors such as EMFILE persist; do not spin on them. */
+			usleep(10000);
+			continue;
+		}
+
+		http_serve(&w, &fcgi);
+		FCGX_Finish_r(&fcgi);
+		w.requests++;
+	}
+
+	db_close(&w.db);
+	log_info(NULL, "worker_stopped", "index=%u pid=%ld requests=%lu",
+	    index, (long)getpid(), w.requests);
+	return 0;
+}
