@@ -212,6 +212,7 @@ json_parse_number(struct json_parser *jp)
 	const char		*s = jp->p;
 	bool			 integral = true;
 	char			 text[64];
+	char			*copy;
 	size_t			 len;
 	struct json_object	*obj;
 
@@ -246,18 +247,22 @@ json_parse_number(struct json_parser *jp)
 			jp->p++;
 	}
 
-	/* Longer numbers carry no precision a double or int64 could keep. */
+	/*
+	 * strtoll and strtod need a NUL-terminated copy: the input need not
+	 * end after the number.  Long numbers get a heap copy.
+	 */
 	len = (size_t)(jp->p - s);
-	if (len >= sizeof(text))
-		return json_fail(jp, JSON_PARSE_SYNTAX);
-	memcpy(text, s, len);
-	text[len] = '\0';
+	copy = len < sizeof(text) ? text : malloc(len + 1);
+	if (copy == NULL)
+		return json_fail(jp, JSON_PARSE_NOMEM);
+	memcpy(copy, s, len);
+	copy[len] = '\0';
 
 	if (integral) {
 		long long v;
 
 		errno = 0;
-		v = strtoll(text, NULL, 10);
+		v = strtoll(copy, NULL, 10);
 		if (errno == 0) {
 			obj = json_object_new_int64(v);
 			goto done;
@@ -266,13 +271,17 @@ json_parse_number(struct json_parser *jp)
 	{
 		double d;
 
-		errno = 0;
-		d = strtod(text, NULL);
-		if (isinf(d))
+		d = strtod(copy, NULL);
+		if (isinf(d)) {
+			if (copy != text)
+				free(copy);
 			return json_fail(jp, JSON_PARSE_SYNTAX);
+		}
 		obj = json_object_new_double(d);
 	}
 done:
+	if (copy != text)
+		free(copy);
 	if (obj == NULL)
 		return json_fail(jp, JSON_PARSE_NOMEM);
 	return obj;

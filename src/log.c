@@ -149,14 +149,38 @@ log_needs_quotes(const char *src)
 	return false;
 }
 
+/* Write the escaped form of byte "c" into "piece"; returns its length. */
+static size_t
+log_escape_byte(unsigned char c, char piece[4])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (c < ' ' || c >= 0x7f) {
+		piece[0] = '\\';
+		piece[1] = 'x';
+		piece[2] = hex[c >> 4];
+		piece[3] = hex[c & 0xf];
+		return 4;
+	}
+	if (c == '"' || c == '\\') {
+		piece[0] = '\\';
+		piece[1] = (char)c;
+		return 2;
+	}
+	piece[0] = (char)c;
+	return 1;
+}
+
 char *
 log_escape(char *dst, size_t dstlen, const char *src)
 {
-	static const char	 hex[] = "0123456789abcdef";
 	const unsigned char	*p;
+	char			 piece[4];
+	size_t			 full = 0;
+	size_t			 budget;
 	size_t			 len = 0;
-	bool			 quote;
-	bool			 cut = false;
+	size_t			 quotes;
+	bool			 cut;
 
 	if (dstlen == 0)
 		return dst;
@@ -165,48 +189,36 @@ log_escape(char *dst, size_t dstlen, const char *src)
 		return dst;
 	}
 
-	/* Room for a closing quote, "..." and the NUL, in the worst case. */
-	if (dstlen < 8) {
-		dst[0] = '\0';
-		return dst;
-	}
+	quotes = log_needs_quotes(src) ? 2 : 0;
+	for (p = (const unsigned char *)src; *p != '\0'; p++)
+		full += log_escape_byte(*p, piece);
 
-	quote = log_needs_quotes(src);
-	if (quote)
+	/* Cut only when the whole value does not fit, and then mark it. */
+	cut = full + quotes + 1 > dstlen;
+	if (cut) {
+		if (dstlen < quotes + 3 + 1) {
+			dst[0] = '\0';
+			return dst;
+		}
+		budget = dstlen - 1 - quotes - 3;
+	} else
+		budget = full;
+
+	if (quotes)
 		dst[len++] = '"';
-
 	for (p = (const unsigned char *)src; *p != '\0'; p++) {
-		char	 piece[4];
-		size_t	 piecelen;
+		size_t n = log_escape_byte(*p, piece);
 
-		if (*p < ' ' || *p >= 0x7f) {
-			piece[0] = '\\';
-			piece[1] = 'x';
-			piece[2] = hex[*p >> 4];
-			piece[3] = hex[*p & 0xf];
-			piecelen = 4;
-		} else if (*p == '"' || *p == '\\') {
-			piece[0] = '\\';
-			piece[1] = (char)*p;
-			piecelen = 2;
-		} else {
-			piece[0] = (char)*p;
-			piecelen = 1;
-		}
-
-		if (len + piecelen + (quote ? 1 : 0) + 3 + 1 > dstlen) {
-			cut = true;
+		if (len - (quotes ? 1 : 0) + n > budget)
 			break;
-		}
-		memcpy(dst + len, piece, piecelen);
-		len += piecelen;
+		memcpy(dst + len, piece, n);
+		len += n;
 	}
-
 	if (cut) {
 		memcpy(dst + len, "...", 3);
 		len += 3;
 	}
-	if (quote)
+	if (quotes)
 		dst[len++] = '"';
 	dst[len] = '\0';
 	return dst;

@@ -73,20 +73,28 @@ route_template_matches(const char *template, char *const *segments,
 	return false;
 }
 
+/* Append "method" to the Allow list, once, and only whole. */
 static void
 route_allow_add(char *allow, size_t allowlen, const char *method)
 {
-	size_t used = strlen(allow);
+	size_t	 used = strlen(allow);
+	size_t	 need = strlen(method) + (used > 0 ? 2 : 0);
+	char	*p;
 
-	/* Each method once, in table order. */
-	if (strstr(allow, method) != NULL)
+	for (p = allow; (p = strstr(p, method)) != NULL; p++) {
+		size_t n = strlen(method);
+
+		if ((p == allow || p[-1] == ' ') &&
+		    (p[n] == ',' || p[n] == '\0'))
+			return;
+	}
+	if (used + need >= allowlen)
 		return;
-	if (used > 0 && used + 2 < allowlen) {
-		strcpy(allow + used, ", ");
+	if (used > 0) {
+		memcpy(allow + used, ", ", 2);
 		used += 2;
 	}
-	if (used + strlen(method) < allowlen)
-		strcpy(allow + used, method);
+	memcpy(allow + used, method, strlen(method) + 1);
 }
 
 enum route_status
