@@ -141,6 +141,10 @@ http_write(struct http_request *req, int status, const char *content_type,
 	memcpy(head + len, "\r\n", 2);
 	len += 2;
 
+	/* HEAD gets the headers GET would, Content-Length included. */
+	if (req->head_only)
+		body_len = 0;
+
 	if (FCGX_PutStr(head, (int)len, req->fcgi->out) < 0 ||
 	    (body_len > 0 &&
 	    FCGX_PutStr(body, (int)body_len, req->fcgi->out) < 0))
@@ -387,20 +391,27 @@ static bool
 http_route(struct http_request *req)
 {
 	char			 path[sizeof(req->path_buf)];
+	const char		*method = req->method;
 	enum route_status	 status;
+
+	/* RFC 9110: HEAD is served wherever GET is, without the body. */
+	if (strcmp(method, "HEAD") == 0) {
+		method = "GET";
+		req->head_only = true;
+	}
 
 	if (req->path == NULL || strlen(req->path) >= sizeof(path)) {
 		http_send_err(req, SSCN_ERR_NOT_FOUND);
 		return false;
 	}
 	strcpy(path, req->path);
-	status = route_match(api_routes, api_nroutes, req->method, path,
+	status = route_match(api_routes, api_nroutes, method, path,
 	    &req->match);
 	if (status == ROUTE_NOT_FOUND && req->worker->conf->enable_test_routes) {
 		strcpy(path, req->path);
 		status = route_match(http_test_routes,
 		    sizeof(http_test_routes) / sizeof(http_test_routes[0]),
-		    req->method, path, &req->match);
+		    method, path, &req->match);
 	}
 
 	if (status == ROUTE_FOUND) {
@@ -418,7 +429,8 @@ http_route(struct http_request *req)
 	}
 	if (status == ROUTE_METHOD_NOT_ALLOWED) {
 		snprintf(req->allow_header, sizeof(req->allow_header),
-		    "Allow: %s", req->match.allow);
+		    "Allow: %s%s", req->match.allow,
+		    strstr(req->match.allow, "GET") ? ", HEAD" : "");
 		http_add_header(req, req->allow_header);
 		http_send_error(req, 405, "method_not_allowed", "The method is "
 		    "not allowed for this resource.", NULL);

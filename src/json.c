@@ -18,8 +18,8 @@
  * Beyond RFC 8259: nesting deeper than JSON_MAX_DEPTH, a NUL in a string
  * (raw or escaped), invalid UTF-8, an unpaired surrogate escape and a
  * repeated key are errors.  A number is an int64 when it has no fraction
- * or exponent and fits, otherwise a double; a double that overflows to
- * infinity is a syntax error because JSON cannot represent it.
+ * or exponent and fits, otherwise a double; a number that overflows a
+ * double (such as 1e400) is JSON_PARSE_RANGE.
  *
  * Recursion depth is bounded by JSON_MAX_DEPTH, so the C stack is too.
  */
@@ -275,7 +275,7 @@ json_parse_number(struct json_parser *jp)
 		if (isinf(d)) {
 			if (copy != text)
 				free(copy);
-			return json_fail(jp, JSON_PARSE_SYNTAX);
+			return json_fail(jp, JSON_PARSE_RANGE);
 		}
 		obj = json_object_new_double(d);
 	}
@@ -521,6 +521,8 @@ json_parse_strerror(enum json_parse_status status)
 		return "the body contains a NUL character";
 	case JSON_PARSE_DUPLICATE:
 		return "an object in the body repeats a key";
+	case JSON_PARSE_RANGE:
+		return "a number in the body is too large";
 	case JSON_PARSE_NOMEM:
 		return "out of memory";
 	}

@@ -158,6 +158,7 @@ enum json_parse_status {
 	JSON_PARSE_UTF8,	/* invalid UTF-8, or a lone surrogate escape */
 	JSON_PARSE_NUL,		/* a NUL byte or \u0000 in a string */
 	JSON_PARSE_DUPLICATE,	/* an object repeats a key */
+	JSON_PARSE_RANGE,	/* a number beyond the range of a double */
 	JSON_PARSE_NOMEM
 };
 
@@ -269,6 +270,7 @@ struct http_request {
 	bool			 health_detail;	/* nginx allows health details */
 	int			 status;	/* sent status, for the access log */
 	bool			 responded;
+	bool			 head_only;	/* HEAD: send no body */
 	char			 user_id[37];	/* UUID once authenticated, else "" */
 	uint64_t		 start_us;
 	const char		*headers[HTTP_MAX_HEADERS];	/* "Name: value" */

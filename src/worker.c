@@ -5,7 +5,9 @@
  * them atomically while the worker waits for a connection.  So a stop
  * request never interrupts a request being served, and it cannot slip in
  * between the check of the stop flag and the wait (the race that a plain
- * blocking accept(2) would have).  The listening socket is non-blocking:
+ * blocking accept(2) would have).  When a connection is already queued,
+ * ppoll returns at once without delivering a pending signal, so a busy
+ * worker also asks sigpending(2) before it accepts.  The listening socket is non-blocking:
  * when several idle workers wake for one connection, all but one get
  * EAGAIN and go back to waiting.
  */
@@ -35,6 +37,18 @@ worker_on_stop_signal(int sig)
  * Set the worker's signal dispositions and return, in "wait_mask", the mask
  * to use while waiting for a connection.
  */
+/* True when SIGTERM or SIGINT arrived while blocked. */
+static bool
+worker_stop_pending(void)
+{
+	sigset_t pending;
+
+	if (sigpending(&pending) == -1)
+		return false;
+	return sigismember(&pending, SIGTERM) == 1 ||
+	    sigismember(&pending, SIGINT) == 1;
+}
+
 static int
 worker_signals(sigset_t *wait_mask)
 {
@@ -108,6 +122,8 @@ worker_run(const struct sscn_conf *conf, int listen_fd, unsigned index)
 			    "error=\"%s\"", index, strerror(errno));
 			break;
 		}
+		if (worker_stop_pending())
+			break;
 		if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) {
 			log_error(NULL, "worker_listener_closed", "index=%u",
 			    index);
