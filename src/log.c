@@ -28,6 +28,7 @@
 static const char	*log_program = "sscn";
 static enum log_level	 log_threshold = LOG_LEVEL_INFO;
 static bool		 log_journal;
+static bool		 log_pinned;	/* sscnd -v: reloads keep debug */
 
 static const char *const log_level_names[] = {
 	[LOG_LEVEL_ERROR] = "error",
@@ -50,7 +51,15 @@ log_init(const char *program, enum log_level level)
 void
 log_set_level(enum log_level level)
 {
+	if (!log_pinned)
+		log_threshold = level;
+}
+
+void
+log_pin_level(enum log_level level)
+{
 	log_threshold = level;
+	log_pinned = true;
 }
 
 bool

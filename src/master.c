@@ -99,6 +99,17 @@ master_spawn(struct master *m, unsigned index)
 
 		close(m->signal_fd);
 		signal(SIGCHLD, SIG_DFL);
+
+		/*
+		 * A worker needs only the runtime role's connection string;
+		 * wipe its copy of the migration and maintenance ones.
+		 */
+		if (m->conf->database_owner != NULL)
+			explicit_bzero(m->conf->database_owner,
+			    strlen(m->conf->database_owner));
+		if (m->conf->database_maintenance != NULL)
+			explicit_bzero(m->conf->database_maintenance,
+			    strlen(m->conf->database_maintenance));
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		status = worker_run(m->conf, m->listen_fd, index);
@@ -264,16 +275,20 @@ master_reload_step(struct master *m, unsigned target)
 }
 
 static bool
+master_same_string(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static bool
 master_conf_same_socket(const struct sscn_conf *a, const struct sscn_conf *b)
 {
 	return strcmp(a->socket_path, b->socket_path) == 0 &&
 	    a->socket_mode == b->socket_mode &&
-	    ((a->socket_owner == NULL && b->socket_owner == NULL) ||
-	    (a->socket_owner && b->socket_owner &&
-	    strcmp(a->socket_owner, b->socket_owner) == 0)) &&
-	    ((a->socket_group == NULL && b->socket_group == NULL) ||
-	    (a->socket_group && b->socket_group &&
-	    strcmp(a->socket_group, b->socket_group) == 0));
+	    master_same_string(a->socket_owner, b->socket_owner) &&
+	    master_same_string(a->socket_group, b->socket_group);
 }
 
 static void
@@ -318,6 +333,10 @@ master_begin_reload(struct master *m)
 	if (!master_conf_same_socket(m->conf, fresh))
 		log_warn(NULL, "reload_socket_unchanged", "reason=\"socket "
 		    "settings take effect only at restart\"");
+	if (!master_same_string(m->conf->user, fresh->user) ||
+	    !master_same_string(m->conf->group, fresh->group))
+		log_warn(NULL, "reload_user_unchanged", "reason=\"user and "
+		    "group take effect only at restart\"");
 
 	/*
 	 * Workers forked before the reload keep their copy of the old

@@ -125,6 +125,8 @@ void	conf_free(struct sscn_conf *);
  */
 void	log_init(const char *program, enum log_level level);
 void	log_set_level(enum log_level level);
+/* Set the level for good: later log_set_level() calls are ignored. */
+void	log_pin_level(enum log_level level);
 bool	log_enabled(enum log_level level);
 void	log_event(enum log_level level, const char *request_id,
 	    const char *event, const char *fmt, ...) SSCN_PRINTF(4, 5);

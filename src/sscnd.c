@@ -106,7 +106,9 @@ main(int argc, char **argv)
 		conf_free(&conf);
 		return 0;
 	}
-	if (!verbose)
+	if (verbose)
+		log_pin_level(LOG_LEVEL_DEBUG);
+	else
 		log_set_level(conf.log_level);
 	if (conf.workers == 0)
 		conf.workers = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
