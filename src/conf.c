@@ -183,12 +183,16 @@ conf_parse_number(const char *value, bool suffixes, int base,
 	if (suffixes && (*end == 'k' || *end == 'K')) {
 		multiplier = 1024;
 		end++;
-	} else if (suffixes && *end == 'M') {
+	} else if (suffixes && (*end == 'm' || *end == 'M')) {
 		multiplier = 1024 * 1024;
+		end++;
+	} else if (suffixes && (*end == 'g' || *end == 'G')) {
+		multiplier = 1024 * 1024 * 1024;
 		end++;
 	}
 	if (*end != '\0') {
-		*reason = base == 8 ? "is not an octal number" :
+		*reason = base == 8 ? "is not an octal number" : suffixes ?
+		    "is not a size in bytes with an optional k, M or G suffix" :
 		    "is not a non-negative whole number";
 		return -1;
 	}
@@ -219,6 +223,15 @@ conf_set(struct sscn_conf *conf, const struct conf_key *key,
 	switch (key->type) {
 	case CONF_STRING: {
 		char **s = (char **)(void *)field;
+
+		/* sun_path holds 108 bytes with the NUL (Linux unix(7)). */
+		if (key->offset == CONF_FIELD(socket_path) &&
+		    (value[0] != '/' || strlen(value) > 107)) {
+			snprintf(err, errlen, "%s:%u: socket \"%s\" must be an "
+			    "absolute path of at most 107 bytes", name, lineno,
+			    value);
+			return -1;
+		}
 
 		conf_free_secret(s);
 		*s = conf_strdup(value);
@@ -251,7 +264,7 @@ conf_set(struct sscn_conf *conf, const struct conf_key *key,
 			*(bool *)(void *)field = false;
 			return 0;
 		}
-		reason = "must be yes or no";
+		reason = "must be yes, no, true or false";
 		break;
 	case CONF_LOG_LEVEL: {
 		static const char *const levels[] = {

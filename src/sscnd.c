@@ -41,11 +41,6 @@ sscnd_check_conf(const struct sscn_conf *conf, const char *path, char *err,
 		    "connection string for the runtime role)", path);
 		return -1;
 	}
-	if (*conf->socket_path != '/') {
-		snprintf(err, errlen, "%s: socket must be an absolute path",
-		    path);
-		return -1;
-	}
 	return 0;
 }
 
@@ -73,6 +68,10 @@ main(int argc, char **argv)
 			verbose = true;
 			break;
 		case 'V':
+			if (optind != argc) {
+				sscnd_usage(stderr);
+				return 2;
+			}
 			printf("sscnd %s (schema %d)\n", PACKAGE_VERSION,
 			    SSCN_SCHEMA_VERSION);
 			return 0;

@@ -126,8 +126,10 @@ health_database_check(const struct health_db *db)
 	    db->err == SSCN_OK ? "ok" : "unavailable"));
 	json_object_object_add(check, "latency_ms",
 	    health_number(db->latency_ms));
+	/* Unknown while the database is unreachable, not 0. */
 	json_object_object_add(check, "schema_version",
-	    json_object_new_int(db->schema_version));
+	    db->schema_version > 0 || db->err == SSCN_OK ?
+	    json_object_new_int(db->schema_version) : NULL);
 	json_object_object_add(check, "expected_schema_version",
 	    json_object_new_int(SSCN_SCHEMA_VERSION));
 	return check;
