@@ -83,6 +83,50 @@ static const struct conf_key conf_keys[] = {
 	{ "log_level", CONF_LOG_LEVEL, CONF_FIELD(log_level), 0, 0 },
 	{ "enable_test_routes", CONF_BOOL, CONF_FIELD(enable_test_routes),
 	    0, 0 },
+	{ "key_file", CONF_STRING, CONF_FIELD(key_file), 0, 0 },
+	{ "jwt_signing_key", CONF_STRING, CONF_FIELD(jwt_signing_key), 0, 0 },
+	{ "jwt_issuer", CONF_STRING, CONF_FIELD(jwt_issuer), 0, 0 },
+	{ "jwt_audience", CONF_STRING, CONF_FIELD(jwt_audience), 0, 0 },
+	{ "base_url", CONF_STRING, CONF_FIELD(base_url), 0, 0 },
+	{ "access_token_ttl", CONF_UINT, CONF_FIELD(access_token_ttl),
+	    10, 86400 },
+	{ "session_idle_timeout", CONF_UINT, CONF_FIELD(session_idle_timeout),
+	    10, 86400 },
+	{ "session_absolute_timeout", CONF_UINT,
+	    CONF_FIELD(session_absolute_timeout), 10, 30 * 86400 },
+	{ "max_sessions", CONF_UINT, CONF_FIELD(max_sessions), 1, 100 },
+	{ "lockout_threshold", CONF_UINT, CONF_FIELD(lockout_threshold),
+	    1, 100 },
+	{ "lockout_duration", CONF_UINT, CONF_FIELD(lockout_duration),
+	    1, 86400 },
+	{ "address_failure_limit", CONF_UINT,
+	    CONF_FIELD(address_failure_limit), 1, 100000 },
+	{ "address_failure_window", CONF_UINT,
+	    CONF_FIELD(address_failure_window), 1, 86400 },
+	{ "reauthentication_window", CONF_UINT,
+	    CONF_FIELD(reauthentication_window), 10, 86400 },
+	{ "verify_token_ttl", CONF_UINT, CONF_FIELD(verify_token_ttl),
+	    10, 30 * 86400 },
+	{ "reset_token_ttl", CONF_UINT, CONF_FIELD(reset_token_ttl),
+	    10, 86400 },
+	{ "mfa_token_ttl", CONF_UINT, CONF_FIELD(mfa_token_ttl), 10, 3600 },
+	{ "password_min_length", CONF_UINT, CONF_FIELD(password_min_length),
+	    1, 128 },
+	{ "password_max_length", CONF_UINT, CONF_FIELD(password_max_length),
+	    8, 1024 },
+	{ "password_require_upper", CONF_BOOL,
+	    CONF_FIELD(password_require_upper), 0, 0 },
+	{ "password_require_lower", CONF_BOOL,
+	    CONF_FIELD(password_require_lower), 0, 0 },
+	{ "password_require_digit", CONF_BOOL,
+	    CONF_FIELD(password_require_digit), 0, 0 },
+	{ "password_min_score", CONF_UINT, CONF_FIELD(password_min_score),
+	    0, 4 },
+	{ "password_common_list", CONF_STRING,
+	    CONF_FIELD(password_common_list), 0, 0 },
+	{ "argon2_opslimit", CONF_UINT, CONF_FIELD(argon2_opslimit), 1, 64 },
+	{ "argon2_memlimit", CONF_SIZE, CONF_FIELD(argon2_memlimit),
+	    8192, 4096ULL * 1024 * 1024 },
 };
 
 #define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -115,6 +159,35 @@ conf_defaults(struct sscn_conf *conf)
 	conf->sql_dir = conf_strdup(PKGDATADIR "/sql");
 	conf->log_level = LOG_LEVEL_INFO;
 	conf->enable_test_routes = false;
+
+	conf->key_file = conf_strdup(SYSCONFDIR "/sscn/keys");
+	conf->jwt_issuer = conf_strdup("sscn");
+	conf->jwt_audience = conf_strdup("sscn-api");
+	conf->base_url = conf_strdup("https://localhost:8443");
+	conf->access_token_ttl = 900;
+	conf->session_idle_timeout = 1800;
+	conf->session_absolute_timeout = 86400;
+	conf->max_sessions = 5;
+	conf->lockout_threshold = 5;
+	conf->lockout_duration = 900;
+	conf->address_failure_limit = 100;
+	conf->address_failure_window = 900;
+	conf->reauthentication_window = 600;
+	conf->verify_token_ttl = 86400;
+	conf->reset_token_ttl = 1800;
+	conf->mfa_token_ttl = 300;
+
+	/* Argon2id at libsodium's INTERACTIVE limits (2 passes, 64 MiB). */
+	conf->password_min_length = 8;
+	conf->password_max_length = 128;
+	conf->password_require_upper = true;
+	conf->password_require_lower = true;
+	conf->password_require_digit = true;
+	conf->password_min_score = 3;
+	conf->password_common_list = conf_strdup(PKGDATADIR
+	    "/common-passwords.txt");
+	conf->argon2_opslimit = 2;
+	conf->argon2_memlimit = 64 * 1024 * 1024;
 }
 
 static void
@@ -140,6 +213,12 @@ conf_free(struct sscn_conf *conf)
 	free(conf->group);
 	free(conf->data_dir);
 	free(conf->sql_dir);
+	free(conf->key_file);
+	free(conf->jwt_signing_key);
+	free(conf->jwt_issuer);
+	free(conf->jwt_audience);
+	free(conf->base_url);
+	free(conf->password_common_list);
 	memset(conf, 0, sizeof(*conf));
 }
 

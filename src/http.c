@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,57 @@ http_add_header(struct http_request *req, const char *header)
 		return;
 	}
 	req->headers[req->nheaders++] = header;
+}
+
+int
+http_add_headerf(struct http_request *req, const char *fmt, ...)
+{
+	va_list	 ap;
+	size_t	 room = sizeof(req->header_buf) - req->header_buf_used;
+	char	*dst = req->header_buf + req->header_buf_used;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(dst, room, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= room) {
+		log_error(req->request_id, "response_header_dropped",
+		    "reason=\"header buffer full\"");
+		return -1;
+	}
+	req->header_buf_used += (size_t)n + 1;
+	http_add_header(req, dst);
+	return 0;
+}
+
+bool
+http_cookie(const struct http_request *req, const char *name, char *out,
+    size_t outlen)
+{
+	const char	*p = http_param(req, "HTTP_COOKIE");
+	size_t		 namelen = strlen(name);
+
+	/* RFC 6265: cookie-pair *( ";" SP cookie-pair ), first match wins. */
+	while (p != NULL && *p != '\0') {
+		const char	*end;
+		size_t		 len;
+
+		while (*p == ' ' || *p == ';')
+			p++;
+		end = strchr(p, ';');
+		len = end ? (size_t)(end - p) : strlen(p);
+		if (len > namelen && strncmp(p, name, namelen) == 0 &&
+		    p[namelen] == '=') {
+			len -= namelen + 1;
+			if (len + 1 > outlen)
+				return false;
+			memcpy(out, p + namelen + 1, len);
+			out[len] = '\0';
+			return true;
+		}
+		p = end;
+	}
+	return false;
 }
 
 static bool

@@ -608,3 +608,22 @@ json_get_int(struct json_object *obj, const char *field, bool required,
 	*out = n;
 	return SSCN_OK;
 }
+
+enum sscn_err
+json_reject_unknown(struct json_object *obj, const char *const *allowed,
+    struct json_object *fields)
+{
+	enum sscn_err err = SSCN_OK;
+
+	json_object_object_foreach(obj, key, value) {
+		size_t i;
+
+		(void)value;
+		for (i = 0; allowed[i] != NULL; i++)
+			if (strcmp(allowed[i], key) == 0)
+				break;
+		if (allowed[i] == NULL)
+			err = json_field_problem(fields, key, "is not a known field");
+	}
+	return err;
+}

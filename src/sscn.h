@@ -32,7 +32,7 @@ struct FCGX_Request;
  * database has this migration applied; t/unit/test_schema checks that it
  * matches the files in sql/.
  */
-#define SSCN_SCHEMA_VERSION 1
+#define SSCN_SCHEMA_VERSION 2
 
 /* ---- errors (err.c) ------------------------------------------------- */
 
@@ -51,6 +51,10 @@ enum sscn_err {
 	SSCN_ERR_TOO_LARGE,	/* 413 payload_too_large */
 	SSCN_ERR_MEDIA_TYPE,	/* 415 unsupported_media_type */
 	SSCN_ERR_RATE_LIMITED,	/* 429 rate_limited */
+	SSCN_ERR_MFA_REQUIRED,	/* 403 mfa_required: needs an aal2 session */
+	SSCN_ERR_REAUTH,	/* 403 reauthentication_required */
+	SSCN_ERR_ACCEPTANCE,	/* 403 acceptance_required */
+	SSCN_ERR_MFA_ENROLLMENT,	/* 403 mfa_enrollment_required */
 	SSCN_ERR_INTERNAL,	/* 500 internal_error */
 	SSCN_ERR_UNAVAILABLE,	/* 503 unavailable: database lost or down */
 	SSCN_ERR__COUNT
@@ -95,6 +99,36 @@ struct sscn_conf {
 	char		*sql_dir;		/* migrations read by sscnctl */
 	enum log_level	 log_level;
 	bool		 enable_test_routes;	/* POST /api/v1/echo, tests only */
+
+	/* Accounts and sessions. */
+	char		*key_file;		/* JWT and field encryption keys */
+	char		*jwt_signing_key;	/* kid; NULL: the last jwt line */
+	char		*jwt_issuer;
+	char		*jwt_audience;
+	char		*base_url;		/* links in mail */
+	unsigned	 access_token_ttl;	/* seconds */
+	unsigned	 session_idle_timeout;	/* seconds */
+	unsigned	 session_absolute_timeout;	/* seconds */
+	unsigned	 max_sessions;		/* per user */
+	unsigned	 lockout_threshold;	/* consecutive failures */
+	unsigned	 lockout_duration;	/* seconds */
+	unsigned	 address_failure_limit;	/* failed logins per address */
+	unsigned	 address_failure_window;	/* seconds */
+	unsigned	 reauthentication_window;	/* seconds */
+	unsigned	 verify_token_ttl;	/* seconds */
+	unsigned	 reset_token_ttl;	/* seconds */
+	unsigned	 mfa_token_ttl;		/* seconds */
+
+	/* Password policy; sscn.conf(5) shows the ASVS level 2 profile. */
+	unsigned	 password_min_length;	/* code points */
+	unsigned	 password_max_length;	/* code points */
+	bool		 password_require_upper;
+	bool		 password_require_lower;
+	bool		 password_require_digit;
+	unsigned	 password_min_score;	/* zxcvbn score 0-4 */
+	char		*password_common_list;	/* file, one password a line */
+	unsigned	 argon2_opslimit;	/* Argon2id passes */
+	size_t		 argon2_memlimit;	/* bytes */
 };
 
 void	conf_defaults(struct sscn_conf *);
@@ -193,6 +227,14 @@ enum sscn_err json_get_int(struct json_object *obj, const char *field,
 	    bool required, int64_t min, int64_t max, int64_t *out,
 	    struct json_object *fields);
 
+/*
+ * Add "field": "is not a known field" to "fields" for every key of "obj"
+ * missing from the NULL-terminated "allowed", so a client cannot set a
+ * server-owned field by sending it.  Returns SSCN_ERR_VALIDATION if any.
+ */
+enum sscn_err json_reject_unknown(struct json_object *obj,
+	    const char *const *allowed, struct json_object *fields);
+
 /* ---- routing (route.c) ---------------------------------------------- */
 
 #define ROUTE_MAX_PARAMS 4
@@ -204,6 +246,7 @@ typedef enum sscn_err (*route_handler)(struct http_request *);
 /* Route flags. */
 #define ROUTE_BODY_JSON	0x01	/* needs an application/json object body */
 #define ROUTE_BODY_ANY	0x02	/* takes a body of any type, read raw */
+#define ROUTE_RESTRICTED_OK 0x04	/* open to a restricted session */
 
 /*
  * One entry of the route table.  "path" is a template such as
@@ -247,6 +290,7 @@ extern const size_t api_nroutes;
 /* ---- HTTP request layer (http.c) ------------------------------------ */
 
 #define HTTP_MAX_HEADERS 8
+#define HTTP_HEADER_BUF 1024	/* Set-Cookie values of one response */
 
 struct worker;
 
@@ -275,9 +319,21 @@ struct http_request {
 	bool			 head_only;	/* HEAD: send no body */
 	char			 user_id[37];	/* UUID once authenticated, else "" */
 	uint64_t		 start_us;
+
+	/* Set by authn_require() once the request is authenticated. */
+	bool			 authenticated;
+	bool			 via_cookie;	/* token came from the cookie */
+	char			 session_id[37];
+	bool			 is_admin;
+	int			 aal;		/* 1: password, 2: MFA */
+	int64_t			 auth_time;	/* Unix time of the login */
+	char			 restriction[16];	/* "" or the session's */
+
 	const char		*headers[HTTP_MAX_HEADERS];	/* "Name: value" */
 	size_t			 nheaders;
 	char			 allow_header[80];	/* for 405 */
+	char			 header_buf[HTTP_HEADER_BUF];	/* see http_add_headerf */
+	size_t			 header_buf_used;
 };
 
 /* Monotonic clock in microseconds. */
@@ -292,6 +348,17 @@ const char *http_param(const struct http_request *, const char *name);
  * HTTP_MAX_HEADERS are dropped and logged.
  */
 void	http_add_header(struct http_request *, const char *header);
+
+/*
+ * Queue a formatted header, stored in the request.  Returns -1 (logged)
+ * when the request's header buffer is full.
+ */
+int	http_add_headerf(struct http_request *, const char *fmt, ...)
+	    SSCN_PRINTF(2, 3);
+
+/* Cookie "name" from the Cookie header into "out"; false when absent. */
+bool	http_cookie(const struct http_request *, const char *name, char *out,
+	    size_t outlen);
 
 /* Send "body" (not consumed) as JSON with "status". */
 void	http_send_json(struct http_request *, int status,
@@ -369,9 +436,16 @@ void	db_close(struct db *);
 
 /* ---- worker and master (worker.c, master.c) ------------------------- */
 
+struct sscn_keys;
+struct password_policy;
+struct common_list;
+
 struct worker {
 	const struct sscn_conf	*conf;
 	struct db		 db;
+	struct sscn_keys	*keys;		/* NULL: key file failed to load */
+	struct password_policy	*password_policy;
+	struct common_list	*common_passwords;	/* NULL: list failed */
 	int			 listen_fd;
 	unsigned		 index;		/* slot in the pool, for logs */
 	unsigned long		 requests;
@@ -401,11 +475,87 @@ int	socket_open(const struct sscn_conf *conf, bool *owned);
 /* Drop to conf->user and conf->group when running as root. */
 int	privdrop(const struct sscn_conf *conf) SSCN_WARN_UNUSED;
 
+/* ---- audit log and mail outbox (audit.c, outbox.c) ----------------- */
+
+/*
+ * Insert one audit row in the current transaction.  "result" is
+ * "success", "failure" or "denied"; "details" (may be NULL, not consumed)
+ * must hold no secret.  NULL or "" ids are stored as NULL.
+ */
+enum sscn_err audit_write(struct http_request *, const char *actor_id,
+	    const char *organization_id, const char *action, const char *target,
+	    const char *result, struct json_object *details) SSCN_WARN_UNUSED;
+
+/* Queue one mail in the current transaction; CR or LF in headers fail. */
+enum sscn_err outbox_queue(struct http_request *, const char *recipient,
+	    const char *subject, const char *body, const char *template_name)
+	    SSCN_WARN_UNUSED;
+
+/* ---- authentication (auth/authn.c) ---------------------------------- */
+
+/* Cookie names; the __Host- prefix pins them to this host, path / and TLS. */
+#define AUTH_SESSION_COOKIE	"__Host-sscn_session"
+#define AUTH_CSRF_COOKIE	"__Host-sscn_csrf"
+
+/*
+ * Authenticate the request: the access JWT from "Authorization: Bearer" or
+ * the session cookie, then the session row (revoked, idle and absolute
+ * limits).  A cookie-authenticated POST, PUT, PATCH or DELETE must carry
+ * X-CSRF-Token equal to the CSRF cookie.  On success fills req's
+ * authentication fields and sets sscn.user_id for row-level security when
+ * a transaction is open.  Returns SSCN_ERR_UNAUTHORIZED,
+ * SSCN_ERR_FORBIDDEN (CSRF) or SSCN_ERR_UNAVAILABLE, all logged.
+ */
+enum sscn_err authn_require(struct http_request *) SSCN_WARN_UNUSED;
+
+/* Unix time now, from the real-time clock. */
+int64_t	authn_now(void);
+
+/*
+ * For sensitive actions after authn_require(): SSCN_ERR_REAUTH unless the
+ * session's login is younger than reauthentication_window.
+ */
+enum sscn_err authn_require_recent(struct http_request *) SSCN_WARN_UNUSED;
+
+/* For admin endpoints: admin role and an MFA-verified (aal2) session. */
+enum sscn_err authn_require_admin(struct http_request *) SSCN_WARN_UNUSED;
+
+/* Open a transaction and set sscn.user_id to the authenticated user. */
+enum sscn_err authn_begin(struct http_request *) SSCN_WARN_UNUSED;
+
 /* ---- API handlers (api/) -------------------------------------------- */
 
 enum sscn_err health_root(struct http_request *);
 enum sscn_err health_live(struct http_request *);
 enum sscn_err health_ready(struct http_request *);
 enum sscn_err test_echo(struct http_request *);
+
+/* Send 400 validation_failed with "fields" (consumed). */
+enum sscn_err api_validation_failed(struct http_request *,
+	    struct json_object *fields);
+
+enum sscn_err auth_register(struct http_request *);
+enum sscn_err auth_verify_email(struct http_request *);
+enum sscn_err auth_password_check(struct http_request *);
+enum sscn_err auth_login(struct http_request *);
+enum sscn_err auth_refresh(struct http_request *);
+enum sscn_err auth_logout(struct http_request *);
+enum sscn_err auth_sessions_list(struct http_request *);
+enum sscn_err auth_sessions_revoke(struct http_request *);
+enum sscn_err me_get(struct http_request *);
+enum sscn_err me_patch(struct http_request *);
+enum sscn_err legal_get(struct http_request *);
+enum sscn_err legal_accept(struct http_request *);
+enum sscn_err auth_mfa_verify(struct http_request *);
+enum sscn_err auth_totp_setup(struct http_request *);
+enum sscn_err auth_totp_confirm(struct http_request *);
+enum sscn_err auth_totp_disable(struct http_request *);
+enum sscn_err auth_recovery_codes(struct http_request *);
+enum sscn_err auth_password_change(struct http_request *);
+enum sscn_err auth_password_forgot(struct http_request *);
+enum sscn_err auth_password_reset(struct http_request *);
+enum sscn_err admin_users_list(struct http_request *);
+enum sscn_err admin_user_lock(struct http_request *);
+enum sscn_err admin_user_unlock(struct http_request *);
 
 #endif /* SSCN_H */

@@ -23,6 +23,8 @@
 #include <fcgiapp.h>
 
 #include "sscn.h"
+#include "auth/password.h"
+#include "crypto/keys.h"
 
 static volatile sig_atomic_t worker_stop_requested;
 
@@ -78,9 +80,59 @@ worker_signals(sigset_t *wait_mask)
 	return 0;
 }
 
+/*
+ * Load what the account handlers need.  A missing key file or password
+ * list is logged and leaves those handlers answering 503, so health and
+ * everything else keep working while an operator fixes it.
+ */
+static void
+worker_load_auth(struct worker *w, struct password_policy *policy)
+{
+	const struct sscn_conf	*conf = w->conf;
+	char			 err[512], escaped[600];
+	size_t			 line = 0;
+
+	password_policy_defaults(policy);
+	policy->min_length = conf->password_min_length;
+	policy->max_length = conf->password_max_length;
+	policy->require_upper = conf->password_require_upper;
+	policy->require_lower = conf->password_require_lower;
+	policy->require_digit = conf->password_require_digit;
+	policy->min_score = (int)conf->password_min_score;
+	policy->check_common = conf->password_common_list != NULL &&
+	    *conf->password_common_list != '\0';
+	policy->opslimit = conf->argon2_opslimit;
+	policy->memlimit = conf->argon2_memlimit;
+	w->password_policy = policy;
+
+	if (password_policy_validate(policy) != NULL)
+		log_error(NULL, "password_policy_invalid", "reason=\"%s\"",
+		    password_policy_validate(policy));
+	if (password_dummy_init(policy) == -1)
+		log_error(NULL, "password_init_failed", "error=\"out of memory\"");
+
+	if (policy->check_common) {
+		w->common_passwords = common_list_load(
+		    conf->password_common_list, &line);
+		if (w->common_passwords == NULL)
+			log_error(NULL, "common_password_list_failed", "path=%s "
+			    "line=%zu", log_escape(escaped, sizeof(escaped),
+			    conf->password_common_list), line);
+	}
+
+	if (keys_load(conf->key_file, conf->jwt_signing_key, &w->keys, err,
+	    sizeof(err)) == -1) {
+		w->keys = NULL;
+		log_error(NULL, "key_file_failed", "reason=%s",
+		    log_escape(escaped, sizeof(escaped), err));
+	}
+}
+
 int
 worker_run(const struct sscn_conf *conf, int listen_fd, unsigned index)
 {
+	struct password_policy policy;
+
 	struct worker	 w;
 	FCGX_Request	 fcgi;
 	sigset_t	 wait_mask;
@@ -91,6 +143,7 @@ worker_run(const struct sscn_conf *conf, int listen_fd, unsigned index)
 	w.index = index;
 	db_init(&w.db, conf->database, conf->db_connect_timeout,
 	    conf->db_statement_timeout);
+	worker_load_auth(&w, &policy);
 
 	/* Orphaned workers stop when the master dies. */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 ||
@@ -149,6 +202,8 @@ worker_run(const struct sscn_conf *conf, int listen_fd, unsigned index)
 	}
 
 	db_close(&w.db);
+	keys_free(w.keys);
+	common_list_free(w.common_passwords);
 	log_info(NULL, "worker_stopped", "index=%u pid=%ld requests=%lu",
 	    index, (long)getpid(), w.requests);
 	return 0;

@@ -3,7 +3,9 @@
  *
  * Keeping them in one table means each one is parsed once per connection,
  * a typo fails at connect time rather than on some rare request, and a
- * reviewer sees every query the runtime role can send.
+ * reviewer sees every query the runtime role can send.  Statements marked
+ * retry_safe only read, so db_exec() may run them again after a
+ * reconnect.
  */
 #include "config.h"
 
@@ -13,6 +15,309 @@ const struct db_statement db_statements[] = {
 	{ "health_schema_version",
 	  "SELECT coalesce(max(version), 0) FROM sscn.schema_migrations",
 	  0, true },
+
+	/* ---- audit log and outbox ---- */
+	{ "audit_insert",
+	  "INSERT INTO sscn.audit_log (actor_id, organization_id, address, "
+	  "user_agent, action, target, result, request_id, details) "
+	  "VALUES ($1::uuid, $2::uuid, $3::inet, $4, $5, $6, $7, $8, $9::jsonb)",
+	  9, false },
+	{ "outbox_insert",
+	  "INSERT INTO sscn.mail_outbox (recipient, subject, body, template, "
+	  "request_id) VALUES ($1, $2, $3, $4, $5)",
+	  5, false },
+	{ "set_user_context",
+	  "SELECT set_config('sscn.user_id', $1, true)",
+	  1, false },
+
+	/* ---- sessions ---- */
+	{ "session_check",
+	  "WITH s AS ("
+	  "  SELECT s.id, s.aal, extract(epoch FROM s.auth_time)::bigint AS at,"
+	  "         u.is_admin, s.last_seen_at, s.restriction"
+	  "  FROM sscn.sessions s JOIN sscn.users u ON u.id = s.user_id"
+	  "  WHERE s.id = $1::uuid AND s.user_id = $2::uuid"
+	  "    AND s.revoked_at IS NULL AND u.admin_locked_at IS NULL"
+	  "    AND s.last_seen_at > now() - make_interval(secs => $3::int)"
+	  "    AND s.created_at > now() - make_interval(secs => $4::int)), "
+	  "touch AS ("
+	  "  UPDATE sscn.sessions SET last_seen_at = now()"
+	  "  WHERE id = (SELECT id FROM s)"
+	  "    AND last_seen_at <= now() - make_interval(secs => $5::int)"
+	  "  RETURNING 1) "
+	  "SELECT s.aal, s.at, s.is_admin, (SELECT count(*) FROM touch), "
+	  "coalesce(s.restriction, '') FROM s",
+	  5, false },
+	{ "session_insert",
+	  "INSERT INTO sscn.sessions (id, user_id, aal, auth_time, address, "
+	  "user_agent, restriction) VALUES ($1::uuid, $2::uuid, $3::smallint, "
+	  "to_timestamp($4::bigint), $5::inet, $6, nullif($7, ''))",
+	  7, false },
+	{ "session_lift_restriction",
+	  "UPDATE sscn.sessions SET restriction = NULL, "
+	  "aal = greatest(aal, $3::smallint) "
+	  "WHERE id = $1::uuid AND restriction = $2",
+	  3, false },
+	{ "session_trim",
+	  "UPDATE sscn.sessions SET revoked_at = now(), "
+	  "revoke_reason = 'session_limit' WHERE id IN ("
+	  "  SELECT id FROM sscn.sessions WHERE user_id = $1::uuid"
+	  "    AND revoked_at IS NULL ORDER BY created_at DESC, id"
+	  "  OFFSET $2::int) RETURNING id::text",
+	  2, false },
+	{ "session_revoke",
+	  "UPDATE sscn.sessions SET revoked_at = now(), revoke_reason = $3 "
+	  "WHERE id = $1::uuid AND user_id = $2::uuid AND revoked_at IS NULL "
+	  "RETURNING id",
+	  3, false },
+	{ "session_revoke_others",
+	  "UPDATE sscn.sessions SET revoked_at = now(), revoke_reason = $3 "
+	  "WHERE user_id = $1::uuid AND revoked_at IS NULL "
+	  "AND id IS DISTINCT FROM $2::uuid RETURNING id::text",
+	  3, false },
+	{ "session_list",
+	  "SELECT id::text, to_char(created_at AT TIME ZONE 'UTC', "
+	  "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), to_char(last_seen_at AT TIME "
+	  "ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), host(address), "
+	  "user_agent FROM sscn.sessions WHERE user_id = $1::uuid "
+	  "AND revoked_at IS NULL "
+	  "AND last_seen_at > now() - make_interval(secs => $2::int) "
+	  "AND created_at > now() - make_interval(secs => $3::int) "
+	  "ORDER BY created_at",
+	  3, true },
+	{ "session_for_refresh",
+	  "SELECT s.aal, extract(epoch FROM s.auth_time)::bigint, u.is_admin "
+	  "FROM sscn.sessions s JOIN sscn.users u ON u.id = s.user_id "
+	  "WHERE s.id = $1::uuid AND s.user_id = $2::uuid "
+	  "AND s.revoked_at IS NULL AND u.admin_locked_at IS NULL "
+	  "AND s.last_seen_at > now() - make_interval(secs => $3::int) "
+	  "AND s.created_at > now() - make_interval(secs => $4::int)",
+	  4, false },
+	{ "session_touch",
+	  "UPDATE sscn.sessions SET last_seen_at = now() WHERE id = $1::uuid",
+	  1, false },
+
+	/* ---- accounts ---- */
+	{ "legal_current",
+	  "SELECT DISTINCT ON (kind) kind, version FROM sscn.legal_documents "
+	  "WHERE kind IN ('terms', 'privacy') ORDER BY kind, published_at DESC",
+	  0, true },
+	{ "legal_document",
+	  "SELECT version, to_char(published_at AT TIME ZONE 'UTC', "
+	  "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), body FROM sscn.legal_documents "
+	  "WHERE kind = $1 ORDER BY published_at DESC LIMIT 1",
+	  1, true },
+	{ "legal_pending",
+	  "SELECT DISTINCT ON (d.kind) d.kind, d.version "
+	  "FROM sscn.legal_documents d WHERE d.kind IN ('terms', 'privacy') "
+	  "AND NOT EXISTS (SELECT 1 FROM sscn.legal_acceptances a "
+	  "  WHERE a.user_id = $1::uuid AND a.kind = d.kind "
+	  "  AND a.version = d.version) "
+	  "AND d.published_at = (SELECT max(published_at) FROM "
+	  "  sscn.legal_documents x WHERE x.kind = d.kind)",
+	  1, false },
+	{ "legal_accept",
+	  "INSERT INTO sscn.legal_acceptances (user_id, kind, version, address) "
+	  "VALUES ($1::uuid, $2, $3, $4::inet) ON CONFLICT DO NOTHING",
+	  4, false },
+	{ "user_insert",
+	  "INSERT INTO sscn.users (id, email_normalized, email, full_name, "
+	  "password_hash) VALUES ($1::uuid, $2, $3, $4, $5) "
+	  "ON CONFLICT (email_normalized) DO NOTHING RETURNING id",
+	  5, false },
+	{ "user_by_email",
+	  "SELECT id::text, email, full_name FROM sscn.users "
+	  "WHERE email_normalized = $1",
+	  1, false },
+	{ "organization_insert",
+	  "INSERT INTO sscn.organizations (id, kind, name) "
+	  "VALUES ($1::uuid, $2, $3)",
+	  3, false },
+	{ "membership_insert",
+	  "INSERT INTO sscn.memberships (organization_id, user_id, role) "
+	  "VALUES ($1::uuid, $2::uuid, $3)",
+	  3, false },
+	{ "token_insert",
+	  "INSERT INTO sscn.user_tokens (token_hash, user_id, purpose, "
+	  "expires_at) VALUES ($1::bytea, $2::uuid, $3, "
+	  "now() + make_interval(secs => $4::int))",
+	  4, false },
+	{ "token_consume",
+	  "UPDATE sscn.user_tokens SET used_at = now() "
+	  "WHERE token_hash = $1::bytea AND purpose = $2 AND used_at IS NULL "
+	  "AND expires_at > now() RETURNING user_id::text",
+	  2, false },
+	{ "token_expire_purpose",
+	  "UPDATE sscn.user_tokens SET used_at = now() "
+	  "WHERE user_id = $1::uuid AND purpose = $2 AND used_at IS NULL",
+	  2, false },
+	{ "user_verify_email",
+	  "UPDATE sscn.users SET email_verified_at = "
+	  "coalesce(email_verified_at, now()) WHERE id = $1::uuid",
+	  1, false },
+
+	/* ---- login ---- */
+	{ "login_address_failures",
+	  "SELECT coalesce(sum(failures), 0) FROM sscn.login_address_failures "
+	  "WHERE address = $1::inet "
+	  "AND window_start > now() - make_interval(secs => $2::int)",
+	  2, true },
+	{ "login_address_fail",
+	  "INSERT INTO sscn.login_address_failures (address, window_start, "
+	  "failures) VALUES ($1::inet, date_trunc('minute', now()), 1) "
+	  "ON CONFLICT (address, window_start) DO UPDATE "
+	  "SET failures = sscn.login_address_failures.failures + 1",
+	  1, false },
+	/*
+	 * Claim one login attempt before the password is checked, so that
+	 * concurrent attempts on every worker count against one limit.  An
+	 * expired lock starts a new count.  Returns the attempt number and
+	 * whether the account is locked now.
+	 */
+	{ "login_claim_attempt",
+	  "INSERT INTO sscn.login_lockouts AS l (email_normalized, failures) "
+	  "VALUES ($1, 1) ON CONFLICT (email_normalized) DO UPDATE SET "
+	  "failures = CASE WHEN l.locked_until IS NOT NULL "
+	  "  AND l.locked_until <= now() THEN 1 ELSE l.failures + 1 END, "
+	  "locked_until = CASE WHEN l.locked_until <= now() THEN NULL "
+	  "  ELSE l.locked_until END, "
+	  "updated_at = now() "
+	  "RETURNING failures, coalesce(locked_until > now(), false)",
+	  1, false },
+	/* Lock once the count reaches the threshold; true only the first time. */
+	{ "login_lock_if_due",
+	  "UPDATE sscn.login_lockouts SET locked_until = now() + "
+	  "make_interval(secs => $2::int), lock_notified_at = now() "
+	  "WHERE email_normalized = $1 AND failures >= $3::int "
+	  "AND (locked_until IS NULL OR locked_until <= now()) RETURNING 1",
+	  3, false },
+	{ "login_clear",
+	  "DELETE FROM sscn.login_lockouts WHERE email_normalized = $1",
+	  1, false },
+	{ "login_user",
+	  "SELECT id::text, password_hash, email_verified_at IS NOT NULL, "
+	  "admin_locked_at IS NOT NULL, totp_enabled_at IS NOT NULL, is_admin, "
+	  "email, full_name FROM sscn.users WHERE email_normalized = $1",
+	  1, false },
+	{ "user_rehash",
+	  "UPDATE sscn.users SET password_hash = $2 WHERE id = $1::uuid",
+	  2, false },
+	{ "user_logged_in",
+	  "UPDATE sscn.users SET last_login_at = now() WHERE id = $1::uuid",
+	  1, false },
+	{ "user_role",
+	  "SELECT o.kind, o.require_mfa FROM sscn.memberships m "
+	  "JOIN sscn.organizations o ON o.id = m.organization_id "
+	  "WHERE m.user_id = $1::uuid ORDER BY m.created_at LIMIT 1",
+	  1, false },
+
+	/* ---- passwords ---- */
+	{ "user_password",
+	  "SELECT password_hash, email, full_name, email_normalized "
+	  "FROM sscn.users WHERE id = $1::uuid",
+	  1, false },
+	{ "user_set_password",
+	  "UPDATE sscn.users SET password_hash = $2, "
+	  "password_changed_at = now() WHERE id = $1::uuid",
+	  2, false },
+
+	/* ---- MFA ---- */
+	{ "token_peek",
+	  "SELECT t.user_id::text, u.email_normalized FROM sscn.user_tokens t "
+	  "JOIN sscn.users u ON u.id = t.user_id WHERE t.token_hash = $1::bytea "
+	  "AND t.purpose = $2 AND t.used_at IS NULL AND t.expires_at > now()",
+	  2, false },
+	{ "mfa_user",
+	  "SELECT id::text, email, full_name, is_admin, totp_secret, "
+	  "totp_last_step, email_normalized, password_hash, "
+	  "totp_enabled_at IS NOT NULL, totp_pending_secret "
+	  "FROM sscn.users WHERE id = $1::uuid",
+	  1, false },
+	/* Succeeds only for a newer step: one code, one use, on any worker. */
+	{ "totp_set_step",
+	  "UPDATE sscn.users SET totp_last_step = $2::bigint "
+	  "WHERE id = $1::uuid AND (totp_last_step IS NULL "
+	  "OR totp_last_step < $2::bigint) RETURNING 1",
+	  2, false },
+	{ "totp_set_pending",
+	  "UPDATE sscn.users SET totp_pending_secret = $2::bytea "
+	  "WHERE id = $1::uuid",
+	  2, false },
+	{ "totp_enable",
+	  "UPDATE sscn.users SET totp_secret = $2::bytea, "
+	  "totp_pending_secret = NULL, totp_enabled_at = now(), "
+	  "totp_last_step = $3::bigint WHERE id = $1::uuid RETURNING 1",
+	  3, false },
+	{ "totp_disable",
+	  "UPDATE sscn.users SET totp_secret = NULL, totp_pending_secret = NULL, "
+	  "totp_enabled_at = NULL, totp_last_step = NULL WHERE id = $1::uuid",
+	  1, false },
+	{ "session_after_acceptance",
+	  "UPDATE sscn.sessions s SET restriction = CASE "
+	  "WHEN u.totp_enabled_at IS NULL AND (u.is_admin OR EXISTS ("
+	  "  SELECT 1 FROM sscn.memberships m JOIN sscn.organizations o "
+	  "  ON o.id = m.organization_id WHERE m.user_id = u.id "
+	  "  AND o.require_mfa)) THEN 'mfa_enrollment' END "
+	  "FROM sscn.users u WHERE s.id = $1::uuid AND u.id = s.user_id "
+	  "AND s.restriction = 'acceptance'",
+	  1, false },
+	{ "session_set_aal2",
+	  "UPDATE sscn.sessions SET aal = 2 WHERE id = $1::uuid",
+	  1, false },
+	{ "recovery_delete",
+	  "DELETE FROM sscn.recovery_codes WHERE user_id = $1::uuid",
+	  1, false },
+	{ "recovery_insert",
+	  "INSERT INTO sscn.recovery_codes (user_id, salt, code_hash) "
+	  "VALUES ($1::uuid, $2::bytea, $3::bytea)",
+	  3, false },
+	{ "recovery_unused",
+	  "SELECT salt, code_hash FROM sscn.recovery_codes "
+	  "WHERE user_id = $1::uuid AND used_at IS NULL",
+	  1, false },
+	{ "recovery_use",
+	  "UPDATE sscn.recovery_codes SET used_at = now() "
+	  "WHERE user_id = $1::uuid AND code_hash = $2::bytea "
+	  "AND used_at IS NULL RETURNING 1",
+	  2, false },
+
+	/* ---- administration ---- */
+	{ "admin_users",
+	  "SELECT u.id::text, u.email, u.full_name, u.is_admin, "
+	  "u.totp_enabled_at IS NOT NULL, (u.admin_locked_at IS NOT NULL OR "
+	  "coalesce(l.locked_until > now(), false)), to_char(u.last_login_at "
+	  "AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+	  "FROM sscn.users u LEFT JOIN sscn.login_lockouts l "
+	  "ON l.email_normalized = u.email_normalized "
+	  "WHERE $1::uuid IS NULL OR u.id > $1::uuid ORDER BY u.id LIMIT $2::int",
+	  2, true },
+	{ "admin_lock_user",
+	  "UPDATE sscn.users SET admin_locked_at = coalesce(admin_locked_at, "
+	  "now()) WHERE id = $1::uuid RETURNING id",
+	  1, false },
+	/* Unlock ends both the admin lock and the failed-login lock. */
+	{ "admin_unlock_user",
+	  "WITH u AS (UPDATE sscn.users SET admin_locked_at = NULL "
+	  "  WHERE id = $1::uuid RETURNING id, email_normalized), "
+	  "l AS (DELETE FROM sscn.login_lockouts WHERE email_normalized = "
+	  "  (SELECT email_normalized FROM u)) SELECT id FROM u",
+	  1, false },
+
+	/* ---- profile ---- */
+	{ "me_select",
+	  "SELECT u.id::text, u.email, u.full_name, u.phone, u.is_admin, "
+	  "u.totp_enabled_at IS NOT NULL, to_char(u.created_at AT TIME ZONE "
+	  "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), m.organization_id::text, "
+	  "m.role, o.kind, o.name FROM sscn.users u "
+	  "LEFT JOIN sscn.memberships m ON m.user_id = u.id "
+	  "LEFT JOIN sscn.organizations o ON o.id = m.organization_id "
+	  "WHERE u.id = $1::uuid ORDER BY m.created_at LIMIT 1",
+	  1, false },
+	{ "me_update",
+	  "UPDATE sscn.users SET full_name = coalesce($2, full_name), "
+	  "phone = CASE WHEN $3::boolean THEN $4 ELSE phone END "
+	  "WHERE id = $1::uuid",
+	  4, false },
 };
 
 const size_t db_nstatements = sizeof(db_statements) / sizeof(db_statements[0]);

@@ -15,6 +15,9 @@
 #define CTL_EXIT_USAGE	2
 
 int	ctl_migrate(const struct sscn_conf *conf, int argc, char **argv);
+int	ctl_mailq(const struct sscn_conf *conf, int argc, char **argv);
+int	ctl_create_admin(const struct sscn_conf *conf, int argc, char **argv);
+int	ctl_import_users(const struct sscn_conf *conf, int argc, char **argv);
 
 /*
  * Connect with "conninfo" (a libpq connection string) and set the schema

@@ -26,7 +26,16 @@ struct ctl_command {
 
 static const struct ctl_command ctl_commands[] = {
 	{ "migrate", ctl_migrate,
-	    "migrate [--status]   apply pending SQL migrations, or list them" },
+	    "migrate [--status]          apply pending SQL migrations, or "
+	    "list them" },
+	{ "create-admin", ctl_create_admin,
+	    "create-admin EMAIL [--name NAME]  create a platform admin and "
+	    "print a set-up link" },
+	{ "import-users", ctl_import_users,
+	    "import-users FILE.csv       import accounts with bcrypt or "
+	    "Argon2id hashes" },
+	{ "mailq", ctl_mailq,
+	    "mailq [--json]              list queued and sent mail" },
 };
 
 static void
@@ -34,12 +43,13 @@ ctl_usage(FILE *out)
 {
 	size_t i;
 
-	fprintf(out, "usage: sscnctl [-c config] command [arguments]\n"
-	    "       sscnctl version\n\ncommands:\n");
+	fprintf(out, "usage: sscnctl [-c config] command [arguments]\n\n"
+	    "commands:\n");
 	for (i = 0; i < sizeof(ctl_commands) / sizeof(ctl_commands[0]); i++)
 		fprintf(out, "  %s\n", ctl_commands[i].synopsis);
-	fprintf(out, "\nThe default configuration file is %s.\n",
-	    CTL_DEFAULT_CONF);
+	fprintf(out, "  version                     print the version and the "
+	    "schema version it expects\n"
+	    "\nThe default configuration file is %s.\n", CTL_DEFAULT_CONF);
 }
 
 struct pg_conn *
@@ -81,6 +91,10 @@ main(int argc, char **argv)
 	size_t			 i;
 	int			 ch, rc;
 
+	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		ctl_usage(stdout);
+		return CTL_EXIT_OK;
+	}
 	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
 		switch (ch) {
 		case 'c':

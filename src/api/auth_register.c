@@ -1,0 +1,428 @@
+/*
+ * auth_register.c - POST /api/v1/auth/register, /auth/verify-email and
+ * /auth/password/check.
+ *
+ * Registration answers 202 for a new and for an existing address alike
+ * and spends one Argon2id hash on both, so neither the answer nor its
+ * timing tells whether an account exists.  The owner of an existing
+ * address gets a mail instead of a second account.  Everything a
+ * registration writes (user, organization, membership, acceptances,
+ * verification token, mail, audit row) commits in one transaction.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <libpq-fe.h>
+#include <sodium.h>
+
+#include "sscn.h"
+#include "auth/email.h"
+#include "auth/password.h"
+#include "auth/token.h"
+
+/* Longest name of a person or an organization, in bytes. */
+#define NAME_MAX_BYTES 200
+
+enum sscn_err
+api_validation_failed(struct http_request *req, struct json_object *fields)
+{
+	http_send_error(req, 400, "validation_failed", "The request is "
+	    "invalid; see fields for each problem.", fields);
+	return SSCN_OK;
+}
+
+/* True when "s" has no control character (names end up in mail). */
+static bool
+text_is_plain(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < ' ' || *s == 0x7f)
+			return false;
+	return true;
+}
+
+static void
+check_name(struct json_object *fields, const char *field, const char *value)
+{
+	if (value != NULL && (*value == '\0' || !text_is_plain(value)))
+		json_object_object_add(fields, field, json_object_new_string(
+		    "must be 1 to 200 characters without control characters"));
+}
+
+/* Compare the accepted versions with the current terms and privacy. */
+static enum sscn_err
+check_legal_versions(struct http_request *req, const char *terms,
+    const char *privacy, struct json_object *fields)
+{
+	PGresult	*res = NULL;
+	enum sscn_err	 err;
+	int		 i;
+
+	err = db_exec(&req->worker->db, req->request_id, "legal_current", 0,
+	    NULL, &res);
+	if (err != SSCN_OK)
+		return err;
+	for (i = 0; i < PQntuples(res); i++) {
+		const char *kind = PQgetvalue(res, i, 0);
+		const char *current = PQgetvalue(res, i, 1);
+
+		if (strcmp(kind, "terms") == 0 && strcmp(terms, current) != 0)
+			json_object_object_add(fields, "accept_terms_version",
+			    json_object_new_string("is not the current version"));
+		if (strcmp(kind, "privacy") == 0 &&
+		    strcmp(privacy, current) != 0)
+			json_object_object_add(fields, "accept_privacy_version",
+			    json_object_new_string("is not the current version"));
+	}
+	PQclear(res);
+	return SSCN_OK;
+}
+
+/* Join the report's problem codes into "fields.password". */
+static void
+add_password_problems(struct json_object *fields,
+    const struct password_report *report)
+{
+	char	 text[512] = "";
+	size_t	 i;
+
+	for (i = 0; i < report->nproblems; i++) {
+		if (i > 0)
+			strncat(text, ", ", sizeof(text) - strlen(text) - 1);
+		strncat(text, report->problems[i], sizeof(text) - strlen(text) - 1);
+	}
+	json_object_object_add(fields, "password", json_object_new_string(text));
+}
+
+static enum sscn_err
+register_exec(struct http_request *req, const char *name, int n,
+    const char *const *params)
+{
+	PGresult	*res = NULL;
+	enum sscn_err	 err;
+
+	err = db_exec(&req->worker->db, req->request_id, name, n, params, &res);
+	PQclear(res);
+	return err;
+}
+
+/* The new-account path; runs inside the caller's transaction. */
+static enum sscn_err
+register_new_user(struct http_request *req, const char *user_id,
+    const char *email, const char *full_name, const char *org_name,
+    const char *org_kind, const char *terms, const char *privacy)
+{
+	const struct sscn_conf	*conf = req->worker->conf;
+	char			 org_id[37];
+	char			 token[TOKEN_TEXT_LEN + 1];
+	char			 token_hash_hex[TOKEN_HASH_HEX];
+	char			 ttl[16];
+	char			 body[1024];
+	const char		*params[4];
+	struct json_object	*details;
+	enum sscn_err		 err;
+
+	token_random_uuid(org_id);
+	params[0] = user_id;
+	if ((err = register_exec(req, "set_user_context", 1, params)) != SSCN_OK)
+		return err;
+
+	params[0] = org_id;
+	params[1] = org_kind;
+	params[2] = org_name;
+	if ((err = register_exec(req, "organization_insert", 3, params)) != SSCN_OK)
+		return err;
+	params[1] = user_id;
+	params[2] = "owner";
+	if ((err = register_exec(req, "membership_insert", 3, params)) != SSCN_OK)
+		return err;
+
+	params[0] = user_id;
+	params[1] = "terms";
+	params[2] = terms;
+	params[3] = req->remote_addr;
+	if ((err = register_exec(req, "legal_accept", 4, params)) != SSCN_OK)
+		return err;
+	params[1] = "privacy";
+	params[2] = privacy;
+	if ((err = register_exec(req, "legal_accept", 4, params)) != SSCN_OK)
+		return err;
+
+	token_generate(token, token_hash_hex);
+	snprintf(ttl, sizeof(ttl), "%u", conf->verify_token_ttl);
+	params[0] = token_hash_hex;
+	params[1] = user_id;
+	params[2] = "verify_email";
+	params[3] = ttl;
+	if ((err = register_exec(req, "token_insert", 4, params)) != SSCN_OK)
+		goto out;
+
+	snprintf(body, sizeof(body), "Hello %s,\n\nplease confirm your e-mail "
+	    "address for SSCN by opening this link within %u hours:\n\n"
+	    "%s/verify-email#token=%s\n\nIf you did not register, ignore this "
+	    "mail.\n", full_name, conf->verify_token_ttl / 3600,
+	    conf->base_url, token);
+	err = outbox_queue(req, email, "Confirm your e-mail address for SSCN",
+	    body, "verify_email");
+	if (err != SSCN_OK)
+		goto out;
+
+	details = json_object_new_object();
+	json_object_object_add(details, "organization_kind",
+	    json_object_new_string(org_kind));
+	err = audit_write(req, user_id, org_id, "auth.register", user_id,
+	    "success", details);
+	json_object_put(details);
+out:
+	sodium_memzero(token, sizeof(token));
+	sodium_memzero(body, sizeof(body));
+	return err;
+}
+
+/* The address is taken: tell its owner, create nothing. */
+static enum sscn_err
+register_existing_user(struct http_request *req, const char *normalized)
+{
+	const char	*params[1] = { normalized };
+	PGresult	*res = NULL;
+	char		 body[768];
+	enum sscn_err	 err;
+
+	err = db_exec(&req->worker->db, req->request_id, "user_by_email", 1,
+	    params, &res);
+	if (err != SSCN_OK || PQntuples(res) != 1) {
+		PQclear(res);
+		return err;
+	}
+	snprintf(body, sizeof(body), "Hello %s,\n\nsomeone tried to register "
+	    "a new SSCN account with this e-mail address, which already has "
+	    "one. If that was you, sign in or reset your password at %s. "
+	    "Otherwise you can ignore this mail.\n", PQgetvalue(res, 0, 2),
+	    req->worker->conf->base_url);
+	err = outbox_queue(req, PQgetvalue(res, 0, 1), "Your SSCN account",
+	    body, "register_existing");
+	if (err == SSCN_OK)
+		err = audit_write(req, NULL, NULL, "auth.register",
+		    PQgetvalue(res, 0, 0), "failure", NULL);
+	PQclear(res);
+	return err;
+}
+
+enum sscn_err
+auth_register(struct http_request *req)
+{
+	static const char *const allowed[] = { "email", "password",
+	    "full_name", "organization_name", "organization_kind",
+	    "accept_terms_version", "accept_privacy_version", NULL };
+	struct worker		*w = req->worker;
+	struct json_object	*fields = json_object_new_object();
+	struct json_object	*root;
+	struct password_report	 report;
+	const char		*email = NULL, *password = NULL;
+	const char		*full_name = NULL, *org_name = NULL;
+	const char		*org_kind = NULL, *terms = NULL, *privacy = NULL;
+	char			 normalized[EMAIL_MAX * 3 + 1];
+	char			 hash[PASSWORD_HASH_SIZE];
+	char			 user_id[37];
+	const char		*params[5];
+	PGresult		*res = NULL;
+	enum sscn_err		 err;
+	bool			 created;
+
+	json_reject_unknown(req->json, allowed, fields);
+	json_get_string(req->json, "email", true, EMAIL_MAX, &email, fields);
+	json_get_string(req->json, "password", true, 4096, &password, fields);
+	json_get_string(req->json, "full_name", true, NAME_MAX_BYTES,
+	    &full_name, fields);
+	json_get_string(req->json, "organization_name", true, NAME_MAX_BYTES,
+	    &org_name, fields);
+	json_get_string(req->json, "organization_kind", true, 16, &org_kind,
+	    fields);
+	json_get_string(req->json, "accept_terms_version", true, 32, &terms,
+	    fields);
+	json_get_string(req->json, "accept_privacy_version", true, 32,
+	    &privacy, fields);
+	if (email != NULL && email_normalize(email, normalized,
+	    sizeof(normalized)) == -1)
+		json_object_object_add(fields, "email",
+		    json_object_new_string("is not a valid e-mail address"));
+	check_name(fields, "full_name", full_name);
+	check_name(fields, "organization_name", org_name);
+	if (org_kind != NULL && strcmp(org_kind, "buyer") != 0 &&
+	    strcmp(org_kind, "supplier") != 0)
+		json_object_object_add(fields, "organization_kind",
+		    json_object_new_string("must be buyer or supplier"));
+	if (json_object_object_length(fields) > 0)
+		return api_validation_failed(req, fields);
+
+	err = check_legal_versions(req, terms, privacy, fields);
+	if (err != SSCN_OK) {
+		json_object_put(fields);
+		return err;
+	}
+	if (json_object_object_length(fields) > 0)
+		return api_validation_failed(req, fields);
+
+	if (password_check(w->password_policy, w->common_passwords, password,
+	    email, full_name, &report) == -1) {
+		json_object_put(fields);
+		return SSCN_ERR_INTERNAL;
+	}
+	if (!report.acceptable) {
+		add_password_problems(fields, &report);
+		http_send_error(req, 400, "weak_password", "The password does "
+		    "not meet the password policy; see fields.password.",
+		    fields);
+		return SSCN_OK;
+	}
+	json_object_put(fields);
+
+	/* Hashed for new and existing addresses alike: equal timing. */
+	if (password_hash(w->password_policy, password, hash) == -1)
+		return SSCN_ERR_INTERNAL;
+
+	token_random_uuid(user_id);
+	if ((err = db_begin(&w->db, req->request_id)) != SSCN_OK)
+		goto out;
+	params[0] = user_id;
+	params[1] = normalized;
+	params[2] = email;
+	params[3] = full_name;
+	params[4] = hash;
+	err = db_exec(&w->db, req->request_id, "user_insert", 5, params, &res);
+	if (err != SSCN_OK)
+		goto rollback;
+	created = PQntuples(res) == 1;
+	PQclear(res);
+
+	err = created ? register_new_user(req, user_id, email, full_name,
+	    org_name, org_kind, terms, privacy) :
+	    register_existing_user(req, normalized);
+	if (err != SSCN_OK)
+		goto rollback;
+	if ((err = db_commit(&w->db, req->request_id)) != SSCN_OK)
+		goto out;
+
+	if (created)
+		snprintf(req->user_id, sizeof(req->user_id), "%s", user_id);
+	root = json_object_new_object();
+	json_object_object_add(root, "status",
+	    json_object_new_string("verification_sent"));
+	http_send_json(req, 202, root);
+	json_object_put(root);
+	goto out;
+
+rollback:
+	db_rollback(&w->db, req->request_id);
+out:
+	sodium_memzero(hash, sizeof(hash));
+	return err;
+}
+
+enum sscn_err
+auth_verify_email(struct http_request *req)
+{
+	static const char *const allowed[] = { "token", NULL };
+	struct json_object	*fields = json_object_new_object();
+	struct json_object	*root;
+	const char		*token = NULL;
+	char			 hash_hex[TOKEN_HASH_HEX];
+	char			 user_id[37];
+	const char		*params[2];
+	PGresult		*res = NULL;
+	enum sscn_err		 err;
+
+	json_reject_unknown(req->json, allowed, fields);
+	json_get_string(req->json, "token", true, 128, &token, fields);
+	if (json_object_object_length(fields) > 0)
+		return api_validation_failed(req, fields);
+	if (token_hash(token, hash_hex) == -1) {
+		json_object_object_add(fields, "token", json_object_new_string(
+		    "is invalid, used or expired"));
+		return api_validation_failed(req, fields);
+	}
+
+	if ((err = db_begin(&req->worker->db, req->request_id)) != SSCN_OK)
+		goto out;
+	params[0] = hash_hex;
+	params[1] = "verify_email";
+	err = db_exec(&req->worker->db, req->request_id, "token_consume", 2,
+	    params, &res);
+	if (err != SSCN_OK)
+		goto rollback;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		db_rollback(&req->worker->db, req->request_id);
+		json_object_object_add(fields, "token", json_object_new_string(
+		    "is invalid, used or expired"));
+		return api_validation_failed(req, fields);
+	}
+	snprintf(user_id, sizeof(user_id), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+
+	params[0] = user_id;
+	err = db_exec(&req->worker->db, req->request_id, "user_verify_email",
+	    1, params, &res);
+	PQclear(res);
+	if (err == SSCN_OK)
+		err = audit_write(req, user_id, NULL, "auth.verify_email",
+		    user_id, "success", NULL);
+	if (err != SSCN_OK)
+		goto rollback;
+	if ((err = db_commit(&req->worker->db, req->request_id)) != SSCN_OK)
+		goto out;
+
+	root = json_object_new_object();
+	json_object_object_add(root, "status", json_object_new_string("verified"));
+	http_send_json(req, 200, root);
+	json_object_put(root);
+	goto out;
+rollback:
+	db_rollback(&req->worker->db, req->request_id);
+out:
+	json_object_put(fields);
+	return err;
+}
+
+enum sscn_err
+auth_password_check(struct http_request *req)
+{
+	static const char *const allowed[] = { "password", "email",
+	    "full_name", NULL };
+	struct json_object	*fields = json_object_new_object();
+	struct json_object	*root, *problems;
+	struct password_report	 report;
+	const char		*password = NULL, *email = NULL, *name = NULL;
+	size_t			 i;
+
+	json_reject_unknown(req->json, allowed, fields);
+	json_get_string(req->json, "password", true, 4096, &password, fields);
+	json_get_string(req->json, "email", false, EMAIL_MAX, &email, fields);
+	json_get_string(req->json, "full_name", false, NAME_MAX_BYTES, &name,
+	    fields);
+	if (json_object_object_length(fields) > 0)
+		return api_validation_failed(req, fields);
+	json_object_put(fields);
+
+	if (password_check(req->worker->password_policy,
+	    req->worker->common_passwords, password, email, name,
+	    &report) == -1)
+		return SSCN_ERR_INTERNAL;
+
+	root = json_object_new_object();
+	problems = json_object_new_array();
+	for (i = 0; i < report.nproblems; i++)
+		json_object_array_add(problems,
+		    json_object_new_string(report.problems[i]));
+	json_object_object_add(root, "score",
+	    json_object_new_int(report.score < 0 ? 0 : report.score));
+	json_object_object_add(root, "acceptable",
+	    json_object_new_boolean(report.acceptable));
+	json_object_object_add(root, "problems", problems);
+	http_send_json(req, 200, root);
+	json_object_put(root);
+	return SSCN_OK;
+}

@@ -1,0 +1,165 @@
+/*
+ * me.c - GET and PATCH /api/v1/me: the caller's own profile.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <libpq-fe.h>
+
+#include "sscn.h"
+
+#define PHONE_MAX 40
+
+static struct json_object *
+me_string(PGresult *res, int column)
+{
+	if (PQgetisnull(res, 0, column))
+		return NULL;
+	return json_object_new_string(PQgetvalue(res, 0, column));
+}
+
+/* Read the profile inside the current transaction (RLS context set). */
+static enum sscn_err
+me_send(struct http_request *req)
+{
+	const char		*params[1] = { req->user_id };
+	struct json_object	*root, *org = NULL;
+	PGresult		*res = NULL;
+	enum sscn_err		 err;
+
+	err = db_exec(&req->worker->db, req->request_id, "me_select", 1,
+	    params, &res);
+	if (err != SSCN_OK)
+		return err;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return SSCN_ERR_NOT_FOUND;
+	}
+
+	root = json_object_new_object();
+	json_object_object_add(root, "id", me_string(res, 0));
+	json_object_object_add(root, "email", me_string(res, 1));
+	json_object_object_add(root, "full_name", me_string(res, 2));
+	json_object_object_add(root, "phone", me_string(res, 3));
+	json_object_object_add(root, "is_admin", json_object_new_boolean(
+	    strcmp(PQgetvalue(res, 0, 4), "t") == 0));
+	json_object_object_add(root, "mfa_enabled", json_object_new_boolean(
+	    strcmp(PQgetvalue(res, 0, 5), "t") == 0));
+	json_object_object_add(root, "created_at", me_string(res, 6));
+	if (!PQgetisnull(res, 0, 7)) {
+		org = json_object_new_object();
+		json_object_object_add(org, "id", me_string(res, 7));
+		json_object_object_add(org, "role", me_string(res, 8));
+		json_object_object_add(org, "kind", me_string(res, 9));
+		json_object_object_add(org, "name", me_string(res, 10));
+	}
+	json_object_object_add(root, "organization", org);
+	PQclear(res);
+
+	http_send_json(req, 200, root);
+	json_object_put(root);
+	return SSCN_OK;
+}
+
+/* Authenticate, open a transaction and set the row-level security user. */
+static enum sscn_err
+me_begin(struct http_request *req)
+{
+	const char	*params[1];
+	PGresult	*res = NULL;
+	enum sscn_err	 err;
+
+	if ((err = authn_require(req)) != SSCN_OK)
+		return err;
+	if ((err = db_begin(&req->worker->db, req->request_id)) != SSCN_OK)
+		return err;
+	params[0] = req->user_id;
+	err = db_exec(&req->worker->db, req->request_id, "set_user_context",
+	    1, params, &res);
+	PQclear(res);
+	if (err != SSCN_OK)
+		db_rollback(&req->worker->db, req->request_id);
+	return err;
+}
+
+enum sscn_err
+me_get(struct http_request *req)
+{
+	enum sscn_err err;
+
+	if ((err = me_begin(req)) != SSCN_OK)
+		return err;
+	err = me_send(req);
+	if (err == SSCN_OK)
+		err = db_commit(&req->worker->db, req->request_id);
+	else
+		db_rollback(&req->worker->db, req->request_id);
+	return err;
+}
+
+static bool
+me_plain_text(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < ' ' || *s == 0x7f)
+			return false;
+	return true;
+}
+
+enum sscn_err
+me_patch(struct http_request *req)
+{
+	static const char *const allowed[] = { "full_name", "phone", NULL };
+	struct json_object	*fields = json_object_new_object();
+	struct json_object	*value;
+	const char		*full_name = NULL, *phone = NULL;
+	const char		*params[4];
+	PGresult		*res = NULL;
+	enum sscn_err		 err;
+	bool			 set_phone;
+
+	json_reject_unknown(req->json, allowed, fields);
+	json_get_string(req->json, "full_name", false, 200, &full_name, fields);
+	set_phone = json_object_object_get_ex(req->json, "phone", &value);
+	if (value != NULL)
+		json_get_string(req->json, "phone", false, PHONE_MAX, &phone,
+		    fields);
+	if (full_name != NULL && (*full_name == '\0' || !me_plain_text(full_name)))
+		json_object_object_add(fields, "full_name", json_object_new_string(
+		    "must be 1 to 200 characters without control characters"));
+	if (phone != NULL && strspn(phone, "+0123456789 ()-./") != strlen(phone))
+		json_object_object_add(fields, "phone", json_object_new_string(
+		    "may contain only digits, spaces and + ( ) - . /"));
+	if (json_object_object_length(fields) > 0) {
+		/* Validation comes first: a bad body never needs a login. */
+		if ((err = authn_require(req)) != SSCN_OK) {
+			json_object_put(fields);
+			return err;
+		}
+		return api_validation_failed(req, fields);
+	}
+	json_object_put(fields);
+
+	if ((err = me_begin(req)) != SSCN_OK)
+		return err;
+	params[0] = req->user_id;
+	params[1] = full_name;
+	params[2] = set_phone ? "true" : "false";
+	params[3] = phone;
+	err = db_exec(&req->worker->db, req->request_id, "me_update", 4,
+	    params, &res);
+	PQclear(res);
+	if (err == SSCN_OK)
+		err = audit_write(req, req->user_id, NULL, "user.update_profile",
+		    req->user_id, "success", NULL);
+	if (err == SSCN_OK)
+		err = me_send(req);
+	if (err != SSCN_OK) {
+		db_rollback(&req->worker->db, req->request_id);
+		return err;
+	}
+	return db_commit(&req->worker->db, req->request_id);
+}

@@ -1,0 +1,219 @@
+/*
+ * authn.c - authenticate a request: access token, CSRF, session row.
+ *
+ * Order of checks: token present, CSRF (for cookie-authenticated unsafe
+ * methods), JWT signature and claims (in memory, no I/O), then one
+ * statement that checks the session row against revocation and the idle
+ * and absolute limits and touches last_seen_at at most every
+ * AUTHN_TOUCH_MAX seconds, so most requests write nothing.  Every
+ * rejection answers the same 401 and is logged with its reason, never
+ * with the token.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+#include <sodium.h>
+
+#include "sscn.h"
+#include "auth/jwt.h"
+
+/* Longest access token read from a header or cookie. */
+#define AUTHN_TOKEN_MAX		4096
+/* Seconds between last_seen_at updates, at most. */
+#define AUTHN_TOUCH_MAX		60
+/* Clock skew allowed for iat and nbf. */
+#define AUTHN_LEEWAY		60
+
+int64_t
+authn_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static bool
+authn_unsafe_method(const char *method)
+{
+	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+	    strcmp(method, "OPTIONS") != 0;
+}
+
+/*
+ * Find the access token: Authorization first, then the session cookie.
+ * Returns false when there is none.
+ */
+static bool
+authn_find_token(struct http_request *req, char *token, size_t tokenlen)
+{
+	const char *header = http_param(req, "HTTP_AUTHORIZATION");
+
+	if (header != NULL && strncasecmp(header, "Bearer ", 7) == 0) {
+		header += 7;
+		while (*header == ' ')
+			header++;
+		if (strlen(header) + 1 > tokenlen)
+			return false;
+		strcpy(token, header);
+		req->via_cookie = false;
+		return true;
+	}
+	if (http_cookie(req, AUTH_SESSION_COOKIE, token, tokenlen)) {
+		req->via_cookie = true;
+		return true;
+	}
+	return false;
+}
+
+/* Double-submit check: X-CSRF-Token must equal the CSRF cookie. */
+static bool
+authn_csrf_ok(struct http_request *req)
+{
+	const char	*header = http_param(req, "HTTP_X_CSRF_TOKEN");
+	char		 cookie[128];
+	size_t		 len;
+
+	if (header == NULL || !http_cookie(req, AUTH_CSRF_COOKIE, cookie,
+	    sizeof(cookie)))
+		return false;
+	len = strlen(cookie);
+	if (len < 32 || strlen(header) != len)
+		return false;
+	return sodium_memcmp(header, cookie, len) == 0;
+}
+
+enum sscn_err
+authn_require(struct http_request *req)
+{
+	const struct sscn_conf	*conf = req->worker->conf;
+	struct jwt_claims	 claims;
+	enum jwt_status		 status;
+	char			 token[AUTHN_TOKEN_MAX];
+	char			 idle[16], absolute[16], touch[16];
+	const char		*params[5];
+	PGresult		*res = NULL;
+	enum sscn_err		 err;
+	unsigned		 touch_after;
+
+	if (req->worker->keys == NULL) {
+		log_error(req->request_id, "auth_unavailable",
+		    "reason=\"no key file loaded\"");
+		return SSCN_ERR_UNAVAILABLE;
+	}
+	if (!authn_find_token(req, token, sizeof(token))) {
+		log_info(req->request_id, "auth_rejected",
+		    "reason=\"no access token\"");
+		return SSCN_ERR_UNAUTHORIZED;
+	}
+	if (req->via_cookie && authn_unsafe_method(req->method) &&
+	    !authn_csrf_ok(req)) {
+		sodium_memzero(token, sizeof(token));
+		log_info(req->request_id, "auth_rejected",
+		    "reason=\"missing or wrong X-CSRF-Token\"");
+		return SSCN_ERR_FORBIDDEN;
+	}
+
+	status = jwt_verify(req->worker->keys, token, conf->jwt_issuer,
+	    conf->jwt_audience, authn_now(), AUTHN_LEEWAY, &claims);
+	sodium_memzero(token, sizeof(token));
+	if (status != JWT_OK) {
+		log_info(req->request_id, "auth_rejected", "reason=\"%s\"",
+		    jwt_status_str(status));
+		return SSCN_ERR_UNAUTHORIZED;
+	}
+
+	/* Touch often enough that a short idle limit still holds. */
+	touch_after = conf->session_idle_timeout / 10;
+	if (touch_after > AUTHN_TOUCH_MAX)
+		touch_after = AUTHN_TOUCH_MAX;
+	snprintf(idle, sizeof(idle), "%u", conf->session_idle_timeout);
+	snprintf(absolute, sizeof(absolute), "%u",
+	    conf->session_absolute_timeout);
+	snprintf(touch, sizeof(touch), "%u", touch_after);
+	params[0] = claims.sid;
+	params[1] = claims.sub;
+	params[2] = idle;
+	params[3] = absolute;
+	params[4] = touch;
+	err = db_exec(&req->worker->db, req->request_id, "session_check", 5,
+	    params, &res);
+	if (err != SSCN_OK)
+		return err;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		log_info(req->request_id, "auth_rejected", "reason=\"session "
+		    "revoked, expired or idle\" user_id=%s", claims.sub);
+		return SSCN_ERR_UNAUTHORIZED;
+	}
+
+	req->authenticated = true;
+	snprintf(req->user_id, sizeof(req->user_id), "%s", claims.sub);
+	snprintf(req->session_id, sizeof(req->session_id), "%s", claims.sid);
+	req->aal = atoi(PQgetvalue(res, 0, 0));
+	req->auth_time = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	req->is_admin = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+	snprintf(req->restriction, sizeof(req->restriction), "%s",
+	    PQgetvalue(res, 0, 4));
+	PQclear(res);
+
+	/* A restricted session reaches only the routes that lift it. */
+	if (req->restriction[0] != '\0' &&
+	    !(req->match.route->flags & ROUTE_RESTRICTED_OK)) {
+		log_info(req->request_id, "auth_rejected", "reason=\"session "
+		    "restricted\" restriction=%s user_id=%s", req->restriction,
+		    req->user_id);
+		return strcmp(req->restriction, "acceptance") == 0 ?
+		    SSCN_ERR_ACCEPTANCE : SSCN_ERR_MFA_ENROLLMENT;
+	}
+	return SSCN_OK;
+}
+
+enum sscn_err
+authn_require_recent(struct http_request *req)
+{
+	int64_t age = authn_now() - req->auth_time;
+
+	if (age < 0 || age > (int64_t)req->worker->conf->reauthentication_window) {
+		log_info(req->request_id, "auth_rejected", "reason=\"login "
+		    "older than reauthentication_window\" user_id=%s",
+		    req->user_id);
+		return SSCN_ERR_REAUTH;
+	}
+	return SSCN_OK;
+}
+
+enum sscn_err
+authn_require_admin(struct http_request *req)
+{
+	if (!req->is_admin) {
+		log_info(req->request_id, "access_denied", "reason=\"not an "
+		    "admin\" user_id=%s", req->user_id);
+		return SSCN_ERR_FORBIDDEN;
+	}
+	if (req->aal < 2) {
+		log_info(req->request_id, "access_denied", "reason=\"admin "
+		    "session without MFA\" user_id=%s", req->user_id);
+		return SSCN_ERR_MFA_REQUIRED;
+	}
+	return SSCN_OK;
+}
+
+enum sscn_err
+authn_begin(struct http_request *req)
+{
+	const char	*params[1] = { req->user_id };
+	PGresult	*res = NULL;
+	enum sscn_err	 err;
+
+	if ((err = db_begin(&req->worker->db, req->request_id)) != SSCN_OK)
+		return err;
+	err = db_exec(&req->worker->db, req->request_id, "set_user_context",
+	    1, params, &res);
+	PQclear(res);
+	if (err != SSCN_OK)
+		db_rollback(&req->worker->db, req->request_id);
+	return err;
+}

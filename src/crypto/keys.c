@@ -1,0 +1,576 @@
+/*
+ * keys.c - the key file parser and the key lookups (format in keys.h).
+ *
+ * Grammar, one key per line:
+ *
+ *	line    = *WSP [ key *WSP ] [ comment ]
+ *	key     = purpose 1*WSP id 1*WSP alg 1*WSP base64
+ *	purpose = "jwt" / "field"
+ *	id      = 1*32( ALPHA / DIGIT / "." / "_" / "-" )	; jwt: the kid
+ *	        / %x31-39 *4DIGIT			; field: 1..65535
+ *	comment = "#" *( any byte but NUL and LF )
+ *
+ * Error handling: the first problem rejects the file with "name:line:
+ * reason", because a service that silently dropped a key would reject
+ * every token or ciphertext made with it.  Reasons never contain key
+ * material.  Line copies and decoded keys are wiped before they go out of
+ * scope, and keys_free() wipes the loaded keys.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <sodium.h>
+
+#include "crypto/keys.h"
+
+/* Maximum key file size: 288 lines of about 100 bytes fit easily. */
+#define KEYS_FILE_MAX		(64 * 1024)
+/* Maximum line length, comment included. */
+#define KEYS_LINE_MAX		1024
+/* purpose, id, algorithm, key */
+#define KEYS_FIELDS		4
+
+struct sscn_keys {
+	struct keys_jwt		 jwt[KEYS_JWT_MAX];
+	size_t			 njwt;
+	const struct keys_jwt	*signing;
+	struct keys_field	 field[KEYS_FIELD_MAX];
+	size_t			 nfield;
+	const struct keys_field	*field_current;
+};
+
+/* Parser state while one file is read. */
+struct keys_parser {
+	struct sscn_keys	*keys;
+	EVP_MAC			*mac;		/* HMAC, fetched once per file */
+	char			*reason;	/* message of the current line */
+	size_t			 reasonlen;
+};
+
+static int keys_fail(struct keys_parser *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+static int
+keys_fail(struct keys_parser *kp, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(kp->reason, kp->reasonlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+const char *
+keys_alg_name(enum keys_alg alg)
+{
+	switch (alg) {
+	case KEYS_HS256:
+		return "HS256";
+	case KEYS_EDDSA:
+		return "EdDSA";
+	case KEYS_AES_256_GCM:
+		return "AES-256-GCM";
+	}
+	return "unknown";
+}
+
+static int
+keys_kid_valid(const char *kid)
+{
+	size_t i, len = strlen(kid);
+
+	if (len == 0 || len > KEYS_KID_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		char c = kid[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Parse a field key version: decimal 1..65535 without sign or leading 0. */
+static int
+keys_version_parse(const char *s, unsigned *out)
+{
+	unsigned	 v = 0;
+	size_t		 i, len = strlen(s);
+
+	if (len == 0 || len > 5 || s[0] == '0')
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v > UINT16_MAX)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/*
+ * Decode padded standard base64 into "bin" of "binmax" bytes.  Returns the
+ * decoded length, or -1 when "b64" is not valid base64.  A key longer than
+ * "binmax" returns binmax + 1 so that the caller reports its length
+ * problem rather than a syntax one.
+ */
+static long
+keys_base64_decode(const char *b64, unsigned char *bin, size_t binmax)
+{
+	unsigned char	 tmp[KEYS_LINE_MAX];
+	size_t		 len = 0;
+	long		 rc;
+
+	/* A NULL end pointer makes libsodium reject trailing garbage. */
+	if (sodium_base642bin(tmp, sizeof(tmp), b64, strlen(b64), NULL, &len,
+	    NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
+		rc = -1;
+		goto out;
+	}
+	if (len > binmax) {
+		rc = (long)binmax + 1;
+		goto out;
+	}
+	memcpy(bin, tmp, len);
+	rc = (long)len;
+out:
+	sodium_memzero(tmp, sizeof(tmp));
+	return rc;
+}
+
+static int
+keys_hmac_init(struct keys_parser *kp, struct keys_jwt *key)
+{
+	static char	 digest[] = "SHA256";
+	OSSL_PARAM	 params[2];
+
+	if (kp->mac == NULL) {
+		kp->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+		if (kp->mac == NULL)
+			return keys_fail(kp, "OpenSSL has no HMAC");
+	}
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    digest, 0);
+	params[1] = OSSL_PARAM_construct_end();
+
+	/*
+	 * The keyed context is a template: jwt.c duplicates it per token,
+	 * which costs less than keying a new context each time.
+	 */
+	key->hmac = EVP_MAC_CTX_new(kp->mac);
+	if (key->hmac == NULL ||
+	    !EVP_MAC_init(key->hmac, key->secret, key->secretlen, params))
+		return keys_fail(kp, "could not set up HMAC-SHA256 with "
+		    "OpenSSL");
+	return 0;
+}
+
+static int
+keys_add_jwt(struct keys_parser *kp, const char *kid, const char *alg,
+    const char *b64, unsigned lineno)
+{
+	struct sscn_keys	*keys = kp->keys;
+	struct keys_jwt		*key;
+	unsigned char		 seed[KEYS_ED25519_SEED];
+	long			 len;
+	size_t			 i;
+
+	if (!keys_kid_valid(kid))
+		return keys_fail(kp, "invalid kid \"%.40s\": use 1 to %d "
+		    "characters from A-Z, a-z, 0-9, \".\", \"_\" and \"-\"",
+		    kid, KEYS_KID_MAX);
+	for (i = 0; i < keys->njwt; i++)
+		if (strcmp(keys->jwt[i].kid, kid) == 0)
+			return keys_fail(kp, "duplicate kid \"%s\", first "
+			    "defined on line %u", kid, keys->jwt[i].line);
+	if (keys->njwt == KEYS_JWT_MAX)
+		return keys_fail(kp, "more than %d jwt keys", KEYS_JWT_MAX);
+
+	key = &keys->jwt[keys->njwt];
+	memcpy(key->kid, kid, strlen(kid) + 1);
+	key->line = lineno;
+
+	if (strcmp(alg, "HS256") == 0) {
+		key->alg = KEYS_HS256;
+		len = keys_base64_decode(b64, key->secret, sizeof(key->secret));
+		if (len < 0)
+			return keys_fail(kp, "invalid base64 in the key of "
+			    "kid \"%s\"", kid);
+		if (len < KEYS_HS256_MIN || len > KEYS_HS256_MAX)
+			return keys_fail(kp, "HS256 key of kid \"%s\" is %s%ld "
+			    "bytes; it must be %d to %d bytes", kid,
+			    len > KEYS_HS256_MAX ? "over " : "",
+			    len > KEYS_HS256_MAX ? (long)KEYS_HS256_MAX : len,
+			    KEYS_HS256_MIN, KEYS_HS256_MAX);
+		key->secretlen = (size_t)len;
+		keys->njwt++;	/* so that keys_free() releases key->hmac */
+		return keys_hmac_init(kp, key);
+	}
+
+	if (strcmp(alg, "EdDSA") == 0) {
+		key->alg = KEYS_EDDSA;
+		len = keys_base64_decode(b64, seed, sizeof(seed));
+		if (len < 0)
+			return keys_fail(kp, "invalid base64 in the key of "
+			    "kid \"%s\"", kid);
+		if (len != KEYS_ED25519_SEED) {
+			sodium_memzero(seed, sizeof(seed));
+			return keys_fail(kp, "EdDSA seed of kid \"%s\" is %s%ld "
+			    "bytes; it must be %d bytes", kid,
+			    len > KEYS_ED25519_SEED ? "over " : "",
+			    len > KEYS_ED25519_SEED ? (long)KEYS_ED25519_SEED :
+			    len, KEYS_ED25519_SEED);
+		}
+		crypto_sign_seed_keypair(key->pk, key->sk, seed);
+		sodium_memzero(seed, sizeof(seed));
+		keys->njwt++;
+		return 0;
+	}
+
+	return keys_fail(kp, "unknown algorithm \"%.40s\" for a jwt key; "
+	    "expected HS256 or EdDSA", alg);
+}
+
+static int
+keys_add_field(struct keys_parser *kp, const char *id, const char *alg,
+    const char *b64, unsigned lineno)
+{
+	struct sscn_keys	*keys = kp->keys;
+	struct keys_field	*key;
+	unsigned		 version;
+	long			 len;
+	size_t			 i;
+
+	if (keys_version_parse(id, &version) == -1)
+		return keys_fail(kp, "invalid field key version \"%.40s\": "
+		    "expected a number from 1 to 65535 without leading zeros",
+		    id);
+	for (i = 0; i < keys->nfield; i++)
+		if (keys->field[i].version == version)
+			return keys_fail(kp, "duplicate field key version %u, "
+			    "first defined on line %u", version,
+			    keys->field[i].line);
+	if (keys->nfield == KEYS_FIELD_MAX)
+		return keys_fail(kp, "more than %d field keys",
+		    KEYS_FIELD_MAX);
+	if (strcmp(alg, "AES-256-GCM") != 0)
+		return keys_fail(kp, "unknown algorithm \"%.40s\" for a field "
+		    "key; expected AES-256-GCM", alg);
+
+	key = &keys->field[keys->nfield];
+	len = keys_base64_decode(b64, key->key, sizeof(key->key));
+	if (len < 0)
+		return keys_fail(kp, "invalid base64 in the key of field "
+		    "version %u", version);
+	if (len != KEYS_AES256_LEN) {
+		sodium_memzero(key->key, sizeof(key->key));
+		return keys_fail(kp, "AES-256-GCM key of field version %u is "
+		    "%s%ld bytes; it must be %d bytes", version,
+		    len > KEYS_AES256_LEN ? "over " : "",
+		    len > KEYS_AES256_LEN ? (long)KEYS_AES256_LEN : len,
+		    KEYS_AES256_LEN);
+	}
+	key->version = (uint16_t)version;
+	key->line = lineno;
+	keys->nfield++;
+	if (keys->field_current == NULL ||
+	    key->version > keys->field_current->version)
+		keys->field_current = key;
+	return 0;
+}
+
+/* Parse one line (without its newline), which this function modifies. */
+static int
+keys_parse_line(struct keys_parser *kp, char *line, unsigned lineno)
+{
+	char	*field[KEYS_FIELDS + 1];
+	char	*p;
+	size_t	 n = 0;
+
+	for (p = line; *p != '\0'; p++) {
+		if (*p == '#') {
+			*p = '\0';
+			break;
+		}
+		if ((*p > 0 && *p < 0x20 && *p != '\t') || *p == 0x7f)
+			return keys_fail(kp, "control character 0x%02x in the "
+			    "line", (unsigned)*p);
+	}
+
+	for (p = line; n < KEYS_FIELDS + 1; ) {
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			break;
+		field[n++] = p;
+		p += strcspn(p, " \t");
+		if (*p != '\0')
+			*p++ = '\0';
+	}
+	if (n == 0)
+		return 0;
+	if (n < KEYS_FIELDS)
+		return keys_fail(kp, "expected 4 fields (purpose, id, "
+		    "algorithm, base64 key), found %zu", n);
+	if (n > KEYS_FIELDS)
+		return keys_fail(kp, "expected 4 fields (purpose, id, "
+		    "algorithm, base64 key), found more");
+
+	if (strcmp(field[0], "jwt") == 0)
+		return keys_add_jwt(kp, field[1], field[2], field[3], lineno);
+	if (strcmp(field[0], "field") == 0)
+		return keys_add_field(kp, field[1], field[2], field[3], lineno);
+	return keys_fail(kp, "unknown purpose \"%.40s\"; expected \"jwt\" or "
+	    "\"field\"", field[0]);
+}
+
+int
+keys_parse_text(const char *text, const char *name, const char *signing_kid,
+    struct sscn_keys **out, char *err, size_t errlen)
+{
+	struct keys_parser	 kp;
+	char			 line[KEYS_LINE_MAX];
+	char			 reason[256];
+	const char		*p, *nl;
+	size_t			 len;
+	unsigned		 lineno = 0;
+	int			 rc = -1;
+
+	*out = NULL;
+	memset(&kp, 0, sizeof(kp));
+	kp.reason = reason;
+	kp.reasonlen = sizeof(reason);
+
+	if (sodium_init() == -1) {
+		snprintf(err, errlen, "%s: libsodium failed to initialize",
+		    name);
+		return -1;
+	}
+	kp.keys = calloc(1, sizeof(*kp.keys));
+	if (kp.keys == NULL) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -1;
+	}
+
+	for (p = text; *p != '\0'; p = nl + (*nl == '\n')) {
+		lineno++;
+		nl = strchrnul(p, '\n');
+		len = (size_t)(nl - p);
+		if (len >= sizeof(line)) {
+			snprintf(err, errlen, "%s:%u: line longer than %zu "
+			    "bytes", name, lineno, sizeof(line) - 1);
+			goto out;
+		}
+		memcpy(line, p, len);
+		line[len] = '\0';
+		if (keys_parse_line(&kp, line, lineno) == -1) {
+			snprintf(err, errlen, "%s:%u: %s", name, lineno, reason);
+			goto out;
+		}
+	}
+
+	if (kp.keys->njwt == 0) {
+		snprintf(err, errlen, "%s: no jwt key; add a line "
+		    "\"jwt KID HS256 BASE64\" or \"jwt KID EdDSA BASE64\"",
+		    name);
+		goto out;
+	}
+	if (kp.keys->nfield == 0) {
+		snprintf(err, errlen, "%s: no field key; add a line "
+		    "\"field 1 AES-256-GCM BASE64\"", name);
+		goto out;
+	}
+	if (signing_kid == NULL)
+		kp.keys->signing = &kp.keys->jwt[kp.keys->njwt - 1];
+	else if ((kp.keys->signing = keys_jwt_find(kp.keys,
+	    signing_kid)) == NULL) {
+		snprintf(err, errlen, "%s: the signing kid \"%.40s\" is not "
+		    "in the file", name, signing_kid);
+		goto out;
+	}
+
+	*out = kp.keys;
+	kp.keys = NULL;
+	rc = 0;
+out:
+	sodium_memzero(line, sizeof(line));
+	keys_free(kp.keys);
+	EVP_MAC_free(kp.mac);
+	return rc;
+}
+
+int
+keys_load(const char *path, const char *signing_kid, struct sscn_keys **out,
+    char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		*text = NULL;
+	size_t		 len = 0, size = 0;
+	ssize_t		 n;
+	int		 fd;
+	int		 rc = -1;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd == -1) {
+		snprintf(err, errlen, "%s: could not open: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s: could not stat: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((st.st_mode & S_IRWXO) != 0) {
+		snprintf(err, errlen, "%s: file mode %04o lets other users "
+		    "read or write it, but it holds secret keys; run chmod "
+		    "o-rwx on it and replace the keys if others may have read "
+		    "them", path, (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
+	if (st.st_size > KEYS_FILE_MAX) {
+		snprintf(err, errlen, "%s: larger than %d bytes", path,
+		    KEYS_FILE_MAX);
+		goto out;
+	}
+
+	size = (size_t)st.st_size;
+	text = malloc(size + 1);
+	if (text == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	while (len < size) {
+		n = read(fd, text + len, size - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(err, errlen, "%s: could not read: %s", path,
+			    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;	/* the file shrank; parse what was read */
+		len += (size_t)n;
+	}
+	text[len] = '\0';
+	if (memchr(text, '\0', len) != NULL) {
+		snprintf(err, errlen, "%s: contains a NUL byte", path);
+		goto out;
+	}
+
+	rc = keys_parse_text(text, path, signing_kid, out, err, errlen);
+out:
+	if (text != NULL) {
+		sodium_memzero(text, size + 1);
+		free(text);
+	}
+	close(fd);
+	return rc;
+}
+
+void
+keys_free(struct sscn_keys *keys)
+{
+	size_t i;
+
+	if (keys == NULL)
+		return;
+	for (i = 0; i < keys->njwt; i++)
+		EVP_MAC_CTX_free(keys->jwt[i].hmac);	/* wipes its key copy */
+	sodium_memzero(keys, sizeof(*keys));
+	free(keys);
+}
+
+const struct keys_jwt *
+keys_jwt_signing(const struct sscn_keys *keys)
+{
+	return keys->signing;
+}
+
+const struct keys_jwt *
+keys_jwt_find(const struct sscn_keys *keys, const char *kid)
+{
+	size_t i;
+
+	for (i = 0; i < keys->njwt; i++)
+		if (strcmp(keys->jwt[i].kid, kid) == 0)
+			return &keys->jwt[i];
+	return NULL;
+}
+
+const struct keys_field *
+keys_field_current(const struct sscn_keys *keys)
+{
+	return keys->field_current;
+}
+
+const struct keys_field *
+keys_field_find(const struct sscn_keys *keys, unsigned version)
+{
+	size_t i;
+
+	for (i = 0; i < keys->nfield; i++)
+		if (keys->field[i].version == version)
+			return &keys->field[i];
+	return NULL;
+}
+
+int
+keys_generate_line(const char *purpose, const char *id, const char *alg,
+    char *out, size_t outlen)
+{
+	unsigned char	 key[32];
+	char		 b64[sodium_base64_ENCODED_LEN(sizeof(key),
+			    sodium_base64_VARIANT_ORIGINAL)];
+	unsigned	 version;
+	int		 n;
+
+	if (outlen > 0)
+		out[0] = '\0';
+	if (strcmp(purpose, "jwt") == 0) {
+		if (!keys_kid_valid(id) ||
+		    (strcmp(alg, "HS256") != 0 && strcmp(alg, "EdDSA") != 0))
+			return -1;
+	} else if (strcmp(purpose, "field") == 0) {
+		if (keys_version_parse(id, &version) == -1 ||
+		    strcmp(alg, "AES-256-GCM") != 0)
+			return -1;
+	} else
+		return -1;
+	if (sodium_init() == -1)
+		return -1;
+
+	/* 32 random bytes: an HS256 key, an Ed25519 seed or an AES key. */
+	randombytes_buf(key, sizeof(key));
+	sodium_bin2base64(b64, sizeof(b64), key, sizeof(key),
+	    sodium_base64_VARIANT_ORIGINAL);
+	n = snprintf(out, outlen, "%s %s %s %s", purpose, id, alg, b64);
+	sodium_memzero(key, sizeof(key));
+	sodium_memzero(b64, sizeof(b64));
+	if (n < 0 || (size_t)n >= outlen) {
+		if (outlen > 0)
+			sodium_memzero(out, outlen);
+		return -1;
+	}
+	return 0;
+}
