@@ -211,7 +211,8 @@ $$;
 
 -- Runs as the owner so the inserting role needs no SELECT on the log.  The
 -- transaction-scoped advisory lock orders concurrent inserts, so each row
--- chains to the row committed before it.
+-- chains to the row committed before it; the id is drawn after the lock,
+-- so ids follow the chain.
 CREATE FUNCTION sscn.audit_chain() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = sscn, pg_catalog
     AS $$
@@ -219,6 +220,7 @@ DECLARE
 	last bytea;
 BEGIN
 	PERFORM pg_advisory_xact_lock(1397965647);
+	NEW.id := nextval(pg_get_serial_sequence('sscn.audit_log', 'id'));
 	SELECT hash INTO last FROM sscn.audit_log ORDER BY id DESC LIMIT 1;
 	NEW.prev_hash := coalesce(last, '\x00'::bytea);
 	NEW.occurred_at := clock_timestamp();
@@ -271,7 +273,13 @@ CREATE POLICY memberships_insert ON sscn.memberships FOR INSERT
 
 GRANT SELECT, INSERT, UPDATE ON sscn.organizations TO sscn_app;
 GRANT SELECT, INSERT ON sscn.memberships TO sscn_app;
-GRANT SELECT, INSERT, UPDATE ON sscn.users TO sscn_app;
+-- Column privileges: the runtime role can never make anyone an admin.
+GRANT SELECT, INSERT (id, email_normalized, email, full_name, password_hash)
+    ON sscn.users TO sscn_app;
+GRANT UPDATE (full_name, phone, password_hash, email_verified_at,
+    admin_locked_at, totp_secret, totp_pending_secret, totp_enabled_at,
+    totp_last_step, password_changed_at, last_login_at)
+    ON sscn.users TO sscn_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON sscn.login_lockouts TO sscn_app;
 GRANT SELECT, INSERT, UPDATE ON sscn.login_address_failures TO sscn_app;
 GRANT SELECT, INSERT, UPDATE ON sscn.sessions TO sscn_app;

@@ -39,6 +39,26 @@ db_close(struct db *db)
 		PQfinish(db->conn);
 	db->conn = NULL;
 	db->in_transaction = false;
+	db->user_context = false;
+}
+
+enum sscn_err
+db_clear_user_context(struct db *db, const char *request_id)
+{
+	PGresult	*res;
+	enum sscn_err	 err = SSCN_OK;
+
+	if (!db->user_context || db->conn == NULL)
+		return SSCN_OK;
+	res = PQexec(db->conn, "SELECT set_config('sscn.user_id', '', false)");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		log_warn(request_id, "db_reset_failed", "what=user_context");
+		db_close(db);
+		err = SSCN_ERR_UNAVAILABLE;
+	}
+	PQclear(res);
+	db->user_context = false;
+	return err;
 }
 
 static enum sscn_err

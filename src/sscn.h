@@ -247,6 +247,7 @@ typedef enum sscn_err (*route_handler)(struct http_request *);
 #define ROUTE_BODY_JSON	0x01	/* needs an application/json object body */
 #define ROUTE_BODY_ANY	0x02	/* takes a body of any type, read raw */
 #define ROUTE_RESTRICTED_OK 0x04	/* open to a restricted session */
+#define ROUTE_AUTH	0x08	/* the handler calls authn_require() */
 
 /*
  * One entry of the route table.  "path" is a template such as
@@ -408,7 +409,15 @@ struct db {
 	unsigned	 statement_timeout;	/* milliseconds */
 	uint64_t	 next_attempt_us;	/* no reconnect before this */
 	bool		 in_transaction;
+	bool		 user_context;	/* sscn.user_id is set for the session */
 };
+
+/*
+ * Clear sscn.user_id left on the connection by an earlier authenticated
+ * request, so row-level security sees no user.  A no-op when unset.
+ */
+enum sscn_err db_clear_user_context(struct db *, const char *request_id)
+	    SSCN_WARN_UNUSED;
 
 void	db_init(struct db *, const char *conninfo, unsigned connect_timeout,
 	    unsigned statement_timeout);
@@ -502,8 +511,9 @@ enum sscn_err outbox_queue(struct http_request *, const char *recipient,
  * the session cookie, then the session row (revoked, idle and absolute
  * limits).  A cookie-authenticated POST, PUT, PATCH or DELETE must carry
  * X-CSRF-Token equal to the CSRF cookie.  On success fills req's
- * authentication fields and sets sscn.user_id for row-level security when
- * a transaction is open.  Returns SSCN_ERR_UNAUTHORIZED,
+ * authentication fields and sets sscn.user_id on the connection for
+ * row-level security, in the same statement that checks the session.
+ * The route must have ROUTE_AUTH.  Returns SSCN_ERR_UNAUTHORIZED,
  * SSCN_ERR_FORBIDDEN (CSRF) or SSCN_ERR_UNAVAILABLE, all logged.
  */
 enum sscn_err authn_require(struct http_request *) SSCN_WARN_UNUSED;
@@ -520,7 +530,10 @@ enum sscn_err authn_require_recent(struct http_request *) SSCN_WARN_UNUSED;
 /* For admin endpoints: admin role and an MFA-verified (aal2) session. */
 enum sscn_err authn_require_admin(struct http_request *) SSCN_WARN_UNUSED;
 
-/* Open a transaction and set sscn.user_id to the authenticated user. */
+/*
+ * Open a transaction for the authenticated user; authn_require() already
+ * set sscn.user_id on the connection, so row-level security applies.
+ */
 enum sscn_err authn_begin(struct http_request *) SSCN_WARN_UNUSED;
 
 /* ---- API handlers (api/) -------------------------------------------- */

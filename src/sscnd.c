@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "sscn.h"
+#include "crypto/keys.h"
 
 #define SSCND_DEFAULT_CONF SYSCONFDIR "/sscn/sscn.conf"
 
@@ -36,11 +37,33 @@ static int
 sscnd_check_conf(const struct sscn_conf *conf, const char *path, char *err,
     size_t errlen)
 {
+	struct sscn_keys	*keys = NULL;
+	char			 reason[512];
+
 	if (conf->database == NULL || *conf->database == '\0') {
 		snprintf(err, errlen, "%s: database is not set (a libpq "
 		    "connection string for the runtime role)", path);
 		return -1;
 	}
+	if (conf->password_min_length > conf->password_max_length) {
+		snprintf(err, errlen, "%s: password_min_length %u is greater "
+		    "than password_max_length %u", path,
+		    conf->password_min_length, conf->password_max_length);
+		return -1;
+	}
+	if (strlen(conf->jwt_issuer) > 127 || strlen(conf->jwt_audience) > 127) {
+		snprintf(err, errlen, "%s: jwt_issuer and jwt_audience must be "
+		    "at most 127 bytes", path);
+		return -1;
+	}
+
+	/* Workers start without keys on a bad key file; say so up front. */
+	if (keys_load(conf->key_file, conf->jwt_signing_key, &keys, reason,
+	    sizeof(reason)) == -1) {
+		snprintf(err, errlen, "%s: key_file: %s", path, reason);
+		return -1;
+	}
+	keys_free(keys);
 	return 0;
 }
 

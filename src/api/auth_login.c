@@ -164,7 +164,8 @@ login_failed(struct http_request *req, const char *normalized,
 			    "account was locked for %u minutes after %u failed "
 			    "sign-in attempts. If that was not you, reset your "
 			    "password at %s once the lock ends.\n", a->full_name,
-			    conf->lockout_duration / 60, conf->lockout_threshold,
+			    (conf->lockout_duration + 59) / 60,
+			    conf->lockout_threshold,
 			    conf->base_url);
 			err = outbox_queue(req, a->email, "Your SSCN account "
 			    "was locked", body, "account_locked");

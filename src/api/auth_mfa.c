@@ -31,8 +31,8 @@
 #include "auth/totp.h"
 #include "crypto/fieldcrypt.h"
 
-#define MFA_SALT_LEN	16
-#define MFA_HASH_LEN	32
+#define MFA_SALT_LEN	RECOVERY_CODE_SALT_LEN
+#define MFA_HASH_LEN	RECOVERY_CODE_HASH_LEN
 #define MFA_ISSUER	"SSCN"
 
 static enum sscn_err
@@ -146,7 +146,6 @@ mfa_new_recovery_codes(struct http_request *req, const char *user_id,
     struct json_object *array)
 {
 	char		 codes[RECOVERY_CODE_COUNT][RECOVERY_CODE_SIZE];
-	char		 normalized[RECOVERY_CODE_NORMALIZED_SIZE];
 	unsigned char	 salt[MFA_SALT_LEN], hash[MFA_HASH_LEN];
 	const char	*params[3];
 	char		*salt_hex, *hash_hex;
@@ -159,14 +158,11 @@ mfa_new_recovery_codes(struct http_request *req, const char *user_id,
 
 	recovery_code_generate(codes);
 	for (i = 0; i < RECOVERY_CODE_COUNT && err == SSCN_OK; i++) {
-		if (recovery_code_normalize(codes[i], normalized) == -1) {
+		randombytes_buf(salt, sizeof(salt));
+		if (recovery_code_hash(codes[i], salt, hash) == -1) {
 			err = SSCN_ERR_INTERNAL;
 			break;
 		}
-		randombytes_buf(salt, sizeof(salt));
-		crypto_generichash(hash, sizeof(hash),
-		    (const unsigned char *)normalized, strlen(normalized),
-		    salt, sizeof(salt));
 		salt_hex = mfa_bytea_hex(salt, sizeof(salt));
 		hash_hex = mfa_bytea_hex(hash, sizeof(hash));
 		params[1] = salt_hex;
@@ -178,7 +174,6 @@ mfa_new_recovery_codes(struct http_request *req, const char *user_id,
 		json_object_array_add(array, json_object_new_string(codes[i]));
 	}
 	sodium_memzero(codes, sizeof(codes));
-	sodium_memzero(normalized, sizeof(normalized));
 	return err;
 }
 
@@ -190,7 +185,6 @@ static enum sscn_err
 mfa_use_recovery_code(struct http_request *req, const char *user_id,
     const char *code, bool *used)
 {
-	char		 normalized[RECOVERY_CODE_NORMALIZED_SIZE];
 	unsigned char	 hash[MFA_HASH_LEN];
 	const char	*params[2];
 	PGresult	*res = NULL, *upd = NULL;
@@ -198,8 +192,6 @@ mfa_use_recovery_code(struct http_request *req, const char *user_id,
 	int		 i;
 
 	*used = false;
-	if (recovery_code_normalize(code, normalized) == -1)
-		return SSCN_OK;
 	params[0] = user_id;
 	if ((err = mfa_exec(req, "recovery_unused", 1, params, &res)) != SSCN_OK)
 		return err;
@@ -210,10 +202,9 @@ mfa_use_recovery_code(struct http_request *req, const char *user_id,
 
 		salt = mfa_bytea_decode(PQgetvalue(res, i, 0), &saltlen);
 		stored = mfa_bytea_decode(PQgetvalue(res, i, 1), &storedlen);
-		if (salt != NULL && stored != NULL && storedlen == MFA_HASH_LEN) {
-			crypto_generichash(hash, sizeof(hash),
-			    (const unsigned char *)normalized,
-			    strlen(normalized), salt, saltlen);
+		if (salt != NULL && stored != NULL && saltlen == MFA_SALT_LEN &&
+		    storedlen == MFA_HASH_LEN &&
+		    recovery_code_hash(code, salt, hash) == 0) {
 			if (sodium_memcmp(hash, stored, MFA_HASH_LEN) == 0) {
 				params[1] = PQgetvalue(res, i, 1);
 				err = mfa_exec(req, "recovery_use", 2, params,
@@ -226,7 +217,7 @@ mfa_use_recovery_code(struct http_request *req, const char *user_id,
 		free(stored);
 	}
 	PQclear(res);
-	sodium_memzero(normalized, sizeof(normalized));
+	sodium_memzero(hash, sizeof(hash));
 	return err;
 }
 
@@ -630,6 +621,28 @@ mfa_check_password(struct http_request *req, PGresult *user,
 	return SSCN_OK;
 }
 
+/*
+ * Count a wrong password or code at an MFA or recovery-code change toward
+ * the login lock, with its audit row, in a transaction of its own.
+ */
+static enum sscn_err
+mfa_count_failure(struct http_request *req, PGresult *user, const char *reason)
+{
+	struct login_account	 account;
+	const char		*normalized = PQgetvalue(user, 0, MFA_U_NORMALIZED);
+	enum sscn_err		 err;
+	bool			 allowed;
+
+	if ((err = login_claim(req, normalized, &allowed)) != SSCN_OK)
+		return err;
+	memset(&account, 0, sizeof(account));
+	account.exists = true;
+	snprintf(account.id, sizeof(account.id), "%s", req->user_id);
+	account.email = PQgetvalue(user, 0, MFA_U_EMAIL);
+	account.full_name = PQgetvalue(user, 0, MFA_U_NAME);
+	return login_failed(req, normalized, &account, reason, allowed);
+}
+
 /* DELETE /api/v1/auth/mfa/totp: turn MFA off with password and code. */
 enum sscn_err
 auth_totp_disable(struct http_request *req)
@@ -689,7 +702,10 @@ auth_totp_disable(struct http_request *req)
 		goto rollback;
 	if (!ok || result != TOTP_OK) {
 		db_rollback(&req->worker->db, req->request_id);
-		err = mfa_invalid(req);
+		err = mfa_count_failure(req, user, !ok ? "wrong_password" :
+		    result == TOTP_REPLAY ? "totp_replay" : "totp_invalid");
+		if (err == SSCN_OK)
+			err = mfa_invalid(req);
 		goto out;
 	}
 
@@ -751,8 +767,10 @@ auth_recovery_codes(struct http_request *req)
 		goto rollback;
 	if (!ok) {
 		db_rollback(&req->worker->db, req->request_id);
-		http_send_error(req, 401, "invalid_credentials", "The password "
-		    "is wrong.", NULL);
+		err = mfa_count_failure(req, user, "wrong_password");
+		if (err == SSCN_OK)
+			http_send_error(req, 401, "invalid_credentials", "The "
+			    "password is wrong.", NULL);
 		goto out;
 	}
 

@@ -63,10 +63,10 @@ pw_reject_weak(struct http_request *req, const char *password,
 		strncat(text, report.problems[i], sizeof(text) - strlen(text) - 1);
 	}
 	fields = json_object_new_object();
-	json_object_object_add(fields, "new_password",
-	    json_object_new_string(text));
+	/* The contract names the field "password" for every weak_password. */
+	json_object_object_add(fields, "password", json_object_new_string(text));
 	http_send_error(req, 400, "weak_password", "The new password does not "
-	    "meet the password policy; see fields.new_password.", fields);
+	    "meet the password policy; see fields.password.", fields);
 	return true;
 }
 
@@ -229,7 +229,8 @@ auth_password_forgot(struct http_request *req)
 			    "minutes:\n\n%s/reset-password#token=%s\n\nIf you did "
 			    "not ask for this, ignore this mail; your password "
 			    "stays as it is.\n", PQgetvalue(user, 0, 2),
-			    conf->reset_token_ttl / 60, conf->base_url, token);
+			    (conf->reset_token_ttl + 59) / 60, conf->base_url,
+			    token);
 
 			/* A newer token makes every older one useless. */
 			params[0] = user_id;

@@ -161,9 +161,11 @@ register_new_user(struct http_request *req, const char *user_id,
 		goto out;
 
 	snprintf(body, sizeof(body), "Hello %s,\n\nplease confirm your e-mail "
-	    "address for SSCN by opening this link within %u hours:\n\n"
+	    "address for SSCN by opening this link within %u %s:\n\n"
 	    "%s/verify-email#token=%s\n\nIf you did not register, ignore this "
-	    "mail.\n", full_name, conf->verify_token_ttl / 3600,
+	    "mail.\n", full_name, conf->verify_token_ttl >= 7200 ?
+	    conf->verify_token_ttl / 3600 : (conf->verify_token_ttl + 59) / 60,
+	    conf->verify_token_ttl >= 7200 ? "hours" : "minutes",
 	    conf->base_url, token);
 	err = outbox_queue(req, email, "Confirm your e-mail address for SSCN",
 	    body, "verify_email");

@@ -277,6 +277,7 @@ auth_refresh(struct http_request *req)
 	PGresult		*res = NULL;
 	enum sscn_err		 err;
 	bool			 via_cookie = false;
+	int			 aal;
 
 	if (req->worker->keys == NULL)
 		return SSCN_ERR_UNAVAILABLE;
@@ -337,6 +338,8 @@ auth_refresh(struct http_request *req)
 		    "revoked, expired or idle\" user_id=%s", claims.sub);
 		return SSCN_ERR_UNAUTHORIZED;
 	}
+	/* The row is authoritative: MFA may have been set up since. */
+	aal = atoi(PQgetvalue(res, 0, 0));
 	PQclear(res);
 
 	snprintf(req->user_id, sizeof(req->user_id), "%s", claims.sub);
@@ -345,8 +348,8 @@ auth_refresh(struct http_request *req)
 	    (err = audit_write(req, claims.sub, NULL, "auth.refresh",
 	    claims.sid, "success", NULL)) != SSCN_OK)
 		goto rollback;
-	err = session_sign(req, claims.sub, claims.sid, claims.role,
-	    strcmp(claims.aal, "aal2") == 0 ? 2 : 1, token);
+	err = session_sign(req, claims.sub, claims.sid, claims.role, aal,
+	    token);
 	if (err != SSCN_OK)
 		goto rollback;
 	if ((err = db_commit(&req->worker->db, req->request_id)) != SSCN_OK) {

@@ -46,7 +46,8 @@ const struct db_statement db_statements[] = {
 	  "    AND last_seen_at <= now() - make_interval(secs => $5::int)"
 	  "  RETURNING 1) "
 	  "SELECT s.aal, s.at, s.is_admin, (SELECT count(*) FROM touch), "
-	  "coalesce(s.restriction, '') FROM s",
+	  "coalesce(s.restriction, ''), "
+	  "set_config('sscn.user_id', $2::uuid::text, false) FROM s",
 	  5, false },
 	{ "session_insert",
 	  "INSERT INTO sscn.sessions (id, user_id, aal, auth_time, address, "

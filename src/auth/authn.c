@@ -150,6 +150,7 @@ authn_require(struct http_request *req)
 	}
 
 	req->authenticated = true;
+	req->worker->db.user_context = true;
 	snprintf(req->user_id, sizeof(req->user_id), "%s", claims.sub);
 	snprintf(req->session_id, sizeof(req->session_id), "%s", claims.sid);
 	req->aal = atoi(PQgetvalue(res, 0, 0));
@@ -204,16 +205,8 @@ authn_require_admin(struct http_request *req)
 enum sscn_err
 authn_begin(struct http_request *req)
 {
-	const char	*params[1] = { req->user_id };
-	PGresult	*res = NULL;
-	enum sscn_err	 err;
-
-	if ((err = db_begin(&req->worker->db, req->request_id)) != SSCN_OK)
-		return err;
-	err = db_exec(&req->worker->db, req->request_id, "set_user_context",
-	    1, params, &res);
-	PQclear(res);
-	if (err != SSCN_OK)
-		db_rollback(&req->worker->db, req->request_id);
-	return err;
+	/* A reconnect since authn_require() would have lost sscn.user_id. */
+	if (!req->worker->db.user_context)
+		return SSCN_ERR_UNAVAILABLE;
+	return db_begin(&req->worker->db, req->request_id);
 }

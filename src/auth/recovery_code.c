@@ -110,19 +110,22 @@ fail:
 
 int
 recovery_code_hash(const char *code,
+    const unsigned char salt[RECOVERY_CODE_SALT_LEN],
     unsigned char out[RECOVERY_CODE_HASH_LEN])
 {
 	char	 normalized[RECOVERY_CODE_NORMALIZED_SIZE];
 
-	_Static_assert(RECOVERY_CODE_HASH_LEN == crypto_hash_sha256_BYTES,
-	    "RECOVERY_CODE_HASH_LEN must be the SHA-256 size");
+	_Static_assert(RECOVERY_CODE_SALT_LEN >= crypto_generichash_KEYBYTES_MIN &&
+	    RECOVERY_CODE_HASH_LEN >= crypto_generichash_BYTES_MIN,
+	    "salt and hash sizes must suit crypto_generichash");
 
 	if (recovery_code_normalize(code, normalized) == -1) {
 		sodium_memzero(out, RECOVERY_CODE_HASH_LEN);
 		return -1;
 	}
-	crypto_hash_sha256(out, (const unsigned char *)normalized,
-	    RECOVERY_CODE_CHARS);
+	crypto_generichash(out, RECOVERY_CODE_HASH_LEN,
+	    (const unsigned char *)normalized, RECOVERY_CODE_CHARS, salt,
+	    RECOVERY_CODE_SALT_LEN);
 	sodium_memzero(normalized, sizeof(normalized));
 	return 0;
 }

@@ -5,8 +5,9 @@
  * and digits without 'l', 'o', '0' and '1', which are easy to confuse.  Each
  * character carries 5 bits from libsodium's CSPRNG, so a code carries 60
  * bits.  It is shown as "xxxx-xxxx-xxxx" and stored only as
- * recovery_code_hash().  The caller must have called sodium_init() before
- * recovery_code_generate().
+ * recovery_code_hash() with a random salt of its own, so a stolen table
+ * needs one 2^60 search per code, not one for all.  The caller must have
+ * called sodium_init() before recovery_code_generate().
  */
 #ifndef SSCN_AUTH_RECOVERY_CODE_H
 #define SSCN_AUTH_RECOVERY_CODE_H
@@ -15,7 +16,8 @@
 #define RECOVERY_CODE_CHARS		12	/* without the dashes */
 #define RECOVERY_CODE_SIZE		15	/* "xxxx-xxxx-xxxx" and NUL */
 #define RECOVERY_CODE_NORMALIZED_SIZE	(RECOVERY_CODE_CHARS + 1)
-#define RECOVERY_CODE_HASH_LEN		32	/* SHA-256 */
+#define RECOVERY_CODE_HASH_LEN		32	/* BLAKE2b-256 */
+#define RECOVERY_CODE_SALT_LEN		16	/* random, one per code */
 
 /* Fill "out" with a new set of distinct codes, "xxxx-xxxx-xxxx" each. */
 void	recovery_code_generate(char out[RECOVERY_CODE_COUNT][RECOVERY_CODE_SIZE]);
@@ -31,11 +33,13 @@ int	recovery_code_normalize(const char *code,
 	    __attribute__((warn_unused_result));
 
 /*
- * Store in "out" the SHA-256 of the normalized "code", the value kept in
- * the database and looked up when a code is used.  Returns 0, or -1 when
- * recovery_code_normalize() rejects "code", and "out" is then wiped.
+ * Store in "out" the BLAKE2b-256 of the normalized "code" keyed with
+ * "salt" (libsodium crypto_generichash), the value kept in the database
+ * beside its salt.  Returns 0, or -1 when recovery_code_normalize()
+ * rejects "code", and "out" is then wiped.
  */
 int	recovery_code_hash(const char *code,
+	    const unsigned char salt[RECOVERY_CODE_SALT_LEN],
 	    unsigned char out[RECOVERY_CODE_HASH_LEN])
 	    __attribute__((warn_unused_result));
 

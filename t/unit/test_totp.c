@@ -835,10 +835,14 @@ test_recovery_normalize(void)
 		"", "----",
 	};
 	unsigned char	 h1[RECOVERY_CODE_HASH_LEN], h2[RECOVERY_CODE_HASH_LEN];
-	unsigned char	 h3[RECOVERY_CODE_HASH_LEN], sha[SHA256_DIGEST_LENGTH];
+	unsigned char	 h3[RECOVERY_CODE_HASH_LEN], sha[RECOVERY_CODE_HASH_LEN];
+	unsigned char	 salt1[RECOVERY_CODE_SALT_LEN], salt2[RECOVERY_CODE_SALT_LEN];
 	unsigned char	 zero[RECOVERY_CODE_HASH_LEN] = { 0 };
 	char		 out[RECOVERY_CODE_NORMALIZED_SIZE];
 	size_t		 i;
+
+	memset(salt1, 0x11, sizeof(salt1));
+	memset(salt2, 0x22, sizeof(salt2));
 
 	is_int(recovery_code_normalize("ABCD-EFGH-JKMN", out), 0,
 	    "recovery: upper-case code normalizes");
@@ -853,24 +857,30 @@ test_recovery_normalize(void)
 	is_int(recovery_code_normalize(NULL, out), -1,
 	    "recovery: normalize rejects NULL");
 
-	is_int(recovery_code_hash("ABCD-EFGH-JKMN", h1), 0,
+	is_int(recovery_code_hash("ABCD-EFGH-JKMN", salt1, h1), 0,
 	    "recovery: hash of the upper-case form");
-	is_int(recovery_code_hash("abcdefghjkmn", h2), 0,
+	is_int(recovery_code_hash("abcdefghjkmn", salt1, h2), 0,
 	    "recovery: hash of the bare form");
 	ok(memcmp(h1, h2, sizeof(h1)) == 0,
 	    "recovery: ABCD-EFGH-JKMN and abcdefghjkmn hash alike");
 
-	SHA256((const unsigned char *)"abcdefghjkmn", 12, sha);
+	crypto_generichash(sha, sizeof(sha), (const unsigned char *)
+	    "abcdefghjkmn", 12, salt1, sizeof(salt1));
 	ok(memcmp(h2, sha, sizeof(sha)) == 0,
-	    "recovery: hash is SHA-256 of the normal form (OpenSSL agrees)");
+	    "recovery: hash is keyed BLAKE2b of the normal form");
 
-	is_int(recovery_code_hash("abcd-efgh-jkmp", h3), 0,
+	is_int(recovery_code_hash("abcdefghjkmn", salt2, h3), 0,
+	    "recovery: hash with another salt");
+	ok(memcmp(h2, h3, sizeof(h2)) != 0,
+	    "recovery: another salt gives another hash");
+
+	is_int(recovery_code_hash("abcd-efgh-jkmp", salt1, h3), 0,
 	    "recovery: hash of another code");
 	ok(memcmp(h1, h3, sizeof(h1)) != 0,
 	    "recovery: different codes hash differently");
 
 	memset(h3, 0xaa, sizeof(h3));
-	is_int(recovery_code_hash("abcd-efgh-jkm", h3), -1,
+	is_int(recovery_code_hash("abcd-efgh-jkm", salt1, h3), -1,
 	    "recovery: hash rejects a short code");
 	ok(memcmp(h3, zero, sizeof(h3)) == 0,
 	    "recovery: a rejected hash output is wiped");
