@@ -224,8 +224,15 @@ login_succeeded(struct http_request *req, const char *normalized,
 
 	if ((err = db_begin(&w->db, req->request_id)) != SSCN_OK)
 		return err;
+
+	/*
+	 * Only a complete login clears the count.  With MFA pending, the
+	 * password step gives back just the attempt it claimed, so wrong
+	 * codes keep counting across new password steps.
+	 */
 	params[0] = normalized;
-	if ((err = login_exec(req, "login_clear", 1, params, NULL)) != SSCN_OK)
+	if ((err = login_exec(req, a->mfa_enabled ? "login_release_claim" :
+	    "login_clear", 1, params, NULL)) != SSCN_OK)
 		goto rollback;
 	params[0] = a->id;
 	if ((err = login_exec(req, "set_user_context", 1, params, NULL)) !=

@@ -192,6 +192,10 @@ const struct db_statement db_statements[] = {
 	  "WHERE email_normalized = $1 AND failures >= $3::int "
 	  "AND (locked_until IS NULL OR locked_until <= now()) RETURNING 1",
 	  3, false },
+	{ "login_release_claim",
+	  "UPDATE sscn.login_lockouts SET failures = greatest(failures - 1, 0) "
+	  "WHERE email_normalized = $1",
+	  1, false },
 	{ "login_clear",
 	  "DELETE FROM sscn.login_lockouts WHERE email_normalized = $1",
 	  1, false },

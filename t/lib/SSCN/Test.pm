@@ -702,4 +702,497 @@ sub parse_log_line ($line) {
 	return \%fields;
 }
 
+# ---- accounts and sessions ------------------------------------------------
+#
+# Helpers for the tests of registration, login, sessions, MFA and the audit
+# log.  Every test makes its own accounts with unique_email(), so the tests
+# are independent of each other and can run again on the same database.
+
+use Digest::SHA qw(hmac_sha256);
+use Encode ();
+use MIME::Base64 qw(decode_base64 decode_base64url encode_base64url);
+use POSIX ();
+use Unicode::Normalize ();
+
+push @EXPORT, qw(
+    api client_addr set_cookies json_shape
+    unique_email strong_password legal_versions
+    register_user verified_user login_user normalized_email user_id_of
+    sscnctl mail_for link_token
+    jwt_header jwt_claims jwt_keys jwt_sign_hs256 pyjwt_encode
+    totp_code psql_json audit_rows
+    conf_override conf_restore parallel_map
+);
+
+# A random address in 127.0.0.0/8 for direct FastCGI requests.  sscnd
+# counts failed logins per client address (address_failure_limit within
+# address_failure_window), and every request through nginx comes from
+# 127.0.0.1 or ::1.  Tests therefore send the logins that are meant to
+# fail with api(..., addr => client_addr()), so that repeated runs do not
+# bring the shared address to its limit.
+sub client_addr () {
+	return sprintf('127.%d.%d.%d', 1 + int rand 254, int rand 256,
+	    1 + int rand 254);
+}
+
+# Send one API request and decode the JSON answer.
+#
+#   api(METHOD, PATH, %options) -> response
+#
+# The response is that of request() or fcgi_request(), plus "json" (the
+# decoded body or undef).  Options:
+#   json        hash or array reference sent as a JSON body, or a string
+#               sent as it is; both with Content-Type application/json
+#   token       access token, sent as "Authorization: Bearer TOKEN"
+#   cookies     {name => value}, sent in one Cookie header
+#   csrf        value of X-CSRF-Token
+#   headers     more [Name => value, ...] pairs
+#   addr        send the request straight to sscnd's FastCGI socket with
+#               this REMOTE_ADDR, bypassing nginx
+#   request_id  REQUEST_ID of a direct request (default: random_id())
+sub api ($method, $path, %opt) {
+	my @headers;
+	my $body;
+	if (exists $opt{json}) {
+		$body = ref $opt{json} ? $JSON->encode($opt{json}) : $opt{json};
+		push @headers, 'Content-Type' => 'application/json';
+	} elsif ($method ne 'GET' && $method ne 'HEAD') {
+		$body = '';
+	}
+	push @headers, 'Authorization' => "Bearer $opt{token}"
+	    if defined $opt{token};
+	if ($opt{cookies}) {
+		push @headers, 'Cookie' => join('; ', map { "$_=$opt{cookies}{$_}" }
+		    sort keys %{ $opt{cookies} });
+	}
+	push @headers, 'X-CSRF-Token' => $opt{csrf} if defined $opt{csrf};
+	push @headers, @{ $opt{headers} // [] };
+
+	my $res;
+	if (defined $opt{addr}) {
+		my %params = (REMOTE_ADDR => $opt{addr},
+		    REQUEST_ID => $opt{request_id} // random_id());
+		if (defined $body && length $body) {
+			$params{CONTENT_LENGTH} = length $body;
+		}
+		my @pairs = @headers;
+		while (my ($name, $value) = splice(@pairs, 0, 2)) {
+			if (lc $name eq 'content-type') {
+				$params{CONTENT_TYPE} = $value;
+				next;
+			}
+			$params{'HTTP_' . uc($name =~ tr/-/_/r)} = $value;
+		}
+		$res = fcgi_request(params => [fcgi_params($method, $path,
+		    %params)], stdin => $body // '', timeout => 30);
+	} else {
+		$res = request($method, $path, headers => \@headers,
+		    body => $body, timeout => 30);
+	}
+	$res->{json} = decode_json_body($res);
+	return $res;
+}
+
+# The Set-Cookie headers of a response as {name => {value, attrs, raw}},
+# where attrs maps each lower-cased attribute name to its value ('' for a
+# flag such as Secure).
+sub set_cookies ($res) {
+	my %cookies;
+	for my $line (header($res, 'Set-Cookie')) {
+		my ($pair, @attrs) = split /;\s*/, $line;
+		my ($name, $value) = split /=/, $pair, 2;
+		my %attrs;
+		for my $attr (@attrs) {
+			my ($key, $val) = split /=/, $attr, 2;
+			$attrs{lc $key} = $val // '';
+		}
+		$cookies{$name} = { value => $value // '', attrs => \%attrs,
+		    raw => $line };
+	}
+	return \%cookies;
+}
+
+# The shape of decoded JSON: objects become their keys mapped to the shape
+# of each value, arrays the shape of their elements, and scalars "scalar".
+# Two answers with the same shape differ only in values.
+sub json_shape ($data) {
+	return { map { $_ => json_shape($data->{$_}) } keys %$data }
+	    if ref $data eq 'HASH';
+	return [map { json_shape($_) } @$data] if ref $data eq 'ARRAY';
+	return 'scalar';
+}
+
+# A new address "t-TAG-RANDOM@example.test".  TAG may contain non-ASCII
+# characters; the result is a character string.
+sub unique_email ($tag) {
+	return "t-$tag-" . substr(random_id(), 0, 12) . '@example.test';
+}
+
+# A random password that meets the default policy: upper and lower case,
+# digits, 20 characters, no dictionary word.
+sub strong_password () {
+	return sprintf('Vy%s-Wq%02d', substr(random_id(), 0, 14), int rand 100);
+}
+
+my @legal_cache;
+
+# The current terms and privacy versions, from GET /api/v1/legal/*.
+sub legal_versions () {
+	return @legal_cache if @legal_cache;
+	my @versions;
+	for my $doc (qw(terms privacy)) {
+		my $res = api('GET', "/api/v1/legal/$doc");
+		push @versions, ref $res->{json} eq 'HASH'
+		    ? $res->{json}{version} : undef;
+	}
+	@legal_cache = @versions if !grep { !defined } @versions;
+	return @versions;
+}
+
+# Register an account through POST /api/v1/auth/register.  Options replace
+# fields of the request (email, password, full_name, organization_name,
+# organization_kind, accept_terms_version, accept_privacy_version).
+# Returns (user, response), where user holds the fields that were sent.
+sub register_user (%opt) {
+	my ($terms, $privacy) = legal_versions();
+	my %user = (
+	    email => unique_email('user'),
+	    password => strong_password(),
+	    full_name => 'Rory Quill',
+	    organization_name => 'Quill Sourcing',
+	    organization_kind => 'buyer',
+	    accept_terms_version => $terms,
+	    accept_privacy_version => $privacy,
+	    %opt,
+	);
+	my $res = api('POST', '/api/v1/auth/register', json => \%user);
+	return (\%user, $res);
+}
+
+# Run sscnctl with the dev configuration; returns (exit status, output).
+sub sscnctl (@args) {
+	my $program = find_program('sscnctl')
+	    or return (127, "sscnctl not built in $BUILD");
+	return run_cmd([$program, '-c', "$DEV/sscn.conf", @args]);
+}
+
+# Messages of the mail outbox (sscnctl mailq --json) sent to RECIPIENT,
+# oldest first, optionally only those of TEMPLATE.
+sub mail_for ($recipient, $template = undef) {
+	my ($status, $out) = sscnctl('mailq', '--json');
+	if ($status != 0) {
+		diag("sscnctl mailq --json failed (exit $status): $out");
+		return ();
+	}
+	my $all = eval { JSON::PP->new->utf8->decode($out) };
+	unless (ref $all eq 'ARRAY') {
+		diag('sscnctl mailq --json printed no JSON array: '
+		    . substr($out, 0, 200));
+		return ();
+	}
+	return grep { $_->{recipient} eq $recipient
+	    && (!defined $template || $_->{template} eq $template) } @$all;
+}
+
+# The token of a verification or reset link ("...#token=T") in a mail.
+sub link_token ($mail) {
+	my ($token) = ($mail->{body} // '') =~ /#token=([A-Za-z0-9_-]+)/;
+	return $token;
+}
+
+# Register an account and verify its address with the link from the
+# verification mail.  Takes the options of register_user().  Returns the
+# user hash, or undef (with a diagnostic) when a step failed.
+sub verified_user (%opt) {
+	my ($user, $res) = register_user(%opt);
+	if (($res->{status} // 0) != 202) {
+		diag("register $user->{email}: status "
+		    . ($res->{status} // 'none') . ' ' . ($res->{body} // ''));
+		return undef;
+	}
+	my ($mail) = reverse mail_for($user->{email}, 'verify_email');
+	my $token = $mail ? link_token($mail) : undef;
+	unless (defined $token) {
+		diag("no verification mail for $user->{email}");
+		return undef;
+	}
+	$res = api('POST', '/api/v1/auth/verify-email',
+	    json => { token => $token });
+	if (($res->{status} // 0) != 200) {
+		diag("verify-email for $user->{email}: status "
+		    . ($res->{status} // 'none') . ' ' . ($res->{body} // ''));
+		return undef;
+	}
+	return $user;
+}
+
+# POST /api/v1/auth/login with the e-mail and password of USER (or the
+# options email and password).  Other options go to api().  On a 200 with
+# an access token the response also has "token" and "sid".
+sub login_user ($user, %opt) {
+	my $email = delete $opt{email} // $user->{email};
+	my $password = delete $opt{password} // $user->{password};
+	my $res = api('POST', '/api/v1/auth/login',
+	    json => { email => $email, password => $password }, %opt);
+	my $token = ref $res->{json} eq 'HASH'
+	    ? $res->{json}{access_token} : undef;
+	if (defined $token) {
+		$res->{token} = $token;
+		$res->{sid} = (jwt_claims($token) // {})->{sid};
+	}
+	return $res;
+}
+
+# The normalized form of an e-mail address as sscnd keys accounts and the
+# login lock: trimmed, Unicode NFC, case-folded.  A character string.
+sub normalized_email ($email) {
+	my $trimmed = $email =~ s/^[ \t]+|[ \t]+$//gr;
+	return fc(Unicode::Normalize::NFC($trimmed));
+}
+
+# The id of the account with the address EMAIL (any spelling), or undef.
+sub user_id_of ($email) {
+	my $quoted = normalized_email($email) =~ s/'/''/gr;
+	my $id = psql_value(Encode::encode('UTF-8', "SELECT id FROM sscn.users "
+	    . "WHERE email_normalized = '$quoted'"));
+	return defined $id && length $id ? $id : undef;
+}
+
+# ---- tokens -------------------------------------------------------------------
+
+sub _jwt_part ($token, $index) {
+	my @parts = split /\./, $token // '', -1;
+	return undef unless @parts == 3;
+	return eval { $JSON->decode(decode_base64url($parts[$index])) };
+}
+
+# The header and the claims of a compact JWT, decoded without checking the
+# signature; undef when they are not base64url JSON.
+sub jwt_header ($token) {
+	return _jwt_part($token, 0);
+}
+
+sub jwt_claims ($token) {
+	return _jwt_part($token, 1);
+}
+
+# The "jwt" keys of the key file $SSCN_DEV/keys as {kid => {alg, key}},
+# with the key as raw bytes.
+sub jwt_keys () {
+	my %keys;
+	open(my $fh, '<', "$DEV/keys") or return {};
+	while (my $line = <$fh>) {
+		$line =~ s/#.*//;
+		my ($purpose, $kid, $alg, $b64) = split ' ', $line;
+		next unless ($purpose // '') eq 'jwt' && defined $b64;
+		$keys{$kid} = { alg => $alg, key => decode_base64($b64) };
+	}
+	return \%keys;
+}
+
+# A compact JWT with HEADER and CLAIMS (hash references), signed with
+# HMAC-SHA256 under KEY whatever HEADER's "alg" says.
+sub jwt_sign_hs256 ($header, $claims, $key) {
+	my $input = encode_base64url($JSON->encode($header)) . '.'
+	    . encode_base64url($JSON->encode($claims));
+	return "$input." . encode_base64url(hmac_sha256($input, $key));
+}
+
+# A JWT made by PyJWT (Debian's python3-jwt), an implementation
+# independent of sscnd: CLAIMS signed with ALG under the key KID of the
+# key file, with "kid" in the header.  Returns undef with a diagnostic
+# when python3 or PyJWT fails.
+sub pyjwt_encode ($claims, $kid, $alg = 'HS256') {
+	my $script = <<'PY';
+import base64, json, sys
+import jwt
+keyfile, kid, alg, claims = sys.argv[1:5]
+key = None
+with open(keyfile, encoding="ascii") as f:
+    for line in f:
+        fields = line.split("#", 1)[0].split()
+        if len(fields) == 4 and fields[0] == "jwt" and fields[1] == kid:
+            key = base64.b64decode(fields[3])
+if key is None:
+    sys.exit("no jwt key " + kid)
+token = jwt.encode(json.loads(claims), key, algorithm=alg, headers={"kid": kid})
+print(token if isinstance(token, str) else token.decode())
+PY
+	my ($status, $out) = run_cmd(['/usr/bin/python3', '-c', $script,
+	    "$DEV/keys", $kid, $alg, $JSON->encode($claims)], timeout => 30);
+	if ($status != 0) {
+		diag("PyJWT encode failed (exit $status): $out");
+		return undef;
+	}
+	chomp $out;
+	return $out;
+}
+
+# ---- TOTP -----------------------------------------------------------------------
+
+# The RFC 6238 code (SHA-1, 6 digits, 30 s) of the base32 SECRET at the
+# current time plus OFFSET seconds, computed by oathtool.
+sub totp_code ($secret, $offset = 0) {
+	my $at = int(time) + $offset;
+	my ($status, $out) = run_cmd(['oathtool', '--totp', '-b', $secret,
+	    '-N', "\@$at"], timeout => 10);
+	if ($status != 0) {
+		diag("oathtool failed (exit $status): $out");
+		return undef;
+	}
+	my ($code) = $out =~ /^(\d{6})$/m;
+	return $code;
+}
+
+# ---- database ---------------------------------------------------------------------
+
+# Rows of the SQL query QUERY (run by the superuser) as an array reference
+# of hashes, one per row, keyed by column name; undef when psql failed.
+sub psql_json ($query) {
+	my $out = psql_value("SELECT coalesce(json_agg(q), '[]'::json) "
+	    . "FROM ($query) q");
+	return undef unless defined $out;
+	return eval { JSON::PP->new->utf8->decode($out) };
+}
+
+# Audit rows written for the requests with the given ids, oldest first:
+# hashes with id, action, result, actor_id, organization_id, address,
+# user_agent, target, request_id and details (decoded JSON).
+sub audit_rows (@request_ids) {
+	my @ids = grep { /^[0-9a-f]+$/ } @request_ids;
+	return () unless @ids;
+	my $list = join ', ', map { "'$_'" } @ids;
+	my $rows = psql_json('SELECT id, action, result, actor_id, '
+	    . 'organization_id, host(address) AS address, user_agent, target, '
+	    . 'request_id, details FROM sscn.audit_log '
+	    . "WHERE request_id IN ($list) ORDER BY id");
+	return @{ $rows // [] };
+}
+
+# ---- configuration changes -----------------------------------------------------
+
+my $conf_original;
+
+sub _conf_write ($text) {
+	my $path = "$DEV/sscn.conf";
+	my $tmp = "$path.t-" . random_id();
+	open(my $fh, '>', $tmp) or die "write $tmp: $!";
+	print $fh $text;
+	close $fh or die "write $tmp: $!";
+	my $gid = getgrnam('sscn') // 0;
+	chown 0, $gid, $tmp or die "chown $tmp: $!";
+	chmod 0640, $tmp or die "chmod $tmp: $!";
+	rename $tmp, $path or die "rename $tmp to $path: $!";
+}
+
+# Send SIGHUP through tools/dev reload and wait until sscnd logs
+# reload_finished and none of the old workers remains.  Returns true on
+# success, false with a diagnostic otherwise.
+sub _reload_and_wait () {
+	my $master = master_pid();
+	unless ($master) {
+		diag("no sscnd master pid in $DEV/run/sscnd.pid");
+		return 0;
+	}
+	my %old = map { $_ => 1 } child_pids($master);
+	my $offset = file_size($SSCND_LOG);
+	my ($status, $out) = dev_tool('reload', { timeout => 30 });
+	if ($status != 0) {
+		diag("tools/dev reload failed (exit $status): $out");
+		return 0;
+	}
+	my $result = wait_for(sub {
+		my $text = read_from($SSCND_LOG, $offset);
+		return 'failed' if $text =~ /event=reload_failed/;
+		return 0 unless $text =~ /event=reload_finished/;
+		return (grep { $old{$_} } child_pids($master)) ? 0 : 'done';
+	}, 60);
+	if (($result || '') ne 'done') {
+		diag('reload did not finish: ' . ($result || 'timed out') . "\n"
+		    . join("\n", grep { /event=reload/ }
+		    split /\n/, read_from($SSCND_LOG, $offset)));
+		return 0;
+	}
+	return 1;
+}
+
+# Set configuration keys (KEY => VALUE) in $SSCN_DEV/sscn.conf and reload
+# sscnd.  A key that the file sets is replaced in place and any other key
+# is appended, so no key appears twice.  The first call keeps the original
+# text, which conf_restore() writes back; an END block of this module
+# restores it too, also when the test dies.  Returns true once every
+# worker runs the new configuration.
+sub conf_override (%keys) {
+	my $path = "$DEV/sscn.conf";
+	my $current = do {
+		open(my $fh, '<', $path) or die "read $path: $!";
+		local $/;
+		<$fh>;
+	};
+	$conf_original //= $current;
+
+	my %left = %keys;
+	my @lines;
+	for my $line (split /(?<=\n)/, $current) {
+		if ($line =~ /^\s*(\w+)\s*=/ && exists $left{$1}) {
+			push @lines, "$1 = " . delete($left{$1}) . "\n";
+			next;
+		}
+		push @lines, $line;
+	}
+	$lines[-1] .= "\n" if @lines && $lines[-1] !~ /\n$/;
+	push @lines, map { "$_ = $left{$_}\n" } sort keys %left;
+	_conf_write(join '', @lines);
+	return _reload_and_wait();
+}
+
+# Write back the configuration that conf_override() found and reload.
+sub conf_restore () {
+	return 1 unless defined $conf_original;
+	_conf_write($conf_original);
+	undef $conf_original;
+	return _reload_and_wait();
+}
+
+END {
+	if (defined $conf_original) {
+		local $?;
+		diag('restoring the original configuration and reloading sscnd')
+		    unless conf_restore();
+	}
+}
+
+# ---- concurrency ----------------------------------------------------------------
+
+# Run CODE(i) for i in 0 .. COUNT-1, each in its own child process, all at
+# once.  Each call returns a string; the strings come back in order of i,
+# undef for a child that failed.  Children leave with POSIX::_exit, so
+# they run no END block of the test.
+sub parallel_map ($count, $code) {
+	my @children;
+	for my $i (0 .. $count - 1) {
+		pipe(my $reader, my $writer) or die "pipe: $!";
+		my $pid = fork() // die "fork: $!";
+		if ($pid == 0) {
+			close $reader;
+			my $out = eval { $code->($i) } // '';
+			print $writer $out;
+			close $writer;
+			POSIX::_exit(0);
+		}
+		close $writer;
+		push @children, [$pid, $reader];
+	}
+	my @results;
+	for my $child (@children) {
+		my ($pid, $reader) = @$child;
+		local $/;
+		my $out = <$reader>;
+		close $reader;
+		waitpid($pid, 0);
+		push @results, $? == 0 ? $out : undef;
+	}
+	return @results;
+}
+
 1;
