@@ -245,6 +245,82 @@ db_exec(struct db *db, const char *request_id, const char *name,
 	return SSCN_ERR_UNAVAILABLE;
 }
 
+/* Read the one result of the next pipelined query and its terminating NULL. */
+static PGresult *
+db_pipeline_result(PGconn *conn)
+{
+	PGresult *res = PQgetResult(conn);
+	PGresult *extra;
+
+	if (res == NULL)
+		return NULL;
+	while ((extra = PQgetResult(conn)) != NULL)
+		PQclear(extra);
+	return res;
+}
+
+enum sscn_err
+db_exec_pair(struct db *db, const char *request_id, const char *first,
+    int nfirst, const char *const *first_params, struct pg_result **first_res,
+    const char *second, int nsecond, const char *const *second_params,
+    struct pg_result **second_res)
+{
+	PGresult	*sync;
+	ExecStatusType	 status;
+	enum sscn_err	 err;
+
+	*first_res = NULL;
+	*second_res = NULL;
+	if (db_find_statement(first) == NULL ||
+	    db_find_statement(second) == NULL) {
+		log_error(request_id, "db_unknown_statement", "statement=%s,%s",
+		    first, second);
+		return SSCN_ERR_INTERNAL;
+	}
+	if ((err = db_connect(db, request_id)) != SSCN_OK)
+		return err;
+
+	if (PQenterPipelineMode(db->conn) != 1 ||
+	    PQsendQueryPrepared(db->conn, first, nfirst, first_params, NULL,
+	    NULL, 0) != 1 ||
+	    PQsendQueryPrepared(db->conn, second, nsecond, second_params, NULL,
+	    NULL, 0) != 1 ||
+	    PQpipelineSync(db->conn) != 1)
+		goto lost;
+
+	*first_res = db_pipeline_result(db->conn);
+	*second_res = db_pipeline_result(db->conn);
+	sync = PQgetResult(db->conn);
+	status = PQresultStatus(sync);
+	PQclear(sync);
+	if (status != PGRES_PIPELINE_SYNC || PQexitPipelineMode(db->conn) != 1)
+		goto lost;
+
+	status = PQresultStatus(*first_res);
+	if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+		err = db_result_error(request_id, first, *first_res);
+		goto fail;
+	}
+	status = PQresultStatus(*second_res);
+	if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+		err = db_result_error(request_id, second, *second_res);
+		goto fail;
+	}
+	return SSCN_OK;
+
+lost:
+	log_warn(request_id, "db_connection_lost", "statement=%s,%s", first,
+	    second);
+	db_close(db);
+	err = SSCN_ERR_UNAVAILABLE;
+fail:
+	PQclear(*first_res);
+	PQclear(*second_res);
+	*first_res = NULL;
+	*second_res = NULL;
+	return err;
+}
+
 static enum sscn_err
 db_command(struct db *db, const char *request_id, const char *sql)
 {

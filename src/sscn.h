@@ -438,6 +438,20 @@ enum sscn_err db_exec(struct db *, const char *request_id, const char *name,
 	    int nparams, const char *const *params, struct pg_result **result)
 	    SSCN_WARN_UNUSED;
 
+/*
+ * Run two prepared statements in one round trip (libpq pipeline mode), in
+ * one implicit transaction outside any explicit one.  The second runs
+ * whatever the first returns, so the caller must discard it when the
+ * first says so.  Both results are the caller's to PQclear(); on failure
+ * both are NULL and the error is mapped and logged as db_exec() does, but
+ * a lost connection is not retried.
+ */
+enum sscn_err db_exec_pair(struct db *, const char *request_id,
+	    const char *first, int nfirst, const char *const *first_params,
+	    struct pg_result **first_res, const char *second, int nsecond,
+	    const char *const *second_params, struct pg_result **second_res)
+	    SSCN_WARN_UNUSED;
+
 enum sscn_err db_begin(struct db *, const char *request_id) SSCN_WARN_UNUSED;
 enum sscn_err db_commit(struct db *, const char *request_id) SSCN_WARN_UNUSED;
 void	db_rollback(struct db *, const char *request_id);
@@ -517,6 +531,17 @@ enum sscn_err outbox_queue(struct http_request *, const char *recipient,
  * SSCN_ERR_FORBIDDEN (CSRF) or SSCN_ERR_UNAVAILABLE, all logged.
  */
 enum sscn_err authn_require(struct http_request *) SSCN_WARN_UNUSED;
+
+/*
+ * authn_require() and the handler's first read in one round trip: the
+ * prepared statement "name" runs with the user id as $1 followed by the
+ * "n" values of "params", right after the session check.  On SSCN_OK,
+ * "*res" (caller PQclear()s) is that statement's result; it is discarded
+ * when authentication fails.  "name" must only read.
+ */
+enum sscn_err authn_require_with(struct http_request *, const char *name,
+	    int n, const char *const *params, struct pg_result **res)
+	    SSCN_WARN_UNUSED;
 
 /* Unix time now, from the real-time clock. */
 int64_t	authn_now(void);

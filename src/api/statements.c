@@ -31,23 +31,21 @@ const struct db_statement db_statements[] = {
 	  1, false },
 
 	/* ---- sessions ---- */
+	/*
+	 * Read-only, so it costs no write; the last column says whether
+	 * last_seen_at is due for an update (session_touch).  Sets the
+	 * row-level security user on the connection for a valid session.
+	 */
 	{ "session_check",
-	  "WITH s AS ("
-	  "  SELECT s.id, s.aal, extract(epoch FROM s.auth_time)::bigint AS at,"
-	  "         u.is_admin, s.last_seen_at, s.restriction"
-	  "  FROM sscn.sessions s JOIN sscn.users u ON u.id = s.user_id"
-	  "  WHERE s.id = $1::uuid AND s.user_id = $2::uuid"
-	  "    AND s.revoked_at IS NULL AND u.admin_locked_at IS NULL"
-	  "    AND s.last_seen_at > now() - make_interval(secs => $3::int)"
-	  "    AND s.created_at > now() - make_interval(secs => $4::int)), "
-	  "touch AS ("
-	  "  UPDATE sscn.sessions SET last_seen_at = now()"
-	  "  WHERE id = (SELECT id FROM s)"
-	  "    AND last_seen_at <= now() - make_interval(secs => $5::int)"
-	  "  RETURNING 1) "
-	  "SELECT s.aal, s.at, s.is_admin, (SELECT count(*) FROM touch), "
-	  "coalesce(s.restriction, ''), "
-	  "set_config('sscn.user_id', $2::uuid::text, false) FROM s",
+	  "SELECT s.aal, extract(epoch FROM s.auth_time)::bigint, u.is_admin, "
+	  "  s.last_seen_at <= now() - make_interval(secs => $5::int), "
+	  "  coalesce(s.restriction, ''), "
+	  "  set_config('sscn.user_id', $2::uuid::text, false) "
+	  "FROM sscn.sessions s JOIN sscn.users u ON u.id = s.user_id "
+	  "WHERE s.id = $1::uuid AND s.user_id = $2::uuid "
+	  "  AND s.revoked_at IS NULL AND u.admin_locked_at IS NULL "
+	  "  AND s.last_seen_at > now() - make_interval(secs => $3::int) "
+	  "  AND s.created_at > now() - make_interval(secs => $4::int)",
 	  5, false },
 	{ "session_insert",
 	  "INSERT INTO sscn.sessions (id, user_id, aal, auth_time, address, "

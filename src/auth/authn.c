@@ -4,8 +4,9 @@
  * Order of checks: token present, CSRF (for cookie-authenticated unsafe
  * methods), JWT signature and claims (in memory, no I/O), then one
  * statement that checks the session row against revocation and the idle
- * and absolute limits and touches last_seen_at at most every
- * AUTHN_TOUCH_MAX seconds, so most requests write nothing.  Every
+ * and absolute limits; last_seen_at is updated by a second statement
+ * only when it is older than AUTHN_TOUCH_MAX seconds (or a tenth of the
+ * idle limit), so most requests write nothing.  Every
  * rejection answers the same 401 and is logged with its reason, never
  * with the token.
  */
@@ -85,18 +86,13 @@ authn_csrf_ok(struct http_request *req)
 	return sodium_memcmp(header, cookie, len) == 0;
 }
 
-enum sscn_err
-authn_require(struct http_request *req)
+/* The token and CSRF checks, no I/O; fills "claims". */
+static enum sscn_err
+authn_check_token(struct http_request *req, struct jwt_claims *claims)
 {
 	const struct sscn_conf	*conf = req->worker->conf;
-	struct jwt_claims	 claims;
 	enum jwt_status		 status;
 	char			 token[AUTHN_TOKEN_MAX];
-	char			 idle[16], absolute[16], touch[16];
-	const char		*params[5];
-	PGresult		*res = NULL;
-	enum sscn_err		 err;
-	unsigned		 touch_after;
 
 	if (req->worker->keys == NULL) {
 		log_error(req->request_id, "auth_unavailable",
@@ -117,48 +113,72 @@ authn_require(struct http_request *req)
 	}
 
 	status = jwt_verify(req->worker->keys, token, conf->jwt_issuer,
-	    conf->jwt_audience, authn_now(), AUTHN_LEEWAY, &claims);
+	    conf->jwt_audience, authn_now(), AUTHN_LEEWAY, claims);
 	sodium_memzero(token, sizeof(token));
 	if (status != JWT_OK) {
 		log_info(req->request_id, "auth_rejected", "reason=\"%s\"",
 		    jwt_status_str(status));
 		return SSCN_ERR_UNAUTHORIZED;
 	}
+	return SSCN_OK;
+}
+
+/* Fill the session check's parameters; the buffers belong to the caller. */
+static void
+authn_session_params(struct http_request *req, const struct jwt_claims *claims,
+    char idle[16], char absolute[16], char touch[16], const char *params[5])
+{
+	const struct sscn_conf	*conf = req->worker->conf;
+	unsigned		 touch_after;
 
 	/* Touch often enough that a short idle limit still holds. */
 	touch_after = conf->session_idle_timeout / 10;
 	if (touch_after > AUTHN_TOUCH_MAX)
 		touch_after = AUTHN_TOUCH_MAX;
-	snprintf(idle, sizeof(idle), "%u", conf->session_idle_timeout);
-	snprintf(absolute, sizeof(absolute), "%u",
-	    conf->session_absolute_timeout);
-	snprintf(touch, sizeof(touch), "%u", touch_after);
-	params[0] = claims.sid;
-	params[1] = claims.sub;
+	snprintf(idle, 16, "%u", conf->session_idle_timeout);
+	snprintf(absolute, 16, "%u", conf->session_absolute_timeout);
+	snprintf(touch, 16, "%u", touch_after);
+	params[0] = claims->sid;
+	params[1] = claims->sub;
 	params[2] = idle;
 	params[3] = absolute;
 	params[4] = touch;
-	err = db_exec(&req->worker->db, req->request_id, "session_check", 5,
-	    params, &res);
-	if (err != SSCN_OK)
-		return err;
+}
+
+/* Take the session check's row; consumes "res". */
+static enum sscn_err
+authn_accept_session(struct http_request *req, const struct jwt_claims *claims,
+    PGresult *res)
+{
+	bool touch;
+
 	if (PQntuples(res) != 1) {
 		PQclear(res);
 		log_info(req->request_id, "auth_rejected", "reason=\"session "
-		    "revoked, expired or idle\" user_id=%s", claims.sub);
+		    "revoked, expired or idle\" user_id=%s", claims->sub);
 		return SSCN_ERR_UNAUTHORIZED;
 	}
 
 	req->authenticated = true;
 	req->worker->db.user_context = true;
-	snprintf(req->user_id, sizeof(req->user_id), "%s", claims.sub);
-	snprintf(req->session_id, sizeof(req->session_id), "%s", claims.sid);
+	snprintf(req->user_id, sizeof(req->user_id), "%s", claims->sub);
+	snprintf(req->session_id, sizeof(req->session_id), "%s", claims->sid);
 	req->aal = atoi(PQgetvalue(res, 0, 0));
 	req->auth_time = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 	req->is_admin = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+	touch = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
 	snprintf(req->restriction, sizeof(req->restriction), "%s",
 	    PQgetvalue(res, 0, 4));
 	PQclear(res);
+
+	/* last_seen_at moves at most every AUTHN_TOUCH_MAX seconds. */
+	if (touch) {
+		const char *params[1] = { req->session_id };
+
+		if (db_exec(&req->worker->db, req->request_id, "session_touch",
+		    1, params, &res) == SSCN_OK)
+			PQclear(res);
+	}
 
 	/* A restricted session reaches only the routes that lift it. */
 	if (req->restriction[0] != '\0' &&
@@ -170,6 +190,59 @@ authn_require(struct http_request *req)
 		    SSCN_ERR_ACCEPTANCE : SSCN_ERR_MFA_ENROLLMENT;
 	}
 	return SSCN_OK;
+}
+
+enum sscn_err
+authn_require(struct http_request *req)
+{
+	struct jwt_claims	 claims;
+	char			 idle[16], absolute[16], touch[16];
+	const char		*params[5];
+	PGresult		*res = NULL;
+	enum sscn_err		 err;
+
+	if ((err = authn_check_token(req, &claims)) != SSCN_OK)
+		return err;
+	authn_session_params(req, &claims, idle, absolute, touch, params);
+	err = db_exec(&req->worker->db, req->request_id, "session_check", 5,
+	    params, &res);
+	if (err != SSCN_OK)
+		return err;
+	return authn_accept_session(req, &claims, res);
+}
+
+enum sscn_err
+authn_require_with(struct http_request *req, const char *name, int n,
+    const char *const *params, struct pg_result **res)
+{
+	struct jwt_claims	 claims;
+	char			 idle[16], absolute[16], touch[16];
+	const char		*session_params[5];
+	const char		*read_params[8];
+	PGresult		*session = NULL;
+	enum sscn_err		 err;
+	int			 i;
+
+	*res = NULL;
+	if (n < 0 || n > 7)
+		return SSCN_ERR_INTERNAL;
+	if ((err = authn_check_token(req, &claims)) != SSCN_OK)
+		return err;
+	authn_session_params(req, &claims, idle, absolute, touch,
+	    session_params);
+	read_params[0] = claims.sub;
+	for (i = 0; i < n; i++)
+		read_params[i + 1] = params[i];
+
+	err = db_exec_pair(&req->worker->db, req->request_id, "session_check",
+	    5, session_params, &session, name, n + 1, read_params, res);
+	if (err != SSCN_OK)
+		return err;
+	if ((err = authn_accept_session(req, &claims, session)) != SSCN_OK) {
+		PQclear(*res);
+		*res = NULL;
+	}
+	return err;
 }
 
 enum sscn_err
