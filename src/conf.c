@@ -5,7 +5,7 @@
  *
  *	line    = *WSP [ setting ] *WSP [ comment ]
  *	setting = key *WSP "=" *WSP value
- *	key     = 1*( %x61-7A / "_" )		; lower-case letters and "_"
+ *	key     = ( %x61-7A / "_" ) *( %x61-7A / DIGIT / "_" )
  *	value   = quoted / bare
  *	quoted  = DQUOTE *( char / "\" DQUOTE / "\\" ) DQUOTE
  *	bare    = 1*( any byte but "#" and NUL ), trailing blanks removed
@@ -397,7 +397,8 @@ conf_split_line(const char *line, char *key, size_t keylen, char *value,
 	if (*p == '\0' || *p == '#')
 		return 0;
 
-	while ((*p >= 'a' && *p <= 'z') || *p == '_') {
+	while ((*p >= 'a' && *p <= 'z') || *p == '_' ||
+	    (n > 0 && *p >= '0' && *p <= '9')) {
 		if (n + 1 >= keylen) {
 			*reason = "key is too long";
 			return -1;
@@ -406,7 +407,8 @@ conf_split_line(const char *line, char *key, size_t keylen, char *value,
 	}
 	key[n] = '\0';
 	if (n == 0) {
-		*reason = "expected a key of lower-case letters and '_'";
+		*reason = "expected a key: a lower-case letter, then "
+		    "lower-case letters, digits and '_'";
 		return -1;
 	}
 

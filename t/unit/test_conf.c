@@ -712,6 +712,26 @@ test_free(void)
 	conf_free(&conf);
 }
 
+/* Keys may hold digits after their first character, as argon2_* do. */
+static void
+test_key_digits(void)
+{
+	struct sscn_conf	conf;
+	char			err[512];
+
+	conf_defaults(&conf);
+	is_int(conf_parse_text("argon2_opslimit = 3\nargon2_memlimit = 32M\n",
+	    "digits.conf", &conf, err, sizeof(err)), 0,
+	    "conf: keys with digits parse");
+	is_int((int)conf.argon2_opslimit, 3, "conf: argon2_opslimit is 3");
+	ok(conf.argon2_memlimit == 32u * 1024 * 1024,
+	    "conf: argon2_memlimit is 32 MiB");
+	conf_free(&conf);
+
+	expect_error("2argon = 1\n", 1, "expected a key", "key starting "
+	    "with a digit");
+}
+
 int
 main(void)
 {
@@ -726,5 +746,6 @@ main(void)
 	test_small_error_buffer();
 	test_load();
 	test_free();
+	test_key_digits();
 	return done_testing();
 }

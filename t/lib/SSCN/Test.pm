@@ -1195,4 +1195,71 @@ sub parallel_map ($count, $code) {
 	return @results;
 }
 
+# ---- key file changes -----------------------------------------------------------
+
+use Fcntl qw(O_CREAT O_EXCL O_WRONLY);
+
+push @EXPORT, qw(key_file_write key_file_restore sscnd_reload);
+
+my $keys_original;
+
+# Write TEXT over PATH with the owner root:sscn and mode 0640 that sscnd
+# expects.  The temporary file is created with mode 0600, so the keys are
+# never readable by others, and then renamed over PATH.
+sub _protected_write ($path, $text) {
+	my $tmp = "$path.t-" . random_id();
+	sysopen(my $fh, $tmp, O_WRONLY | O_CREAT | O_EXCL, 0600)
+	    or die "create $tmp: $!";
+	print $fh $text;
+	close $fh or die "write $tmp: $!";
+	my $gid = getgrnam('sscn') // 0;
+	chown 0, $gid, $tmp or die "chown $tmp: $!";
+	chmod 0640, $tmp or die "chmod $tmp: $!";
+	rename $tmp, $path or die "rename $tmp to $path: $!";
+}
+
+# Write TEXT over the key file $SSCN_DEV/keys without reloading sscnd;
+# sscnd_reload() or conf_override() makes the workers load it.  The first
+# call keeps the original text, which key_file_restore() writes back; an
+# END block of this module restores it too, also when the test dies.
+sub key_file_write ($text) {
+	my $path = "$DEV/keys";
+	unless (defined $keys_original) {
+		open(my $fh, '<', $path) or die "read $path: $!";
+		local $/;
+		$keys_original = <$fh>;
+		close $fh;
+	}
+	_protected_write($path, $text);
+}
+
+# Write back the key file that key_file_write() found, without reloading.
+# Restore the configuration first when it names a signing kid that only
+# the changed file has; a reload between the two writes would fail.
+sub key_file_restore () {
+	return unless defined $keys_original;
+	_protected_write("$DEV/keys", $keys_original);
+	undef $keys_original;
+}
+
+# Reload sscnd (SIGHUP) and wait until every worker runs the current
+# configuration and key file.  Returns true on success.
+sub sscnd_reload () {
+	return _reload_and_wait();
+}
+
+# END blocks run in reverse order of definition, so this one runs before
+# the one that restores the configuration, which reloads sscnd itself.
+END {
+	if (defined $keys_original) {
+		local $?;
+		my $reload = !defined $conf_original;
+		if (!eval { key_file_restore(); 1 }) {
+			diag("restoring $DEV/keys failed: $@");
+		} elsif ($reload && !_reload_and_wait()) {
+			diag("reloading sscnd after restoring $DEV/keys failed");
+		}
+	}
+}
+
 1;
