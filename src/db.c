@@ -321,6 +321,19 @@ fail:
 	return err;
 }
 
+enum sscn_err
+db_run(struct db *db, const char *request_id, const char *name, int nparams,
+    const char *const *params, struct pg_result **result)
+{
+	PGresult	*own = NULL;
+	enum sscn_err	 err;
+
+	err = db_exec(db, request_id, name, nparams, params,
+	    result != NULL ? result : &own);
+	PQclear(own);
+	return err;
+}
+
 static enum sscn_err
 db_command(struct db *db, const char *request_id, const char *sql)
 {

@@ -141,6 +141,14 @@ http_cookie(const struct http_request *req, const char *name, char *out,
 	return false;
 }
 
+enum sscn_err
+api_db(struct http_request *req, const char *name, int nparams,
+    const char *const *params, struct pg_result **result)
+{
+	return db_run(&req->worker->db, req->request_id, name, nparams, params,
+	    result);
+}
+
 static bool
 http_is_api_v1(const char *path)
 {

@@ -438,6 +438,11 @@ enum sscn_err db_exec(struct db *, const char *request_id, const char *name,
 	    int nparams, const char *const *params, struct pg_result **result)
 	    SSCN_WARN_UNUSED;
 
+/* db_exec() for callers that may not need the result: "result" may be NULL. */
+enum sscn_err db_run(struct db *, const char *request_id, const char *name,
+	    int nparams, const char *const *params, struct pg_result **result)
+	    SSCN_WARN_UNUSED;
+
 /*
  * Run two prepared statements in one round trip (libpq pipeline mode), in
  * one implicit transaction outside any explicit one.  The second runs
@@ -567,6 +572,11 @@ enum sscn_err health_root(struct http_request *);
 enum sscn_err health_live(struct http_request *);
 enum sscn_err health_ready(struct http_request *);
 enum sscn_err test_echo(struct http_request *);
+
+/* db_run() on the request's connection, with its request id in logs. */
+enum sscn_err api_db(struct http_request *, const char *name, int nparams,
+	    const char *const *params, struct pg_result **result)
+	    SSCN_WARN_UNUSED;
 
 /* Send 400 validation_failed with "fields" (consumed). */
 enum sscn_err api_validation_failed(struct http_request *,

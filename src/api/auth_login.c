@@ -43,19 +43,6 @@ login_account_free(struct login_account *a)
 	memset(a, 0, sizeof(*a));
 }
 
-static enum sscn_err
-login_exec(struct http_request *req, const char *name, int n,
-    const char *const *params, PGresult **res)
-{
-	PGresult	*own = NULL;
-	enum sscn_err	 err;
-
-	err = db_exec(&req->worker->db, req->request_id, name, n, params,
-	    res != NULL ? res : &own);
-	PQclear(own);
-	return err;
-}
-
 enum sscn_err
 login_load_account(struct http_request *req, const char *normalized,
     struct login_account *a)
@@ -65,7 +52,7 @@ login_load_account(struct http_request *req, const char *normalized,
 	enum sscn_err	 err;
 
 	memset(a, 0, sizeof(*a));
-	err = login_exec(req, "login_user", 1, params, &res);
+	err = api_db(req, "login_user", 1, params, &res);
 	if (err != SSCN_OK || PQntuples(res) != 1) {
 		PQclear(res);
 		return err;
@@ -99,7 +86,7 @@ login_claim(struct http_request *req, const char *normalized, bool *allowed)
 	unsigned	 attempt;
 	bool		 locked;
 
-	err = login_exec(req, "login_claim_attempt", 1, params, &res);
+	err = api_db(req, "login_claim_attempt", 1, params, &res);
 	if (err != SSCN_OK)
 		return err;
 	attempt = (unsigned)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
@@ -130,7 +117,7 @@ login_failed(struct http_request *req, const char *normalized,
 
 	params[0] = req->remote_addr;
 	if (req->remote_addr != NULL &&
-	    (err = login_exec(req, "login_address_fail", 1, params, NULL)) !=
+	    (err = api_db(req, "login_address_fail", 1, params, NULL)) !=
 	    SSCN_OK)
 		goto rollback;
 
@@ -150,7 +137,7 @@ login_failed(struct http_request *req, const char *normalized,
 		goto rollback;
 
 	if (evaluated) {
-		err = login_exec(req, "login_lock_if_due", 3, params, &res);
+		err = api_db(req, "login_lock_if_due", 3, params, &res);
 		if (err != SSCN_OK)
 			goto rollback;
 		locked_now = PQntuples(res) == 1;
@@ -195,7 +182,7 @@ login_address_allowed(struct http_request *req, bool *allowed)
 	snprintf(window, sizeof(window), "%u", conf->address_failure_window);
 	params[0] = req->remote_addr;
 	params[1] = window;
-	err = login_exec(req, "login_address_failures", 2, params, &res);
+	err = api_db(req, "login_address_failures", 2, params, &res);
 	if (err != SSCN_OK)
 		return err;
 	*allowed = strtoul(PQgetvalue(res, 0, 0), NULL, 10) <
@@ -231,11 +218,11 @@ login_succeeded(struct http_request *req, const char *normalized,
 	 * codes keep counting across new password steps.
 	 */
 	params[0] = normalized;
-	if ((err = login_exec(req, a->mfa_enabled ? "login_release_claim" :
+	if ((err = api_db(req, a->mfa_enabled ? "login_release_claim" :
 	    "login_clear", 1, params, NULL)) != SSCN_OK)
 		goto rollback;
 	params[0] = a->id;
-	if ((err = login_exec(req, "set_user_context", 1, params, NULL)) !=
+	if ((err = api_db(req, "set_user_context", 1, params, NULL)) !=
 	    SSCN_OK)
 		goto rollback;
 
@@ -246,7 +233,7 @@ login_succeeded(struct http_request *req, const char *normalized,
 			goto rollback;
 		}
 		params[1] = hash;
-		err = login_exec(req, "user_rehash", 2, params, NULL);
+		err = api_db(req, "user_rehash", 2, params, NULL);
 		sodium_memzero(hash, sizeof(hash));
 		if (err != SSCN_OK)
 			goto rollback;
@@ -271,7 +258,7 @@ login_succeeded(struct http_request *req, const char *normalized,
 		params[1] = a->id;
 		params[2] = "mfa";
 		params[3] = ttl;
-		if ((err = login_exec(req, "token_insert", 4, params, NULL)) !=
+		if ((err = api_db(req, "token_insert", 4, params, NULL)) !=
 		    SSCN_OK ||
 		    (err = db_commit(&w->db, req->request_id)) != SSCN_OK) {
 			sodium_memzero(token, sizeof(token));
@@ -292,7 +279,7 @@ login_succeeded(struct http_request *req, const char *normalized,
 		return SSCN_OK;
 	}
 
-	if ((err = login_exec(req, "user_logged_in", 1, params, NULL)) !=
+	if ((err = api_db(req, "user_logged_in", 1, params, NULL)) !=
 	    SSCN_OK)
 		goto rollback;
 	memset(&acct, 0, sizeof(acct));

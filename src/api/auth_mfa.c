@@ -35,19 +35,6 @@
 #define MFA_HASH_LEN	RECOVERY_CODE_HASH_LEN
 #define MFA_ISSUER	"SSCN"
 
-static enum sscn_err
-mfa_exec(struct http_request *req, const char *name, int n,
-    const char *const *params, PGresult **res)
-{
-	PGresult	*own = NULL;
-	enum sscn_err	 err;
-
-	err = db_exec(&req->worker->db, req->request_id, name, n, params,
-	    res != NULL ? res : &own);
-	PQclear(own);
-	return err;
-}
-
 /* Write "len" bytes as PostgreSQL bytea input ("\x" and hex). */
 static char *
 mfa_bytea_hex(const unsigned char *bytes, size_t len)
@@ -153,7 +140,7 @@ mfa_new_recovery_codes(struct http_request *req, const char *user_id,
 	int		 i;
 
 	params[0] = user_id;
-	if ((err = mfa_exec(req, "recovery_delete", 1, params, NULL)) != SSCN_OK)
+	if ((err = api_db(req, "recovery_delete", 1, params, NULL)) != SSCN_OK)
 		return err;
 
 	recovery_code_generate(codes);
@@ -167,7 +154,7 @@ mfa_new_recovery_codes(struct http_request *req, const char *user_id,
 		hash_hex = mfa_bytea_hex(hash, sizeof(hash));
 		params[1] = salt_hex;
 		params[2] = hash_hex;
-		err = salt_hex && hash_hex ? mfa_exec(req, "recovery_insert", 3,
+		err = salt_hex && hash_hex ? api_db(req, "recovery_insert", 3,
 		    params, NULL) : SSCN_ERR_INTERNAL;
 		free(salt_hex);
 		free(hash_hex);
@@ -193,7 +180,7 @@ mfa_use_recovery_code(struct http_request *req, const char *user_id,
 
 	*used = false;
 	params[0] = user_id;
-	if ((err = mfa_exec(req, "recovery_unused", 1, params, &res)) != SSCN_OK)
+	if ((err = api_db(req, "recovery_unused", 1, params, &res)) != SSCN_OK)
 		return err;
 
 	for (i = 0; i < PQntuples(res) && !*used; i++) {
@@ -207,7 +194,7 @@ mfa_use_recovery_code(struct http_request *req, const char *user_id,
 		    recovery_code_hash(code, salt, hash) == 0) {
 			if (sodium_memcmp(hash, stored, MFA_HASH_LEN) == 0) {
 				params[1] = PQgetvalue(res, i, 1);
-				err = mfa_exec(req, "recovery_use", 2, params,
+				err = api_db(req, "recovery_use", 2, params,
 				    &upd);
 				*used = err == SSCN_OK && PQntuples(upd) == 1;
 				PQclear(upd);
@@ -254,7 +241,7 @@ mfa_check_totp(struct http_request *req, const char *user_id,
 	snprintf(step_text, sizeof(step_text), "%lld", (long long)step);
 	params[0] = user_id;
 	params[1] = step_text;
-	if ((err = mfa_exec(req, "totp_set_step", 2, params, &res)) != SSCN_OK)
+	if ((err = api_db(req, "totp_set_step", 2, params, &res)) != SSCN_OK)
 		return err;
 	if (PQntuples(res) != 1)
 		*result = TOTP_REPLAY;
@@ -281,7 +268,7 @@ mfa_load_user(struct http_request *req, const char *user_id, PGresult **res)
 {
 	const char *params[1] = { user_id };
 
-	return mfa_exec(req, "mfa_user", 1, params, res);
+	return api_db(req, "mfa_user", 1, params, res);
 }
 
 /* POST /api/v1/auth/mfa/verify: the second step of a login. */
@@ -322,7 +309,7 @@ auth_mfa_verify(struct http_request *req)
 
 	params[0] = hash_hex;
 	params[1] = "mfa";
-	if ((err = mfa_exec(req, "token_peek", 2, params, &res)) != SSCN_OK)
+	if ((err = api_db(req, "token_peek", 2, params, &res)) != SSCN_OK)
 		return err;
 	if (PQntuples(res) != 1) {
 		PQclear(res);
@@ -347,7 +334,7 @@ auth_mfa_verify(struct http_request *req)
 	if ((err = db_begin(&req->worker->db, req->request_id)) != SSCN_OK)
 		goto out;
 	params[0] = user_id;
-	if ((err = mfa_exec(req, "set_user_context", 1, params, NULL)) !=
+	if ((err = api_db(req, "set_user_context", 1, params, NULL)) !=
 	    SSCN_OK || (err = mfa_load_user(req, user_id, &user)) != SSCN_OK)
 		goto rollback;
 	if (PQntuples(user) != 1 || PQgetisnull(user, 0, MFA_U_SECRET)) {
@@ -378,7 +365,7 @@ auth_mfa_verify(struct http_request *req)
 	/* Success: the token is spent, the count cleared, aal2 granted. */
 	params[0] = hash_hex;
 	params[1] = "mfa";
-	if ((err = mfa_exec(req, "token_consume", 2, params, &res)) != SSCN_OK)
+	if ((err = api_db(req, "token_consume", 2, params, &res)) != SSCN_OK)
 		goto rollback;
 	if (PQntuples(res) != 1) {
 		PQclear(res);
@@ -388,10 +375,10 @@ auth_mfa_verify(struct http_request *req)
 	}
 	PQclear(res);
 	params[0] = normalized;
-	if ((err = mfa_exec(req, "login_clear", 1, params, NULL)) != SSCN_OK)
+	if ((err = api_db(req, "login_clear", 1, params, NULL)) != SSCN_OK)
 		goto rollback;
 	params[0] = user_id;
-	if ((err = mfa_exec(req, "user_logged_in", 1, params, NULL)) != SSCN_OK)
+	if ((err = api_db(req, "user_logged_in", 1, params, NULL)) != SSCN_OK)
 		goto rollback;
 	details = json_object_new_object();
 	json_object_object_add(details, "factor", json_object_new_string(
@@ -462,7 +449,7 @@ auth_totp_setup(struct http_request *req)
 		goto rollback;
 	params[0] = req->user_id;
 	params[1] = sealed;
-	if ((err = mfa_exec(req, "totp_set_pending", 2, params, NULL)) !=
+	if ((err = api_db(req, "totp_set_pending", 2, params, NULL)) !=
 	    SSCN_OK ||
 	    (err = audit_write(req, req->user_id, NULL, "auth.mfa_setup",
 	    req->user_id, "success", NULL)) != SSCN_OK ||
@@ -554,7 +541,7 @@ auth_totp_confirm(struct http_request *req)
 	params[0] = req->user_id;
 	params[1] = sealed;
 	params[2] = step_text;
-	if ((err = mfa_exec(req, "totp_enable", 3, params, &res)) != SSCN_OK)
+	if ((err = api_db(req, "totp_enable", 3, params, &res)) != SSCN_OK)
 		goto rollback;
 	PQclear(res);
 
@@ -562,8 +549,8 @@ auth_totp_confirm(struct http_request *req)
 	params[0] = req->session_id;
 	params[1] = "mfa_enrollment";
 	params[2] = "2";
-	if ((err = mfa_exec(req, "session_lift_restriction", 3, params,
-	    NULL)) != SSCN_OK || (err = mfa_exec(req, "session_set_aal2", 1,
+	if ((err = api_db(req, "session_lift_restriction", 3, params,
+	    NULL)) != SSCN_OK || (err = api_db(req, "session_set_aal2", 1,
 	    params, NULL)) != SSCN_OK)
 		goto rollback;
 
@@ -673,7 +660,7 @@ auth_totp_disable(struct http_request *req)
 
 	/* Admins and members of an organization that requires MFA keep it. */
 	params[0] = req->user_id;
-	if ((err = mfa_exec(req, "user_role", 1, params, &role)) != SSCN_OK)
+	if ((err = api_db(req, "user_role", 1, params, &role)) != SSCN_OK)
 		goto rollback;
 	if (req->is_admin || (PQntuples(role) == 1 &&
 	    strcmp(PQgetvalue(role, 0, 1), "t") == 0)) {
@@ -709,8 +696,8 @@ auth_totp_disable(struct http_request *req)
 		goto out;
 	}
 
-	if ((err = mfa_exec(req, "totp_disable", 1, params, NULL)) != SSCN_OK ||
-	    (err = mfa_exec(req, "recovery_delete", 1, params, NULL)) !=
+	if ((err = api_db(req, "totp_disable", 1, params, NULL)) != SSCN_OK ||
+	    (err = api_db(req, "recovery_delete", 1, params, NULL)) !=
 	    SSCN_OK ||
 	    (err = audit_write(req, req->user_id, NULL, "auth.mfa_disable",
 	    req->user_id, "success", NULL)) != SSCN_OK ||

@@ -25,19 +25,6 @@
 /* Columns of "user_password". */
 enum { PW_HASH, PW_EMAIL, PW_NAME, PW_NORMALIZED };
 
-static enum sscn_err
-pw_exec(struct http_request *req, const char *name, int n,
-    const char *const *params, PGresult **res)
-{
-	PGresult	*own = NULL;
-	enum sscn_err	 err;
-
-	err = db_exec(&req->worker->db, req->request_id, name, n, params,
-	    res != NULL ? res : &own);
-	PQclear(own);
-	return err;
-}
-
 /* Reject a weak new password with 400 weak_password; true when sent. */
 static bool
 pw_reject_weak(struct http_request *req, const char *password,
@@ -45,8 +32,7 @@ pw_reject_weak(struct http_request *req, const char *password,
 {
 	struct password_report	 report;
 	struct json_object	*fields;
-	char			 text[512] = "";
-	size_t			 i;
+	char			 text[512];
 
 	*err = SSCN_OK;
 	if (password_check(req->worker->password_policy,
@@ -57,11 +43,7 @@ pw_reject_weak(struct http_request *req, const char *password,
 	}
 	if (report.acceptable)
 		return false;
-	for (i = 0; i < report.nproblems; i++) {
-		if (i > 0)
-			strncat(text, ", ", sizeof(text) - strlen(text) - 1);
-		strncat(text, report.problems[i], sizeof(text) - strlen(text) - 1);
-	}
+	password_report_join(&report, text, sizeof(text));
 	fields = json_object_new_object();
 	/* The contract names the field "password" for every weak_password. */
 	json_object_object_add(fields, "password", json_object_new_string(text));
@@ -88,19 +70,19 @@ pw_store(struct http_request *req, const char *user_id, const char *password,
 		return SSCN_ERR_INTERNAL;
 	params[0] = user_id;
 	params[1] = hash;
-	err = pw_exec(req, "user_set_password", 2, params, NULL);
+	err = api_db(req, "user_set_password", 2, params, NULL);
 	sodium_memzero(hash, sizeof(hash));
 	if (err != SSCN_OK)
 		return err;
 
 	params[1] = "password_reset";
-	if ((err = pw_exec(req, "token_expire_purpose", 2, params, NULL)) !=
+	if ((err = api_db(req, "token_expire_purpose", 2, params, NULL)) !=
 	    SSCN_OK)
 		return err;
 
 	params[1] = keep_session;
 	params[2] = reason;
-	if ((err = pw_exec(req, "session_revoke_others", 3, params, &res)) !=
+	if ((err = api_db(req, "session_revoke_others", 3, params, &res)) !=
 	    SSCN_OK)
 		return err;
 	for (i = 0; i < PQntuples(res) && err == SSCN_OK; i++)
@@ -141,7 +123,7 @@ auth_password_change(struct http_request *req)
 	if ((err = authn_begin(req)) != SSCN_OK)
 		return err;
 	params[0] = req->user_id;
-	if ((err = pw_exec(req, "user_password", 1, params, &user)) != SSCN_OK)
+	if ((err = api_db(req, "user_password", 1, params, &user)) != SSCN_OK)
 		goto rollback;
 	if (PQntuples(user) != 1) {
 		err = SSCN_ERR_NOT_FOUND;
@@ -216,7 +198,7 @@ auth_password_forgot(struct http_request *req)
 		if ((err = db_begin(&req->worker->db, req->request_id)) != SSCN_OK)
 			return err;
 		params[0] = normalized;
-		if ((err = pw_exec(req, "user_by_email", 1, params, &user)) !=
+		if ((err = api_db(req, "user_by_email", 1, params, &user)) !=
 		    SSCN_OK)
 			goto rollback;
 		if (PQntuples(user) == 1) {
@@ -235,13 +217,13 @@ auth_password_forgot(struct http_request *req)
 			/* A newer token makes every older one useless. */
 			params[0] = user_id;
 			params[1] = "password_reset";
-			if ((err = pw_exec(req, "token_expire_purpose", 2,
+			if ((err = api_db(req, "token_expire_purpose", 2,
 			    params, NULL)) == SSCN_OK) {
 				params[0] = hash_hex;
 				params[1] = user_id;
 				params[2] = "password_reset";
 				params[3] = ttl;
-				err = pw_exec(req, "token_insert", 4, params, NULL);
+				err = api_db(req, "token_insert", 4, params, NULL);
 			}
 			if (err == SSCN_OK)
 				err = outbox_queue(req, PQgetvalue(user, 0, 1),
@@ -305,7 +287,7 @@ auth_password_reset(struct http_request *req)
 	}
 	params[0] = hash_hex;
 	params[1] = "password_reset";
-	if ((err = pw_exec(req, "token_peek", 2, params, &res)) != SSCN_OK)
+	if ((err = api_db(req, "token_peek", 2, params, &res)) != SSCN_OK)
 		goto rollback;
 	if (PQntuples(res) != 1) {
 		PQclear(res);
@@ -319,7 +301,7 @@ auth_password_reset(struct http_request *req)
 	res = NULL;
 
 	params[0] = user_id;
-	if ((err = pw_exec(req, "user_password", 1, params, &user)) != SSCN_OK)
+	if ((err = api_db(req, "user_password", 1, params, &user)) != SSCN_OK)
 		goto rollback;
 	if (pw_reject_weak(req, fresh, PQgetvalue(user, 0, PW_EMAIL),
 	    PQgetvalue(user, 0, PW_NAME), &err))
@@ -327,7 +309,7 @@ auth_password_reset(struct http_request *req)
 
 	params[0] = hash_hex;
 	params[1] = "password_reset";
-	if ((err = pw_exec(req, "token_consume", 2, params, &res)) != SSCN_OK)
+	if ((err = api_db(req, "token_consume", 2, params, &res)) != SSCN_OK)
 		goto rollback;
 	PQclear(res);
 	snprintf(body, sizeof(body), "Hello %s,\n\nthe password of your SSCN "
@@ -337,7 +319,7 @@ auth_password_reset(struct http_request *req)
 	params[0] = PQgetvalue(user, 0, PW_NORMALIZED);
 	if ((err = pw_store(req, user_id, fresh, NULL, "password_reset")) !=
 	    SSCN_OK ||
-	    (err = pw_exec(req, "login_clear", 1, params, NULL)) != SSCN_OK ||
+	    (err = api_db(req, "login_clear", 1, params, NULL)) != SSCN_OK ||
 	    (err = audit_write(req, user_id, NULL, "auth.password_reset",
 	    user_id, "success", NULL)) != SSCN_OK ||
 	    (err = outbox_queue(req, PQgetvalue(user, 0, PW_EMAIL), "Your SSCN "

@@ -81,32 +81,15 @@ check_legal_versions(struct http_request *req, const char *terms,
 	return SSCN_OK;
 }
 
-/* Join the report's problem codes into "fields.password". */
+/* Put the report's problem codes into "fields.password". */
 static void
 add_password_problems(struct json_object *fields,
     const struct password_report *report)
 {
-	char	 text[512] = "";
-	size_t	 i;
+	char text[512];
 
-	for (i = 0; i < report->nproblems; i++) {
-		if (i > 0)
-			strncat(text, ", ", sizeof(text) - strlen(text) - 1);
-		strncat(text, report->problems[i], sizeof(text) - strlen(text) - 1);
-	}
-	json_object_object_add(fields, "password", json_object_new_string(text));
-}
-
-static enum sscn_err
-register_exec(struct http_request *req, const char *name, int n,
-    const char *const *params)
-{
-	PGresult	*res = NULL;
-	enum sscn_err	 err;
-
-	err = db_exec(&req->worker->db, req->request_id, name, n, params, &res);
-	PQclear(res);
-	return err;
+	json_object_object_add(fields, "password", json_object_new_string(
+	    password_report_join(report, text, sizeof(text))));
 }
 
 /* The new-account path; runs inside the caller's transaction. */
@@ -127,28 +110,28 @@ register_new_user(struct http_request *req, const char *user_id,
 
 	token_random_uuid(org_id);
 	params[0] = user_id;
-	if ((err = register_exec(req, "set_user_context", 1, params)) != SSCN_OK)
+	if ((err = api_db(req, "set_user_context", 1, params, NULL)) != SSCN_OK)
 		return err;
 
 	params[0] = org_id;
 	params[1] = org_kind;
 	params[2] = org_name;
-	if ((err = register_exec(req, "organization_insert", 3, params)) != SSCN_OK)
+	if ((err = api_db(req, "organization_insert", 3, params, NULL)) != SSCN_OK)
 		return err;
 	params[1] = user_id;
 	params[2] = "owner";
-	if ((err = register_exec(req, "membership_insert", 3, params)) != SSCN_OK)
+	if ((err = api_db(req, "membership_insert", 3, params, NULL)) != SSCN_OK)
 		return err;
 
 	params[0] = user_id;
 	params[1] = "terms";
 	params[2] = terms;
 	params[3] = req->remote_addr;
-	if ((err = register_exec(req, "legal_accept", 4, params)) != SSCN_OK)
+	if ((err = api_db(req, "legal_accept", 4, params, NULL)) != SSCN_OK)
 		return err;
 	params[1] = "privacy";
 	params[2] = privacy;
-	if ((err = register_exec(req, "legal_accept", 4, params)) != SSCN_OK)
+	if ((err = api_db(req, "legal_accept", 4, params, NULL)) != SSCN_OK)
 		return err;
 
 	token_generate(token, token_hash_hex);
@@ -157,7 +140,7 @@ register_new_user(struct http_request *req, const char *user_id,
 	params[1] = user_id;
 	params[2] = "verify_email";
 	params[3] = ttl;
-	if ((err = register_exec(req, "token_insert", 4, params)) != SSCN_OK)
+	if ((err = api_db(req, "token_insert", 4, params, NULL)) != SSCN_OK)
 		goto out;
 
 	snprintf(body, sizeof(body), "Hello %s,\n\nplease confirm your e-mail "

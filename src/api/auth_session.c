@@ -26,25 +26,6 @@
 /* Longest signed access token; jwt_sign() fails beyond it. */
 #define SESSION_TOKEN_MAX 2048
 
-static enum sscn_err
-session_exec(struct http_request *req, const char *name, int n,
-    const char *const *params)
-{
-	PGresult	*res = NULL;
-	enum sscn_err	 err;
-
-	err = db_exec(&req->worker->db, req->request_id, name, n, params, &res);
-	PQclear(res);
-	return err;
-}
-
-static enum sscn_err
-session_exec_result(struct http_request *req, const char *name, int n,
-    const char *const *params, PGresult **res)
-{
-	return db_exec(&req->worker->db, req->request_id, name, n, params, res);
-}
-
 /*
  * Sign an access token for "session_id" and queue the cookies.  Returns
  * the token in "token" (SESSION_TOKEN_MAX bytes).
@@ -136,7 +117,7 @@ session_start(struct http_request *req, const struct session_user *user,
 	    utf8_valid((const unsigned char *)req->user_agent,
 	    strlen(req->user_agent)) ? req->user_agent : NULL;
 	params[6] = restriction != NULL ? restriction : "";
-	if ((err = session_exec(req, "session_insert", 7, params)) != SSCN_OK)
+	if ((err = api_db(req, "session_insert", 7, params, NULL)) != SSCN_OK)
 		return err;
 
 	details = json_object_new_object();
@@ -194,7 +175,7 @@ session_login_finish(struct http_request *req,
 	memset(&user, 0, sizeof(user));
 	snprintf(user.id, sizeof(user.id), "%s", acct->id);
 	snprintf(user.role, sizeof(user.role), "member");
-	if ((err = session_exec_result(req, "user_role", 1, params, &res)) !=
+	if ((err = api_db(req, "user_role", 1, params, &res)) !=
 	    SSCN_OK)
 		goto rollback;
 	if (PQntuples(res) == 1) {
@@ -206,7 +187,7 @@ session_login_finish(struct http_request *req,
 	if (acct->is_admin)
 		snprintf(user.role, sizeof(user.role), "admin");
 
-	if ((err = session_exec_result(req, "legal_pending", 1, params,
+	if ((err = api_db(req, "legal_pending", 1, params,
 	    &res)) != SSCN_OK)
 		goto rollback;
 	/* Customer terms bind customers; platform admins are staff. */
@@ -344,7 +325,7 @@ auth_refresh(struct http_request *req)
 
 	snprintf(req->user_id, sizeof(req->user_id), "%s", claims.sub);
 	params[0] = claims.sid;
-	if ((err = session_exec(req, "session_touch", 1, params)) != SSCN_OK ||
+	if ((err = api_db(req, "session_touch", 1, params, NULL)) != SSCN_OK ||
 	    (err = audit_write(req, claims.sub, NULL, "auth.refresh",
 	    claims.sid, "success", NULL)) != SSCN_OK)
 		goto rollback;

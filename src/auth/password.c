@@ -822,3 +822,20 @@ password_dummy_verify(const struct password_policy *policy)
 	(void)mismatch;
 	return 0;
 }
+
+char *
+password_report_join(const struct password_report *report, char *out,
+    size_t outlen)
+{
+	size_t i;
+
+	if (outlen == 0)
+		return out;
+	out[0] = '\0';
+	for (i = 0; i < report->nproblems; i++) {
+		if (i > 0)
+			strncat(out, ", ", outlen - strlen(out) - 1);
+		strncat(out, report->problems[i], outlen - strlen(out) - 1);
+	}
+	return out;
+}

@@ -130,6 +130,13 @@ int	password_check(const struct password_policy *policy,
 	    struct password_report *report) __attribute__((warn_unused_result));
 
 /*
+ * Write the report's problem codes into "out" as one string separated by
+ * ", " (for an error's fields.password).  Cut to fit; returns "out".
+ */
+char	*password_report_join(const struct password_report *report, char *out,
+	    size_t outlen);
+
+/*
  * Map a zxcvbn entropy in bits to the score 0-4 as password_check() does.
  */
 int	password_score_from_entropy(double entropy_bits);
