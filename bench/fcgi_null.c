@@ -191,7 +191,10 @@ open_socket(const char *path, mode_t mode, const char *group, ino_t *inode)
 	if (fd == -1)
 		err(1, "socket");
 
-	/* No moment exists at which the file is more open than "mode". */
+	/*
+	 * With umask 0777 bind() creates the file without permissions, so it
+	 * is never more open than "mode", which chmod() sets below.
+	 */
 	old_umask = umask(0777);
 	if (bind(fd, (const struct sockaddr *)&addr, sizeof(addr)) == -1)
 		err(1, "bind %s", path);
