@@ -169,9 +169,9 @@ CREATE INDEX mail_outbox_queued_idx ON sscn.mail_outbox (id)
 
 -- Append-only and hash-chained: each row's hash covers its own fields and
 -- the previous row's hash, so editing or deleting a row breaks the chain
--- from there on, which "sscnctl audit verify" reports.  The runtime role
--- may only INSERT; UPDATE and DELETE are refused by a trigger for every
--- role, the owner included.
+-- from there on; sscn-security(7) gives the query that finds the break.
+-- The runtime role may only INSERT; UPDATE and DELETE are refused by a
+-- trigger for every role, the owner included.
 CREATE TABLE sscn.audit_log (
 	id		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	occurred_at	timestamptz NOT NULL DEFAULT clock_timestamp(),
