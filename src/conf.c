@@ -303,7 +303,7 @@ conf_set(struct sscn_conf *conf, const struct conf_key *key,
 	case CONF_STRING: {
 		char **s = (char **)(void *)field;
 
-		/* sun_path holds 108 bytes with the NUL (Linux unix(7)). */
+		/* sun_path has room for 108 bytes with the NUL (Linux unix(7)). */
 		if (key->offset == CONF_FIELD(socket_path) &&
 		    (value[0] != '/' || strlen(value) > 107)) {
 			snprintf(err, errlen, "%s:%u: socket \"%s\" must be an "
@@ -526,74 +526,93 @@ out:
 	return rc;
 }
 
-int
-conf_load(const char *path, struct sscn_conf *conf, char *err, size_t errlen)
+char *
+conf_read_private_file(const char *path, size_t max_size, const char *contents,
+    size_t *len, char *err, size_t errlen)
 {
 	struct stat	 st;
 	char		*text = NULL;
-	size_t		 len = 0;
+	size_t		 size, got = 0;
 	ssize_t		 n;
 	int		 fd;
-	int		 rc = -1;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd == -1) {
 		snprintf(err, errlen, "%s: could not open: %s", path,
 		    strerror(errno));
-		return -1;
+		return NULL;
 	}
 	if (fstat(fd, &st) == -1) {
 		snprintf(err, errlen, "%s: could not stat: %s", path,
 		    strerror(errno));
-		goto out;
+		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", path);
-		goto out;
+		goto fail;
 	}
 	if ((st.st_mode & S_IRWXO) != 0) {
 		snprintf(err, errlen, "%s: file mode %04o lets other users "
-		    "read or write it, but it holds database credentials; "
-		    "run chmod o-rwx on it", path,
-		    (unsigned)(st.st_mode & 07777));
-		goto out;
+		    "read or write it, but it contains %s; run chmod o-rwx on "
+		    "it", path, (unsigned)(st.st_mode & 07777), contents);
+		goto fail;
 	}
-	if (st.st_size > CONF_FILE_MAX) {
-		snprintf(err, errlen, "%s: larger than %d bytes", path,
-		    CONF_FILE_MAX);
-		goto out;
+	if ((size_t)st.st_size > max_size) {
+		snprintf(err, errlen, "%s: larger than %zu bytes", path,
+		    max_size);
+		goto fail;
 	}
 
-	text = malloc((size_t)st.st_size + 1);
+	size = (size_t)st.st_size;
+	text = malloc(size + 1);
 	if (text == NULL) {
 		snprintf(err, errlen, "%s: out of memory", path);
-		goto out;
+		goto fail;
 	}
-	while (len < (size_t)st.st_size) {
-		n = read(fd, text + len, (size_t)st.st_size - len);
+	while (got < size) {
+		n = read(fd, text + got, size - got);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
 			snprintf(err, errlen, "%s: could not read: %s", path,
 			    strerror(errno));
-			goto out;
+			goto fail;
 		}
 		if (n == 0)
-			break;
-		len += (size_t)n;
+			break;	/* the file shrank; use what was read */
+		got += (size_t)n;
 	}
-	text[len] = '\0';
-	if (memchr(text, '\0', len) != NULL) {
+	text[got] = '\0';
+	if (memchr(text, '\0', got) != NULL) {
 		snprintf(err, errlen, "%s: contains a NUL byte", path);
-		goto out;
+		goto fail;
 	}
+	close(fd);
+	*len = got;
+	return text;
 
-	rc = conf_parse_text(text, path, conf, err, errlen);
-out:
+fail:
 	if (text != NULL) {
-		explicit_bzero(text, len);
+		explicit_bzero(text, got);
 		free(text);
 	}
 	close(fd);
+	return NULL;
+}
+
+int
+conf_load(const char *path, struct sscn_conf *conf, char *err, size_t errlen)
+{
+	char	*text;
+	size_t	 len = 0;
+	int	 rc;
+
+	text = conf_read_private_file(path, CONF_FILE_MAX,
+	    "database credentials", &len, err, errlen);
+	if (text == NULL)
+		return -1;
+	rc = conf_parse_text(text, path, conf, err, errlen);
+	explicit_bzero(text, len);
+	free(text);
 	return rc;
 }

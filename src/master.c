@@ -48,7 +48,7 @@ struct worker_slot {
 	unsigned	 failures;	/* consecutive young deaths */
 };
 
-/* A worker told to stop, with the time it gets SIGKILL. */
+/* A worker sent SIGTERM, with the time it gets SIGKILL. */
 struct retiring {
 	pid_t		 pid;
 	uint64_t	 kill_at_us;

@@ -8,7 +8,7 @@
  * Conventions: functions carry their file's prefix; a function that can fail
  * returns enum sscn_err (or -1 with a message buffer where it runs before
  * logging exists); callers own what a function returns unless its comment
- * says otherwise.
+ * states otherwise.
  */
 #ifndef SSCN_H
 #define SSCN_H
@@ -141,6 +141,16 @@ void	conf_defaults(struct sscn_conf *);
  */
 int	conf_load(const char *path, struct sscn_conf *conf, char *err,
 	    size_t errlen) SSCN_WARN_UNUSED;
+
+/*
+ * Read a file that holds secrets into a new NUL-terminated buffer (caller
+ * wipes and frees it; "*len" is its length).  A file that is not regular,
+ * that "other" can read or write, that is larger than "max_size" bytes or
+ * that contains a NUL byte is rejected with "path: reason" in "err";
+ * "contents" names what the file contains, for that message.
+ */
+char	*conf_read_private_file(const char *path, size_t max_size,
+	    const char *contents, size_t *len, char *err, size_t errlen);
 
 /* Parse already-open text; "name" is used in messages only. */
 int	conf_parse_text(const char *text, const char *name,
@@ -370,7 +380,7 @@ void	http_send_empty(struct http_request *, int status);
 
 /*
  * Send the contract's error body.  "fields" may be NULL; when given it is
- * consumed.  "message" is one sentence that holds no internals.
+ * consumed.  "message" is one sentence with no internals.
  */
 void	http_send_error(struct http_request *, int status, const char *code,
 	    const char *message, struct json_object *fields);
@@ -414,7 +424,7 @@ struct db {
 
 /*
  * Clear sscn.user_id left on the connection by an earlier authenticated
- * request, so row-level security sees no user.  A no-op when unset.
+ * request, so row-level security applies to no user.  A no-op when unset.
  */
 enum sscn_err db_clear_user_context(struct db *, const char *request_id)
 	    SSCN_WARN_UNUSED;
@@ -446,8 +456,8 @@ enum sscn_err db_run(struct db *, const char *request_id, const char *name,
 /*
  * Run two prepared statements in one round trip (libpq pipeline mode), in
  * one implicit transaction outside any explicit one.  The second runs
- * whatever the first returns, so the caller must discard it when the
- * first says so.  Both results are the caller's to PQclear(); on failure
+ * whatever the first returns, so the caller must discard its result when
+ * the first one rejects the request.  Both results are the caller's to PQclear(); on failure
  * both are NULL and the error is mapped and logged as db_exec() does, but
  * a lost connection is not retried.
  */
@@ -536,6 +546,16 @@ enum sscn_err outbox_queue(struct http_request *, const char *recipient,
  * SSCN_ERR_FORBIDDEN (CSRF) or SSCN_ERR_UNAVAILABLE, all logged.
  */
 enum sscn_err authn_require(struct http_request *) SSCN_WARN_UNUSED;
+
+/*
+ * Check the access token without touching the database: present, CSRF for
+ * a cookie-authenticated unsafe method, signature, claims, and exp with
+ * "exp_leeway" seconds of grace (iat and nbf always get 60).  Fills
+ * "claims"; rejections are logged with their reason, never the token.
+ */
+struct jwt_claims;
+enum sscn_err authn_verify_token(struct http_request *, int64_t exp_leeway,
+	    struct jwt_claims *claims) SSCN_WARN_UNUSED;
 
 /*
  * authn_require() and the handler's first read in one round trip: the

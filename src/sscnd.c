@@ -57,7 +57,7 @@ sscnd_check_conf(const struct sscn_conf *conf, const char *path, char *err,
 		return -1;
 	}
 
-	/* Workers start without keys on a bad key file; say so up front. */
+	/* Workers would start without keys on a bad key file; fail here instead. */
 	if (keys_load(conf->key_file, conf->jwt_signing_key, &keys, reason,
 	    sizeof(reason)) == -1) {
 		snprintf(err, errlen, "%s: key_file: %s", path, reason);

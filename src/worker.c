@@ -7,7 +7,7 @@
  * between the check of the stop flag and the wait (the race that a plain
  * blocking accept(2) would have).  When a connection is already queued,
  * ppoll returns at once without delivering a pending signal, so a busy
- * worker also asks sigpending(2) before it accepts.  The listening socket is non-blocking:
+ * worker also calls sigpending(2) before it accepts.  The listening socket is non-blocking:
  * when several idle workers wake for one connection, all but one get
  * EAGAIN and go back to waiting.
  */

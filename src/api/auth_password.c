@@ -193,7 +193,7 @@ auth_password_forgot(struct http_request *req)
 		return api_validation_failed(req, fields);
 	json_object_put(fields);
 
-	/* An invalid address gets the same answer as an unknown one. */
+	/* An invalid address gets the same response as an unknown one. */
 	if (email_normalize(email, normalized, sizeof(normalized)) == 0) {
 		if ((err = db_begin(&req->worker->db, req->request_id)) != SSCN_OK)
 			return err;

@@ -73,7 +73,7 @@ session_sign(struct http_request *req, const char *user_id,
 	return SSCN_OK;
 }
 
-/* The token part of a login or refresh answer. */
+/* The token part of a login or refresh response. */
 static struct json_object *
 session_token_body(const struct sscn_conf *conf, const char *token)
 {
@@ -249,55 +249,22 @@ auth_refresh(struct http_request *req)
 {
 	const struct sscn_conf	*conf = req->worker->conf;
 	struct jwt_claims	 claims;
-	enum jwt_status		 status;
-	char			 token[SESSION_TOKEN_MAX * 2];
+	char			 token[SESSION_TOKEN_MAX];
 	char			 idle[16], absolute[16];
 	const char		*params[4];
-	const char		*header;
 	struct json_object	*body;
 	PGresult		*res = NULL;
 	enum sscn_err		 err;
-	bool			 via_cookie = false;
 	int			 aal;
 
-	if (req->worker->keys == NULL)
-		return SSCN_ERR_UNAVAILABLE;
-	header = http_param(req, "HTTP_AUTHORIZATION");
-	if (header != NULL && strncasecmp(header, "Bearer ", 7) == 0 &&
-	    strlen(header + 7) < sizeof(token))
-		strcpy(token, header + 7);
-	else if (http_cookie(req, AUTH_SESSION_COOKIE, token, sizeof(token)))
-		via_cookie = true;
-	else
-		return SSCN_ERR_UNAUTHORIZED;
-
-	/* Run the ordinary checks, CSRF included, with a long leeway on exp. */
-	if (via_cookie) {
-		const char	*csrf = http_param(req, "HTTP_X_CSRF_TOKEN");
-		char		 cookie[128];
-
-		if (csrf == NULL || !http_cookie(req, AUTH_CSRF_COOKIE, cookie,
-		    sizeof(cookie)) || strlen(csrf) != strlen(cookie) ||
-		    sodium_memcmp(csrf, cookie, strlen(cookie)) != 0) {
-			sodium_memzero(token, sizeof(token));
-			return SSCN_ERR_FORBIDDEN;
-		}
-	}
 	/*
 	 * An expired token may still be refreshed while its session lives,
-	 * so exp gets a leeway of the absolute session limit; the signature
-	 * proves we issued it, and iat is checked with the usual leeway.
+	 * so exp gets a leeway of the absolute session limit.  The signature
+	 * proves that sscnd issued it; iat keeps the usual leeway.
 	 */
-	status = jwt_verify(req->worker->keys, token, conf->jwt_issuer,
-	    conf->jwt_audience, authn_now(),
-	    (int64_t)conf->session_absolute_timeout, &claims);
-	sodium_memzero(token, sizeof(token));
-	if (status != JWT_OK || claims.iat > authn_now() + 60) {
-		log_info(req->request_id, "auth_rejected", "reason=\"%s\"",
-		    status != JWT_OK ? jwt_status_str(status) :
-		    "issued in the future");
-		return SSCN_ERR_UNAUTHORIZED;
-	}
+	if ((err = authn_verify_token(req, (int64_t)conf->session_absolute_timeout,
+	    &claims)) != SSCN_OK)
+		return err;
 
 	if ((err = db_begin(&req->worker->db, req->request_id)) != SSCN_OK)
 		return err;

@@ -23,7 +23,7 @@ enum sscn_err session_start(struct http_request *, const struct session_user *,
 	    int aal, int64_t auth_time, const char *restriction,
 	    struct json_object **body) SSCN_WARN_UNUSED;
 
-/* What finishing a login needs to know about the account. */
+/* Account facts that finishing a login needs. */
 struct session_account {
 	char		 id[37];
 	const char	*email;
@@ -36,7 +36,7 @@ struct session_account {
  * Finish a login inside the caller's open transaction: find the role,
  * decide whether the session is restricted (new legal versions to accept,
  * or MFA required by the admin role or the organization but not set up),
- * start the session, commit and answer.  An unrestricted login answers 200
+ * start the session, commit and respond.  An unrestricted login answers 200
  * with the token and the user; a restricted one answers 403 with
  * acceptance_required or mfa_enrollment_required and a token that reaches
  * only the endpoints that lift the restriction.  Rolls back on failure.

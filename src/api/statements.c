@@ -32,7 +32,7 @@ const struct db_statement db_statements[] = {
 
 	/* ---- sessions ---- */
 	/*
-	 * Read-only, so it costs no write; the last column says whether
+	 * Read-only, so it costs no write; the fourth column tells whether
 	 * last_seen_at is due for an update (session_touch).  Sets the
 	 * row-level security user on the connection for a valid session.
 	 */

@@ -86,9 +86,9 @@ authn_csrf_ok(struct http_request *req)
 	return sodium_memcmp(header, cookie, len) == 0;
 }
 
-/* The token and CSRF checks, no I/O; fills "claims". */
-static enum sscn_err
-authn_check_token(struct http_request *req, struct jwt_claims *claims)
+enum sscn_err
+authn_verify_token(struct http_request *req, int64_t exp_leeway,
+    struct jwt_claims *claims)
 {
 	const struct sscn_conf	*conf = req->worker->conf;
 	enum jwt_status		 status;
@@ -113,8 +113,13 @@ authn_check_token(struct http_request *req, struct jwt_claims *claims)
 	}
 
 	status = jwt_verify(req->worker->keys, token, conf->jwt_issuer,
-	    conf->jwt_audience, authn_now(), AUTHN_LEEWAY, claims);
+	    conf->jwt_audience, authn_now(), exp_leeway, claims);
 	sodium_memzero(token, sizeof(token));
+
+	/* A longer leeway is meant for exp only; iat and nbf keep the usual. */
+	if (status == JWT_OK && (claims->iat > authn_now() + AUTHN_LEEWAY ||
+	    claims->nbf > authn_now() + AUTHN_LEEWAY))
+		status = JWT_NOT_YET_VALID;
 	if (status != JWT_OK) {
 		log_info(req->request_id, "auth_rejected", "reason=\"%s\"",
 		    jwt_status_str(status));
@@ -201,7 +206,7 @@ authn_require(struct http_request *req)
 	PGresult		*res = NULL;
 	enum sscn_err		 err;
 
-	if ((err = authn_check_token(req, &claims)) != SSCN_OK)
+	if ((err = authn_verify_token(req, AUTHN_LEEWAY, &claims)) != SSCN_OK)
 		return err;
 	authn_session_params(req, &claims, idle, absolute, touch, params);
 	err = db_exec(&req->worker->db, req->request_id, "session_check", 5,
@@ -226,7 +231,7 @@ authn_require_with(struct http_request *req, const char *name, int n,
 	*res = NULL;
 	if (n < 0 || n > 7)
 		return SSCN_ERR_INTERNAL;
-	if ((err = authn_check_token(req, &claims)) != SSCN_OK)
+	if ((err = authn_verify_token(req, AUTHN_LEEWAY, &claims)) != SSCN_OK)
 		return err;
 	authn_session_params(req, &claims, idle, absolute, touch,
 	    session_params);

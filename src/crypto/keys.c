@@ -19,19 +19,17 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <sodium.h>
 
+#include "sscn.h"
 #include "crypto/keys.h"
 
 /* Maximum key file size: 288 lines of about 100 bytes fit easily. */
@@ -417,74 +415,18 @@ int
 keys_load(const char *path, const char *signing_kid, struct sscn_keys **out,
     char *err, size_t errlen)
 {
-	struct stat	 st;
-	char		*text = NULL;
-	size_t		 len = 0, size = 0;
-	ssize_t		 n;
-	int		 fd;
-	int		 rc = -1;
+	char	*text;
+	size_t	 len = 0;
+	int	 rc;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd == -1) {
-		snprintf(err, errlen, "%s: could not open: %s", path,
-		    strerror(errno));
+	text = conf_read_private_file(path, KEYS_FILE_MAX, "secret keys", &len,
+	    err, errlen);
+	if (text == NULL)
 		return -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		snprintf(err, errlen, "%s: could not stat: %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto out;
-	}
-	if ((st.st_mode & S_IRWXO) != 0) {
-		snprintf(err, errlen, "%s: file mode %04o lets other users "
-		    "read or write it, but it holds secret keys; run chmod "
-		    "o-rwx on it and replace the keys if others may have read "
-		    "them", path, (unsigned)(st.st_mode & 07777));
-		goto out;
-	}
-	if (st.st_size > KEYS_FILE_MAX) {
-		snprintf(err, errlen, "%s: larger than %d bytes", path,
-		    KEYS_FILE_MAX);
-		goto out;
-	}
-
-	size = (size_t)st.st_size;
-	text = malloc(size + 1);
-	if (text == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto out;
-	}
-	while (len < size) {
-		n = read(fd, text + len, size - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			snprintf(err, errlen, "%s: could not read: %s", path,
-			    strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;	/* the file shrank; parse what was read */
-		len += (size_t)n;
-	}
-	text[len] = '\0';
-	if (memchr(text, '\0', len) != NULL) {
-		snprintf(err, errlen, "%s: contains a NUL byte", path);
-		goto out;
-	}
-
 	rc = keys_parse_text(text, path, signing_kid, out, err, errlen);
-out:
-	if (text != NULL) {
-		sodium_memzero(text, size + 1);
-		free(text);
-	}
-	close(fd);
+	sodium_memzero(text, len);
+	free(text);
 	return rc;
 }
 
