@@ -200,6 +200,19 @@ conf_free_secret(char **s)
 	}
 }
 
+unsigned
+conf_worker_count(const struct sscn_conf *conf)
+{
+	long cpus;
+
+	if (conf->workers > 0)
+		return conf->workers > 256 ? 256 : conf->workers;
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cpus < 1)
+		cpus = 1;
+	return cpus > 128 ? 256 : (unsigned)cpus * 2;
+}
+
 void
 conf_free(struct sscn_conf *conf)
 {

@@ -39,26 +39,6 @@ db_close(struct db *db)
 		PQfinish(db->conn);
 	db->conn = NULL;
 	db->in_transaction = false;
-	db->user_context = false;
-}
-
-enum sscn_err
-db_clear_user_context(struct db *db, const char *request_id)
-{
-	PGresult	*res;
-	enum sscn_err	 err = SSCN_OK;
-
-	if (!db->user_context || db->conn == NULL)
-		return SSCN_OK;
-	res = PQexec(db->conn, "SELECT set_config('sscn.user_id', '', false)");
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		log_warn(request_id, "db_reset_failed", "what=user_context");
-		db_close(db);
-		err = SSCN_ERR_UNAVAILABLE;
-	}
-	PQclear(res);
-	db->user_context = false;
-	return err;
 }
 
 static enum sscn_err
@@ -260,64 +240,84 @@ db_pipeline_result(PGconn *conn)
 }
 
 enum sscn_err
-db_exec_pair(struct db *db, const char *request_id, const char *first,
-    int nfirst, const char *const *first_params, struct pg_result **first_res,
-    const char *second, int nsecond, const char *const *second_params,
-    struct pg_result **second_res)
+db_pipeline(struct db *db, const char *request_id, struct db_step *steps,
+    size_t n)
 {
 	PGresult	*sync;
 	ExecStatusType	 status;
-	enum sscn_err	 err;
+	enum sscn_err	 err = SSCN_OK;
+	bool		 begins = false;
+	size_t		 i;
 
-	*first_res = NULL;
-	*second_res = NULL;
-	if (db_find_statement(first) == NULL ||
-	    db_find_statement(second) == NULL) {
-		log_error(request_id, "db_unknown_statement", "statement=%s,%s",
-		    first, second);
+	for (i = 0; i < n; i++) {
+		steps[i].res = NULL;
+		if (strcmp(steps[i].name, DB_STEP_BEGIN) == 0) {
+			begins = true;
+			continue;
+		}
+		if (db_find_statement(steps[i].name) == NULL) {
+			log_error(request_id, "db_unknown_statement",
+			    "statement=%s", steps[i].name);
+			return SSCN_ERR_INTERNAL;
+		}
+	}
+	if (db->in_transaction && begins) {
+		log_error(request_id, "db_nested_begin", "statement=%s",
+		    steps[0].name);
 		return SSCN_ERR_INTERNAL;
 	}
 	if ((err = db_connect(db, request_id)) != SSCN_OK)
 		return err;
 
-	if (PQenterPipelineMode(db->conn) != 1 ||
-	    PQsendQueryPrepared(db->conn, first, nfirst, first_params, NULL,
-	    NULL, 0) != 1 ||
-	    PQsendQueryPrepared(db->conn, second, nsecond, second_params, NULL,
-	    NULL, 0) != 1 ||
-	    PQpipelineSync(db->conn) != 1)
+	if (PQenterPipelineMode(db->conn) != 1)
+		goto lost;
+	for (i = 0; i < n; i++) {
+		int sent;
+
+		if (strcmp(steps[i].name, DB_STEP_BEGIN) == 0)
+			sent = PQsendQueryParams(db->conn, "BEGIN", 0, NULL,
+			    NULL, NULL, NULL, 0);
+		else
+			sent = PQsendQueryPrepared(db->conn, steps[i].name,
+			    steps[i].nparams, steps[i].params, NULL, NULL, 0);
+		if (sent != 1)
+			goto lost;
+	}
+	if (PQpipelineSync(db->conn) != 1)
 		goto lost;
 
-	*first_res = db_pipeline_result(db->conn);
-	*second_res = db_pipeline_result(db->conn);
+	/* After a failed statement, each later one is PGRES_PIPELINE_ABORTED. */
+	for (i = 0; i < n; i++)
+		steps[i].res = db_pipeline_result(db->conn);
 	sync = PQgetResult(db->conn);
 	status = PQresultStatus(sync);
 	PQclear(sync);
 	if (status != PGRES_PIPELINE_SYNC || PQexitPipelineMode(db->conn) != 1)
 		goto lost;
+	if (begins)
+		db->in_transaction = true;
 
-	status = PQresultStatus(*first_res);
-	if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-		err = db_result_error(request_id, first, *first_res);
-		goto fail;
+	for (i = 0; i < n && err == SSCN_OK; i++) {
+		status = PQresultStatus(steps[i].res);
+		if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK)
+			err = db_result_error(request_id, steps[i].name,
+			    steps[i].res);
 	}
-	status = PQresultStatus(*second_res);
-	if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-		err = db_result_error(request_id, second, *second_res);
-		goto fail;
-	}
-	return SSCN_OK;
+	if (err == SSCN_OK)
+		return SSCN_OK;
+	db_rollback(db, request_id);
+	goto fail;
 
 lost:
-	log_warn(request_id, "db_connection_lost", "statement=%s,%s", first,
-	    second);
+	log_warn(request_id, "db_connection_lost", "statement=%s",
+	    steps[0].name);
 	db_close(db);
 	err = SSCN_ERR_UNAVAILABLE;
 fail:
-	PQclear(*first_res);
-	PQclear(*second_res);
-	*first_res = NULL;
-	*second_res = NULL;
+	for (i = 0; i < n; i++) {
+		PQclear(steps[i].res);
+		steps[i].res = NULL;
+	}
 	return err;
 }
 

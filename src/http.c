@@ -545,13 +545,6 @@ http_serve(struct worker *w, struct FCGX_Request *fcgi)
 	if (!http_route(&req) || !http_accept_body(&req))
 		goto done;
 
-	/* No row-level security user may linger into an anonymous request. */
-	if (!(req.match.route->flags & ROUTE_AUTH) &&
-	    (err = db_clear_user_context(&w->db, req.request_id)) != SSCN_OK) {
-		http_send_err(&req, err);
-		goto done;
-	}
-
 	err = req.match.route->handler(&req);
 	if (err != SSCN_OK && !req.responded)
 		http_send_err(&req, err);
@@ -560,6 +553,9 @@ http_serve(struct worker *w, struct FCGX_Request *fcgi)
 		    req.match.route->path);
 		http_send_err(&req, SSCN_ERR_INTERNAL);
 	}
+
+	/* A read-only handler may leave authn_require()'s transaction open. */
+	db_rollback(&w->db, req.request_id);
 
 done:
 	http_log_access(&req);

@@ -326,10 +326,7 @@ master_begin_reload(struct master *m)
 		sd_notify(0, "READY=1");
 		return;
 	}
-	if (fresh->workers == 0)
-		fresh->workers = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
-	if (fresh->workers > MAX_WORKERS)
-		fresh->workers = MAX_WORKERS;
+	fresh->workers = conf_worker_count(fresh);
 	if (!master_conf_same_socket(m->conf, fresh))
 		log_warn(NULL, "reload_socket_unchanged", "reason=\"socket "
 		    "settings take effect only at restart\"");

@@ -32,7 +32,7 @@ struct FCGX_Request;
  * database has this migration applied; t/unit/test_schema checks that it
  * matches the files in sql/.
  */
-#define SSCN_SCHEMA_VERSION 2
+#define SSCN_SCHEMA_VERSION 3
 
 /* ---- errors (err.c) ------------------------------------------------- */
 
@@ -157,6 +157,13 @@ int	conf_parse_text(const char *text, const char *name,
 	    struct sscn_conf *conf, char *err, size_t errlen) SSCN_WARN_UNUSED;
 
 void	conf_free(struct sscn_conf *);
+
+/*
+ * The number of workers to run: "workers", or for 0 two per online CPU,
+ * because a worker spends part of most requests waiting for PostgreSQL;
+ * at most 256.
+ */
+unsigned conf_worker_count(const struct sscn_conf *);
 
 /* ---- logging (log.c) ------------------------------------------------ */
 
@@ -339,6 +346,9 @@ struct http_request {
 	int			 aal;		/* 1: password, 2: MFA */
 	int64_t			 auth_time;	/* Unix time of the login */
 	char			 restriction[16];	/* "" or the session's */
+	char			 org_id[37];	/* the session's organization, or "" */
+	char			 org_role[8];	/* owner, admin, member, or "" */
+	char			 org_kind[10];	/* buyer, supplier, or "" */
 
 	const char		*headers[HTTP_MAX_HEADERS];	/* "Name: value" */
 	size_t			 nheaders;
@@ -419,15 +429,7 @@ struct db {
 	unsigned	 statement_timeout;	/* milliseconds */
 	uint64_t	 next_attempt_us;	/* no reconnect before this */
 	bool		 in_transaction;
-	bool		 user_context;	/* sscn.user_id is set for the session */
 };
-
-/*
- * Clear sscn.user_id left on the connection by an earlier authenticated
- * request, so row-level security applies to no user.  A no-op when unset.
- */
-enum sscn_err db_clear_user_context(struct db *, const char *request_id)
-	    SSCN_WARN_UNUSED;
 
 void	db_init(struct db *, const char *conninfo, unsigned connect_timeout,
 	    unsigned statement_timeout);
@@ -453,19 +455,28 @@ enum sscn_err db_run(struct db *, const char *request_id, const char *name,
 	    int nparams, const char *const *params, struct pg_result **result)
 	    SSCN_WARN_UNUSED;
 
+/* One statement of db_pipeline(). */
+struct db_step {
+	const char		*name;	/* prepared statement, or DB_STEP_BEGIN */
+	int			 nparams;
+	const char *const	*params;
+	struct pg_result	*res;	/* set by db_pipeline(); caller PQclear()s */
+};
+#define DB_STEP_BEGIN	"BEGIN"
+
 /*
- * Run two prepared statements in one round trip (libpq pipeline mode), in
- * one implicit transaction outside any explicit one.  The second runs
- * whatever the first returns, so the caller must discard its result when
- * the first one rejects the request.  Both results are the caller's to PQclear(); on failure
- * both are NULL and the error is mapped and logged as db_exec() does, but
- * a lost connection is not retried.
+ * Run "n" statements in one round trip (libpq pipeline mode) ending with
+ * one Sync.  Without a DB_STEP_BEGIN they form one implicit transaction,
+ * so settings made with set_config(..., true) reach the later statements
+ * and end with the round trip.  A DB_STEP_BEGIN step opens an explicit
+ * transaction that stays open (db->in_transaction) for db_commit() or
+ * db_rollback().  Each statement runs whatever the earlier ones returned.
+ * On SSCN_OK every step's "res" is the caller's to PQclear(); on failure
+ * all are NULL, the transaction (if any) is rolled back, and the error is
+ * mapped and logged as db_exec() does; a lost connection is not retried.
  */
-enum sscn_err db_exec_pair(struct db *, const char *request_id,
-	    const char *first, int nfirst, const char *const *first_params,
-	    struct pg_result **first_res, const char *second, int nsecond,
-	    const char *const *second_params, struct pg_result **second_res)
-	    SSCN_WARN_UNUSED;
+enum sscn_err db_pipeline(struct db *, const char *request_id,
+	    struct db_step *steps, size_t n) SSCN_WARN_UNUSED;
 
 enum sscn_err db_begin(struct db *, const char *request_id) SSCN_WARN_UNUSED;
 enum sscn_err db_commit(struct db *, const char *request_id) SSCN_WARN_UNUSED;
@@ -540,10 +551,13 @@ enum sscn_err outbox_queue(struct http_request *, const char *recipient,
  * the session cookie, then the session row (revoked, idle and absolute
  * limits).  A cookie-authenticated POST, PUT, PATCH or DELETE must carry
  * X-CSRF-Token equal to the CSRF cookie.  On success fills req's
- * authentication fields and sets sscn.user_id on the connection for
- * row-level security, in the same statement that checks the session.
- * The route must have ROUTE_AUTH.  Returns SSCN_ERR_UNAUTHORIZED,
- * SSCN_ERR_FORBIDDEN (CSRF) or SSCN_ERR_UNAVAILABLE, all logged.
+ * authentication fields and leaves a transaction open whose row-level
+ * security settings (sscn.user_id, sscn.org_id, sscn.org_role, all SET
+ * LOCAL) the statement that checks the session has set; BEGIN and that
+ * statement take one round trip.  The handler commits or rolls back;
+ * http_serve() rolls back what a handler leaves open.  The route must
+ * have ROUTE_AUTH.  Returns SSCN_ERR_UNAUTHORIZED, SSCN_ERR_FORBIDDEN
+ * (CSRF) or SSCN_ERR_UNAVAILABLE, all logged, with no transaction open.
  */
 enum sscn_err authn_require(struct http_request *) SSCN_WARN_UNUSED;
 
@@ -558,15 +572,16 @@ enum sscn_err authn_verify_token(struct http_request *, int64_t exp_leeway,
 	    struct jwt_claims *claims) SSCN_WARN_UNUSED;
 
 /*
- * authn_require() and the handler's first read in one round trip: the
- * prepared statement "name" runs with the user id as $1 followed by the
- * "n" values of "params", right after the session check.  On SSCN_OK,
- * "*res" (caller PQclear()s) is that statement's result; it is discarded
- * when authentication fails.  "name" must only read.
+ * authn_require() with a statement that extends the session check: "name"
+ * is a prepared statement that takes the session check's parameters,
+ * starts with its columns (SESSION_CHECK_COLUMNS in api/statements.c) and
+ * adds its own from column AUTHN_SESSION_COLUMNS on, so one statement
+ * authenticates and reads.  On SSCN_OK "*res" (caller PQclear()s) holds
+ * the one row.  "name" must only read.
  */
-enum sscn_err authn_require_with(struct http_request *, const char *name,
-	    int n, const char *const *params, struct pg_result **res)
-	    SSCN_WARN_UNUSED;
+#define AUTHN_SESSION_COLUMNS 11
+enum sscn_err authn_require_as(struct http_request *, const char *name,
+	    struct pg_result **res) SSCN_WARN_UNUSED;
 
 /* Unix time now, from the real-time clock. */
 int64_t	authn_now(void);
@@ -581,8 +596,9 @@ enum sscn_err authn_require_recent(struct http_request *) SSCN_WARN_UNUSED;
 enum sscn_err authn_require_admin(struct http_request *) SSCN_WARN_UNUSED;
 
 /*
- * Open a transaction for the authenticated user; authn_require() already
- * set sscn.user_id on the connection, so row-level security applies.
+ * Check that the transaction authn_require() opened is still open: a
+ * reconnect since then would have ended it and its settings
+ * (SSCN_ERR_UNAVAILABLE).
  */
 enum sscn_err authn_begin(struct http_request *) SSCN_WARN_UNUSED;
 

@@ -132,10 +132,7 @@ main(int argc, char **argv)
 		log_pin_level(LOG_LEVEL_DEBUG);
 	else
 		log_set_level(conf.log_level);
-	if (conf.workers == 0)
-		conf.workers = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
-	if (conf.workers > 256)
-		conf.workers = 256;
+	conf.workers = conf_worker_count(&conf);
 
 	if (sodium_init() < 0) {
 		log_error(NULL, "start_failed", "error=\"libsodium could not "

@@ -99,7 +99,7 @@ for my $version (qw(TLSv1_2 TLSv1_3)) {
 {
 	my ($host) = $URL =~ m{^https://([^/:]+|\[[^\]]+\])};
 	my $res = request('GET', '/api/health/live?probe=1',
-	    base => "http://$host:8080");
+	    base => "http://$host:$SSCN::Test::HTTP_PORT");
 	ok(!$res->{error}, 'http 8080: response received')
 	    or diag($res->{error});
 	like($res->{status} // '', qr/^30[178]$/, 'http 8080: redirect status');

@@ -359,8 +359,6 @@ auth_logout(struct http_request *req)
 
 	if ((err = authn_require(req)) != SSCN_OK)
 		return err;
-	if ((err = db_begin(&req->worker->db, req->request_id)) != SSCN_OK)
-		return err;
 	err = session_end(req, req->session_id, "logout", "auth.logout", &found);
 	if (err != SSCN_OK) {
 		db_rollback(&req->worker->db, req->request_id);
@@ -454,8 +452,6 @@ auth_sessions_revoke(struct http_request *req)
 		return err;
 	if (!session_is_uuid(session_id))
 		return SSCN_ERR_NOT_FOUND;
-	if ((err = db_begin(&req->worker->db, req->request_id)) != SSCN_OK)
-		return err;
 	err = session_end(req, session_id, "revoked_by_user",
 	    "auth.session_revoke", &found);
 	if (err != SSCN_OK || !found) {

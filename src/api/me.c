@@ -21,33 +21,40 @@ me_string(PGresult *res, int column)
 	return json_object_new_string(PQgetvalue(res, 0, column));
 }
 
-/* Send the profile in "res", a result of "me_select"; consumes "res". */
+/*
+ * Send the profile.  "res" (consumed) holds, from column "at" on: email,
+ * full_name, phone, whether TOTP is on, created_at and the name of the
+ * session's organization; the rest comes from the session check.
+ */
 static enum sscn_err
-me_send_result(struct http_request *req, PGresult *res)
+me_send_result(struct http_request *req, PGresult *res, int at)
 {
 	struct json_object	*root, *org = NULL;
 
-	if (PQntuples(res) != 1) {
+	if (PQntuples(res) != 1 || PQnfields(res) < at + 6) {
 		PQclear(res);
 		return SSCN_ERR_NOT_FOUND;
 	}
 
 	root = json_object_new_object();
-	json_object_object_add(root, "id", me_string(res, 0));
-	json_object_object_add(root, "email", me_string(res, 1));
-	json_object_object_add(root, "full_name", me_string(res, 2));
-	json_object_object_add(root, "phone", me_string(res, 3));
-	json_object_object_add(root, "is_admin", json_object_new_boolean(
-	    strcmp(PQgetvalue(res, 0, 4), "t") == 0));
+	json_object_object_add(root, "id", json_object_new_string(req->user_id));
+	json_object_object_add(root, "email", me_string(res, at));
+	json_object_object_add(root, "full_name", me_string(res, at + 1));
+	json_object_object_add(root, "phone", me_string(res, at + 2));
+	json_object_object_add(root, "is_admin",
+	    json_object_new_boolean(req->is_admin));
 	json_object_object_add(root, "mfa_enabled", json_object_new_boolean(
-	    strcmp(PQgetvalue(res, 0, 5), "t") == 0));
-	json_object_object_add(root, "created_at", me_string(res, 6));
-	if (!PQgetisnull(res, 0, 7)) {
+	    strcmp(PQgetvalue(res, 0, at + 3), "t") == 0));
+	json_object_object_add(root, "created_at", me_string(res, at + 4));
+	if (req->org_id[0] != '\0') {
 		org = json_object_new_object();
-		json_object_object_add(org, "id", me_string(res, 7));
-		json_object_object_add(org, "role", me_string(res, 8));
-		json_object_object_add(org, "kind", me_string(res, 9));
-		json_object_object_add(org, "name", me_string(res, 10));
+		json_object_object_add(org, "id",
+		    json_object_new_string(req->org_id));
+		json_object_object_add(org, "role",
+		    json_object_new_string(req->org_role));
+		json_object_object_add(org, "kind",
+		    json_object_new_string(req->org_kind));
+		json_object_object_add(org, "name", me_string(res, at + 5));
 	}
 	json_object_object_add(root, "organization", org);
 	PQclear(res);
@@ -69,7 +76,7 @@ me_send(struct http_request *req)
 	    params, &res);
 	if (err != SSCN_OK)
 		return err;
-	return me_send_result(req, res);
+	return me_send_result(req, res, 0);
 }
 
 /* Authenticate and open a transaction as the user. */
@@ -83,20 +90,16 @@ me_begin(struct http_request *req)
 	return authn_begin(req);
 }
 
-/*
- * The session check and the read go to PostgreSQL together, in one round
- * trip; the read's result is used only when the session is valid.
- */
+/* The session check and the read are one statement: one round trip. */
 enum sscn_err
 me_get(struct http_request *req)
 {
 	PGresult	*res = NULL;
 	enum sscn_err	 err;
 
-	err = authn_require_with(req, "me_select", 0, NULL, &res);
-	if (err != SSCN_OK)
+	if ((err = authn_require_as(req, "me_session_check", &res)) != SSCN_OK)
 		return err;
-	return me_send_result(req, res);
+	return me_send_result(req, res, AUTHN_SESSION_COLUMNS);
 }
 
 static bool

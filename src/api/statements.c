@@ -11,6 +11,36 @@
 
 #include "sscn.h"
 
+/*
+ * The session check of every authenticated request: a row only for a
+ * session that is open, not idle or past its absolute limit, of a user
+ * who is not locked.  Parameters: session id, user id, idle limit,
+ * absolute limit and touch interval in seconds.  Its columns, which
+ * authn_accept_session() reads by position and statements that extend
+ * the check must keep first: aal, auth_time (Unix time), is_admin,
+ * whether last_seen_at is due for an update (session_touch), restriction,
+ * and the organization the session acts for (id, role, kind).  It sets
+ * the row-level-security settings with SET LOCAL semantics: they last
+ * until the end of the transaction it runs in, the explicit one of
+ * authn_require() or the statement's own.  Read-only, so a request that
+ * only reads costs no write.
+ */
+#define SESSION_CHECK_COLUMNS \
+	"SELECT s.aal, extract(epoch FROM s.auth_time)::bigint, u.is_admin, " \
+	"  s.last_seen_at <= now() - make_interval(secs => $5::int), " \
+	"  coalesce(s.restriction, ''), coalesce(s.organization_id::text, ''), " \
+	"  coalesce(s.org_role, ''), coalesce(s.org_kind, ''), " \
+	"  set_config('sscn.user_id', $2::uuid::text, true), " \
+	"  set_config('sscn.org_id', coalesce(s.organization_id::text, ''), " \
+	"    true), " \
+	"  set_config('sscn.org_role', coalesce(s.org_role, ''), true)"
+#define SESSION_CHECK_FROM \
+	" FROM sscn.sessions s JOIN sscn.users u ON u.id = s.user_id " \
+	"WHERE s.id = $1::uuid AND s.user_id = $2::uuid " \
+	"  AND s.revoked_at IS NULL AND u.admin_locked_at IS NULL " \
+	"  AND s.last_seen_at > now() - make_interval(secs => $3::int) " \
+	"  AND s.created_at > now() - make_interval(secs => $4::int)"
+
 const struct db_statement db_statements[] = {
 	{ "health_schema_version",
 	  "SELECT coalesce(max(version), 0) FROM sscn.schema_migrations",
@@ -31,26 +61,25 @@ const struct db_statement db_statements[] = {
 	  1, false },
 
 	/* ---- sessions ---- */
-	/*
-	 * Read-only, so it costs no write; the fourth column tells whether
-	 * last_seen_at is due for an update (session_touch).  Sets the
-	 * row-level security user on the connection for a valid session.
-	 */
 	{ "session_check",
-	  "SELECT s.aal, extract(epoch FROM s.auth_time)::bigint, u.is_admin, "
-	  "  s.last_seen_at <= now() - make_interval(secs => $5::int), "
-	  "  coalesce(s.restriction, ''), "
-	  "  set_config('sscn.user_id', $2::uuid::text, false) "
-	  "FROM sscn.sessions s JOIN sscn.users u ON u.id = s.user_id "
-	  "WHERE s.id = $1::uuid AND s.user_id = $2::uuid "
-	  "  AND s.revoked_at IS NULL AND u.admin_locked_at IS NULL "
-	  "  AND s.last_seen_at > now() - make_interval(secs => $3::int) "
-	  "  AND s.created_at > now() - make_interval(secs => $4::int)",
+	  SESSION_CHECK_COLUMNS SESSION_CHECK_FROM,
 	  5, false },
+	/*
+	 * The session acts for the user's first organization; the caller has
+	 * set sscn.user_id, so row-level security shows the memberships.
+	 */
 	{ "session_insert",
 	  "INSERT INTO sscn.sessions (id, user_id, aal, auth_time, address, "
-	  "user_agent, restriction) VALUES ($1::uuid, $2::uuid, $3::smallint, "
-	  "to_timestamp($4::bigint), $5::inet, $6, nullif($7, ''))",
+	  "user_agent, restriction, organization_id, org_role, org_kind, "
+	  "org_name) "
+	  "SELECT $1::uuid, $2::uuid, $3::smallint, to_timestamp($4::bigint), "
+	  "$5::inet, $6, nullif($7, ''), m.organization_id, m.role, o.kind, "
+	  "o.name "
+	  "FROM (SELECT) AS one LEFT JOIN LATERAL ("
+	  "  SELECT m.organization_id, m.role FROM sscn.memberships m"
+	  "  WHERE m.user_id = $2::uuid"
+	  "  ORDER BY m.created_at, m.organization_id LIMIT 1) m ON true "
+	  "LEFT JOIN sscn.organizations o ON o.id = m.organization_id",
 	  7, false },
 	{ "session_lift_restriction",
 	  "UPDATE sscn.sessions SET restriction = NULL, "
@@ -307,14 +336,20 @@ const struct db_statement db_statements[] = {
 	  1, false },
 
 	/* ---- profile ---- */
-	{ "me_select",
-	  "SELECT u.id::text, u.email, u.full_name, u.phone, u.is_admin, "
+	/* The session check and the profile in one statement. */
+	{ "me_session_check",
+	  SESSION_CHECK_COLUMNS ", u.email, u.full_name, u.phone, "
 	  "u.totp_enabled_at IS NOT NULL, to_char(u.created_at AT TIME ZONE "
-	  "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), m.organization_id::text, "
-	  "m.role, o.kind, o.name FROM sscn.users u "
-	  "LEFT JOIN sscn.memberships m ON m.user_id = u.id "
-	  "LEFT JOIN sscn.organizations o ON o.id = m.organization_id "
-	  "WHERE u.id = $1::uuid ORDER BY m.created_at LIMIT 1",
+	  "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), s.org_name "
+	  SESSION_CHECK_FROM,
+	  5, false },
+	{ "me_select",
+	  "SELECT u.email, u.full_name, u.phone, "
+	  "u.totp_enabled_at IS NOT NULL, to_char(u.created_at AT TIME ZONE "
+	  "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+	  "(SELECT o.name FROM sscn.organizations o "
+	  "  WHERE o.id = sscn.current_org_id()) "
+	  "FROM sscn.users u WHERE u.id = $1::uuid",
 	  1, false },
 	{ "me_update",
 	  "UPDATE sscn.users SET full_name = coalesce($2, full_name), "

@@ -150,22 +150,21 @@ authn_session_params(struct http_request *req, const struct jwt_claims *claims,
 	params[4] = touch;
 }
 
-/* Take the session check's row; consumes "res". */
+/* Take the session check's row; "res" stays the caller's. */
 static enum sscn_err
 authn_accept_session(struct http_request *req, const struct jwt_claims *claims,
-    PGresult *res)
+    const PGresult *res)
 {
-	bool touch;
+	PGresult	*touched;
+	bool		 touch;
 
-	if (PQntuples(res) != 1) {
-		PQclear(res);
+	if (PQntuples(res) != 1 || PQnfields(res) < AUTHN_SESSION_COLUMNS) {
 		log_info(req->request_id, "auth_rejected", "reason=\"session "
 		    "revoked, expired or idle\" user_id=%s", claims->sub);
 		return SSCN_ERR_UNAUTHORIZED;
 	}
 
 	req->authenticated = true;
-	req->worker->db.user_context = true;
 	snprintf(req->user_id, sizeof(req->user_id), "%s", claims->sub);
 	snprintf(req->session_id, sizeof(req->session_id), "%s", claims->sid);
 	req->aal = atoi(PQgetvalue(res, 0, 0));
@@ -174,15 +173,19 @@ authn_accept_session(struct http_request *req, const struct jwt_claims *claims,
 	touch = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
 	snprintf(req->restriction, sizeof(req->restriction), "%s",
 	    PQgetvalue(res, 0, 4));
-	PQclear(res);
+	snprintf(req->org_id, sizeof(req->org_id), "%s", PQgetvalue(res, 0, 5));
+	snprintf(req->org_role, sizeof(req->org_role), "%s",
+	    PQgetvalue(res, 0, 6));
+	snprintf(req->org_kind, sizeof(req->org_kind), "%s",
+	    PQgetvalue(res, 0, 7));
 
 	/* last_seen_at moves at most every AUTHN_TOUCH_MAX seconds. */
 	if (touch) {
 		const char *params[1] = { req->session_id };
 
 		if (db_exec(&req->worker->db, req->request_id, "session_touch",
-		    1, params, &res) == SSCN_OK)
-			PQclear(res);
+		    1, params, &touched) == SSCN_OK)
+			PQclear(touched);
 	}
 
 	/* A restricted session reaches only the routes that lift it. */
@@ -203,47 +206,45 @@ authn_require(struct http_request *req)
 	struct jwt_claims	 claims;
 	char			 idle[16], absolute[16], touch[16];
 	const char		*params[5];
-	PGresult		*res = NULL;
+	struct db_step		 steps[2];
 	enum sscn_err		 err;
 
 	if ((err = authn_verify_token(req, AUTHN_LEEWAY, &claims)) != SSCN_OK)
 		return err;
 	authn_session_params(req, &claims, idle, absolute, touch, params);
-	err = db_exec(&req->worker->db, req->request_id, "session_check", 5,
-	    params, &res);
+
+	/* The transaction and the check that fills its settings: one trip. */
+	steps[0] = (struct db_step){ .name = DB_STEP_BEGIN };
+	steps[1] = (struct db_step){ .name = "session_check", .nparams = 5,
+	    .params = params };
+	err = db_pipeline(&req->worker->db, req->request_id, steps, 2);
 	if (err != SSCN_OK)
 		return err;
-	return authn_accept_session(req, &claims, res);
+	PQclear(steps[0].res);
+	err = authn_accept_session(req, &claims, steps[1].res);
+	PQclear(steps[1].res);
+	if (err != SSCN_OK)
+		db_rollback(&req->worker->db, req->request_id);
+	return err;
 }
 
 enum sscn_err
-authn_require_with(struct http_request *req, const char *name, int n,
-    const char *const *params, struct pg_result **res)
+authn_require_as(struct http_request *req, const char *name,
+    struct pg_result **res)
 {
 	struct jwt_claims	 claims;
 	char			 idle[16], absolute[16], touch[16];
-	const char		*session_params[5];
-	const char		*read_params[8];
-	PGresult		*session = NULL;
+	const char		*params[5];
 	enum sscn_err		 err;
-	int			 i;
 
 	*res = NULL;
-	if (n < 0 || n > 7)
-		return SSCN_ERR_INTERNAL;
 	if ((err = authn_verify_token(req, AUTHN_LEEWAY, &claims)) != SSCN_OK)
 		return err;
-	authn_session_params(req, &claims, idle, absolute, touch,
-	    session_params);
-	read_params[0] = claims.sub;
-	for (i = 0; i < n; i++)
-		read_params[i + 1] = params[i];
-
-	err = db_exec_pair(&req->worker->db, req->request_id, "session_check",
-	    5, session_params, &session, name, n + 1, read_params, res);
+	authn_session_params(req, &claims, idle, absolute, touch, params);
+	err = db_exec(&req->worker->db, req->request_id, name, 5, params, res);
 	if (err != SSCN_OK)
 		return err;
-	if ((err = authn_accept_session(req, &claims, session)) != SSCN_OK) {
+	if ((err = authn_accept_session(req, &claims, *res)) != SSCN_OK) {
 		PQclear(*res);
 		*res = NULL;
 	}
@@ -283,8 +284,8 @@ authn_require_admin(struct http_request *req)
 enum sscn_err
 authn_begin(struct http_request *req)
 {
-	/* A reconnect since authn_require() would have lost sscn.user_id. */
-	if (!req->worker->db.user_context)
+	/* A reconnect since authn_require() ended its transaction. */
+	if (!req->worker->db.in_transaction)
 		return SSCN_ERR_UNAVAILABLE;
-	return db_begin(&req->worker->db, req->request_id);
+	return SSCN_OK;
 }

@@ -49,7 +49,17 @@ our @EXPORT = qw(
 
 our $ROOT = $ENV{SSCN_ROOT} // abs_path(dirname(__FILE__) . '/../../..');
 our $DEV = $ENV{SSCN_DEV} // "$ROOT/.dev";
-our $URL = $ENV{SSCN_URL} // 'https://localhost:8443';
+# tools/dev keeps the stack's port offset (SSCN_DEV_PORT_OFFSET) here.
+our $PORT_OFFSET = do {
+	my $offset = 0;
+	if (open(my $fh, '<', "$DEV/port-offset")) {
+		my $line = <$fh> // '';
+		$offset = $1 if $line =~ /^(\d{1,2})$/;
+	}
+	$offset;
+};
+our $URL = $ENV{SSCN_URL} // 'https://localhost:' . (8443 + $PORT_OFFSET);
+our $HTTP_PORT = 8080 + $PORT_OFFSET;
 our $BUILD = $ENV{SSCN_BUILD} // "$ROOT/.build";
 our $FCGI_SOCKET = "$DEV/run/sscnd.sock";
 our $SSCND_LOG = "$DEV/log/sscnd.log";
