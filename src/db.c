@@ -2,7 +2,7 @@
  * db.c - a worker's PostgreSQL connection.
  *
  * One connection per worker, opened on first use and re-opened after it
- * is lost; every statement of db_statements[] is prepared on each new
+ * is lost; every statement of db_statement_sets[] is prepared on each new
  * connection, so handlers only ever run prepared statements with
  * parameters.  While the server is down, a worker tries to connect at
  * most once per DB_RECONNECT_INTERVAL_US and answers 503 in between, so
@@ -41,26 +41,41 @@ db_close(struct db *db)
 	db->in_transaction = false;
 }
 
+/* The number of statements in all sets. */
+static size_t
+db_statement_count(void)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < db_nstatement_sets; i++)
+		n += *db_statement_sets[i].n;
+	return n;
+}
+
 static enum sscn_err
 db_prepare_all(struct db *db, const char *request_id)
 {
-	size_t i;
+	size_t i, j;
 
-	for (i = 0; i < db_nstatements; i++) {
-		PGresult *res = PQprepare(db->conn, db_statements[i].name,
-		    db_statements[i].sql, db_statements[i].nparams, NULL);
+	for (i = 0; i < db_nstatement_sets; i++) {
+		const struct db_statement *set = db_statement_sets[i].statements;
 
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			const char *state = PQresultErrorField(res,
-			    PG_DIAG_SQLSTATE);
+		for (j = 0; j < *db_statement_sets[i].n; j++) {
+			PGresult *res = PQprepare(db->conn, set[j].name,
+			    set[j].sql, set[j].nparams, NULL);
 
-			log_error(request_id, "db_prepare_failed", "statement=%s "
-			    "sqlstate=%s", db_statements[i].name,
-			    state ? state : "-");
+			if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+				const char *state = PQresultErrorField(res,
+				    PG_DIAG_SQLSTATE);
+
+				log_error(request_id, "db_prepare_failed",
+				    "statement=%s sqlstate=%s", set[j].name,
+				    state ? state : "-");
+				PQclear(res);
+				return SSCN_ERR_INTERNAL;
+			}
 			PQclear(res);
-			return SSCN_ERR_INTERNAL;
 		}
-		PQclear(res);
 	}
 	return SSCN_OK;
 }
@@ -133,18 +148,22 @@ db_connect(struct db *db, const char *request_id)
 		return err;
 	}
 	log_info(request_id, "db_connected", "server_version=%d "
-	    "statements=%zu", PQserverVersion(db->conn), db_nstatements);
+	    "statements=%zu", PQserverVersion(db->conn), db_statement_count());
 	return SSCN_OK;
 }
 
 static const struct db_statement *
 db_find_statement(const char *name)
 {
-	size_t i;
+	size_t i, j;
 
-	for (i = 0; i < db_nstatements; i++)
-		if (strcmp(db_statements[i].name, name) == 0)
-			return &db_statements[i];
+	for (i = 0; i < db_nstatement_sets; i++) {
+		const struct db_statement *set = db_statement_sets[i].statements;
+
+		for (j = 0; j < *db_statement_sets[i].n; j++)
+			if (strcmp(set[j].name, name) == 0)
+				return &set[j];
+	}
 	return NULL;
 }
 

@@ -32,7 +32,7 @@ struct FCGX_Request;
  * database has this migration applied; t/unit/test_schema checks that it
  * matches the files in sql/.
  */
-#define SSCN_SCHEMA_VERSION 3
+#define SSCN_SCHEMA_VERSION 4
 
 /* ---- errors (err.c) ------------------------------------------------- */
 
@@ -414,9 +414,29 @@ struct db_statement {
 	bool		 retry_safe;	/* read-only: retried once after a reconnect */
 };
 
-/* The application's statements, defined in api/statements.c. */
-extern const struct db_statement db_statements[];
-extern const size_t db_nstatements;
+/*
+ * The application's statements: one array per part of the API, each with
+ * its length, listed in db_statement_sets[] (api/statements.c).  Every
+ * statement is prepared on each new connection; names are unique across
+ * all sets.
+ */
+struct db_statement_set {
+	const struct db_statement	*statements;
+	const size_t			*n;
+};
+extern const struct db_statement_set db_statement_sets[];
+extern const size_t db_nstatement_sets;
+
+extern const struct db_statement identity_statements[];
+extern const size_t identity_nstatements;
+extern const struct db_statement org_statements[];
+extern const size_t org_nstatements;
+extern const struct db_statement supplier_statements[];
+extern const size_t supplier_nstatements;
+extern const struct db_statement document_statements[];
+extern const size_t document_nstatements;
+extern const struct db_statement rfq_statements[];
+extern const size_t rfq_nstatements;
 
 /*
  * A worker's one PostgreSQL connection, opened lazily and re-opened after
@@ -552,8 +572,8 @@ enum sscn_err outbox_queue(struct http_request *, const char *recipient,
  * limits).  A cookie-authenticated POST, PUT, PATCH or DELETE must carry
  * X-CSRF-Token equal to the CSRF cookie.  On success fills req's
  * authentication fields and leaves a transaction open whose row-level
- * security settings (sscn.user_id, sscn.org_id, sscn.org_role, all SET
- * LOCAL) the statement that checks the session has set; BEGIN and that
+ * security settings (sscn.user_id, sscn.org_id, sscn.org_role and
+ * sscn.org_kind, all SET LOCAL) the statement that checks the session has set; BEGIN and that
  * statement take one round trip.  The handler commits or rolls back;
  * http_serve() rolls back what a handler leaves open.  The route must
  * have ROUTE_AUTH.  Returns SSCN_ERR_UNAUTHORIZED, SSCN_ERR_FORBIDDEN
@@ -579,7 +599,7 @@ enum sscn_err authn_verify_token(struct http_request *, int64_t exp_leeway,
  * authenticates and reads.  On SSCN_OK "*res" (caller PQclear()s) holds
  * the one row.  "name" must only read.
  */
-#define AUTHN_SESSION_COLUMNS 11
+#define AUTHN_SESSION_COLUMNS 12
 enum sscn_err authn_require_as(struct http_request *, const char *name,
 	    struct pg_result **res) SSCN_WARN_UNUSED;
 
@@ -601,6 +621,58 @@ enum sscn_err authn_require_admin(struct http_request *) SSCN_WARN_UNUSED;
  * (SSCN_ERR_UNAVAILABLE).
  */
 enum sscn_err authn_begin(struct http_request *) SSCN_WARN_UNUSED;
+
+/* ---- shared checks of the sourcing API (validate.c) ---------------- */
+
+/*
+ * A text field: json_get_string()'s checks, then the text is normalized to
+ * Unicode NFC, and refused with a field problem when it has control
+ * characters (newline and tab pass only when "multiline") or more than
+ * "max_chars" characters.  The normalized text replaces the field's value
+ * in "obj", and "*out" points to it for as long as "obj" lives.
+ */
+enum sscn_err json_get_text(struct json_object *obj, const char *field,
+	    bool required, size_t max_chars, bool multiline, const char **out,
+	    struct json_object *fields) SSCN_WARN_UNUSED;
+
+enum query_status {
+	QUERY_ABSENT,
+	QUERY_FOUND,
+	QUERY_INVALID	/* bad %-escape, NUL, not UTF-8 or too long */
+};
+
+/* Find "name" in a raw query string and percent-decode its value. */
+enum query_status query_get(const char *query, const char *name, char *out,
+	    size_t outlen);
+
+#define PAGING_DEFAULT	20
+#define PAGING_MAX	100
+
+/* ?limit= (1 to 100, default 20) and the opaque ?cursor= of a list. */
+struct paging {
+	int	limit;
+	char	cursor[256];	/* "" for the first page */
+};
+
+/*
+ * Parse ?limit= and ?cursor=; problems go into "fields" as
+ * SSCN_ERR_VALIDATION.  The handler checks the cursor's content itself.
+ */
+enum sscn_err paging_parse(const char *query, struct paging *,
+	    struct json_object *fields) SSCN_WARN_UNUSED;
+
+enum code_kind {
+	CODE_COUNTRY = 0,	/* ISO 3166-1 alpha-2 */
+	CODE_CURRENCY = 1,	/* ISO 4217 */
+	CODE_CATEGORY = 2	/* sscn.categories */
+};
+
+/*
+ * Set "*valid" to whether "code" is in the list.  The lists are read from
+ * PostgreSQL on first use and kept for the worker's life.
+ */
+enum sscn_err codes_check(struct http_request *, enum code_kind,
+	    const char *code, bool *valid) SSCN_WARN_UNUSED;
 
 /* ---- API handlers (api/) -------------------------------------------- */
 

@@ -15,7 +15,7 @@ use Test::More;
 require_stack();
 
 my $alice = verified_user(organization_kind => 'buyer');
-my $bob = verified_user(organization_kind => 'supplier');
+my $bob = verified_user(organization_kind => 'buyer');
 BAIL_OUT('could not create the two test users') unless $alice && $bob;
 
 my $alice_id = user_id_of($alice->{email});

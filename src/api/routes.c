@@ -8,6 +8,10 @@
 #include "config.h"
 
 #include "sscn.h"
+#include "api/orgs.h"
+#include "api/suppliers.h"
+#include "api/documents.h"
+#include "api/rfqs.h"
 
 const struct route api_routes[] = {
 	{ "GET", "/api/health/", health_root, 0 },
@@ -51,6 +55,14 @@ const struct route api_routes[] = {
 	    ROUTE_AUTH },
 	{ "POST", "/api/v1/legal/accept", legal_accept,
 	    ROUTE_BODY_JSON | ROUTE_RESTRICTED_OK | ROUTE_AUTH },
+
+	/* ---- organizations and members (api/orgs.h) ---- */
+
+	/* ---- categories, suppliers, certifications (api/suppliers.h) ---- */
+
+	/* ---- documents (api/documents.h) ---- */
+
+	/* ---- RFQs, quotes and messages (api/rfqs.h) ---- */
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

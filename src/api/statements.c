@@ -33,7 +33,8 @@
 	"  set_config('sscn.user_id', $2::uuid::text, true), " \
 	"  set_config('sscn.org_id', coalesce(s.organization_id::text, ''), " \
 	"    true), " \
-	"  set_config('sscn.org_role', coalesce(s.org_role, ''), true)"
+	"  set_config('sscn.org_role', coalesce(s.org_role, ''), true), " \
+	"  set_config('sscn.org_kind', coalesce(s.org_kind, ''), true)"
 #define SESSION_CHECK_FROM \
 	" FROM sscn.sessions s JOIN sscn.users u ON u.id = s.user_id " \
 	"WHERE s.id = $1::uuid AND s.user_id = $2::uuid " \
@@ -41,7 +42,7 @@
 	"  AND s.last_seen_at > now() - make_interval(secs => $3::int) " \
 	"  AND s.created_at > now() - make_interval(secs => $4::int)"
 
-const struct db_statement db_statements[] = {
+const struct db_statement identity_statements[] = {
 	{ "health_schema_version",
 	  "SELECT coalesce(max(version), 0) FROM sscn.schema_migrations",
 	  0, true },
@@ -59,6 +60,13 @@ const struct db_statement db_statements[] = {
 	{ "set_user_context",
 	  "SELECT set_config('sscn.user_id', $1, true)",
 	  1, false },
+
+	/* validate.c: kinds 0, 1 and 2 are enum code_kind. */
+	{ "code_lists",
+	  "SELECT 0, code FROM sscn.countries UNION ALL "
+	  "SELECT 1, code FROM sscn.currencies UNION ALL "
+	  "SELECT 2, code FROM sscn.categories",
+	  0, true },
 
 	/* ---- sessions ---- */
 	{ "session_check",
@@ -358,4 +366,16 @@ const struct db_statement db_statements[] = {
 	  4, false },
 };
 
-const size_t db_nstatements = sizeof(db_statements) / sizeof(db_statements[0]);
+const size_t identity_nstatements =
+    sizeof(identity_statements) / sizeof(identity_statements[0]);
+
+const struct db_statement_set db_statement_sets[] = {
+	{ identity_statements, &identity_nstatements },
+	{ org_statements, &org_nstatements },
+	{ supplier_statements, &supplier_nstatements },
+	{ document_statements, &document_nstatements },
+	{ rfq_statements, &rfq_nstatements },
+};
+
+const size_t db_nstatement_sets =
+    sizeof(db_statement_sets) / sizeof(db_statement_sets[0]);
