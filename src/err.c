@@ -43,6 +43,8 @@ static const struct err_entry err_table[SSCN_ERR__COUNT] = {
 	    "Accept the current terms and privacy notice first." },
 	[SSCN_ERR_MFA_ENROLLMENT] = { 403, "mfa_enrollment_required",
 	    "Set up multi-factor authentication first." },
+	[SSCN_ERR_NDA_REQUIRED] = { 403, "nda_required",
+	    "Accept this RFQ's non-disclosure agreement first." },
 	[SSCN_ERR_INTERNAL] = { 500, "internal_error",
 	    "An internal error occurred." },
 	[SSCN_ERR_UNAVAILABLE] = { 503, "unavailable",

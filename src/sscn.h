@@ -55,6 +55,7 @@ enum sscn_err {
 	SSCN_ERR_REAUTH,	/* 403 reauthentication_required */
 	SSCN_ERR_ACCEPTANCE,	/* 403 acceptance_required */
 	SSCN_ERR_MFA_ENROLLMENT,	/* 403 mfa_enrollment_required */
+	SSCN_ERR_NDA_REQUIRED,	/* 403 nda_required: RFQ's NDA not accepted */
 	SSCN_ERR_INTERNAL,	/* 500 internal_error */
 	SSCN_ERR_UNAVAILABLE,	/* 503 unavailable: database lost or down */
 	SSCN_ERR__COUNT
