@@ -438,6 +438,8 @@ extern const struct db_statement document_statements[];
 extern const size_t document_nstatements;
 extern const struct db_statement rfq_statements[];
 extern const size_t rfq_nstatements;
+extern const struct db_statement quote_statements[];
+extern const size_t quote_nstatements;
 
 /*
  * A worker's one PostgreSQL connection, opened lazily and re-opened after

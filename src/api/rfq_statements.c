@@ -1,6 +1,6 @@
 /*
  * rfq_statements.c - statements of RFQs, their supplier invitations and
- * NDA acceptances, quotes and their revisions, and message threads.
+ * NDA acceptances.
  */
 #include "config.h"
 

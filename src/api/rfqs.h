@@ -1,5 +1,5 @@
 /*
- * rfqs.h - handlers of RFQs, their invitations and NDA gate, quotes and message threads.
+ * rfqs.h - handlers of RFQs, their supplier invitations and NDA gate.
  */
 #ifndef SSCN_API_RFQS_H
 #define SSCN_API_RFQS_H

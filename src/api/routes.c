@@ -12,6 +12,7 @@
 #include "api/suppliers.h"
 #include "api/documents.h"
 #include "api/rfqs.h"
+#include "api/quotes.h"
 
 const struct route api_routes[] = {
 	{ "GET", "/api/health/", health_root, 0 },
@@ -62,7 +63,9 @@ const struct route api_routes[] = {
 
 	/* ---- documents (api/documents.h) ---- */
 
-	/* ---- RFQs, quotes and messages (api/rfqs.h) ---- */
+	/* ---- RFQs, their invitations and NDA (api/rfqs.h) ---- */
+
+	/* ---- quotes and messages (api/quotes.h) ---- */
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

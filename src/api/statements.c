@@ -375,6 +375,7 @@ const struct db_statement_set db_statement_sets[] = {
 	{ supplier_statements, &supplier_nstatements },
 	{ document_statements, &document_nstatements },
 	{ rfq_statements, &rfq_nstatements },
+	{ quote_statements, &quote_nstatements },
 };
 
 const size_t db_nstatement_sets =
