@@ -1076,7 +1076,67 @@ ALTER TABLE sscn.certifications ADD CONSTRAINT certifications_document_fkey
 
 -- ---- the NDA text -----------------------------------------------------------
 
-INSERT INTO sscn.legal_documents (kind, version, body)
-SELECT 'nda', '2026-01', 'SSCN Mutual Non-Disclosure Agreement, version '
-    || '2026-01. See docs/nda.md.'
-WHERE NOT EXISTS (SELECT 1 FROM sscn.legal_documents WHERE kind = 'nda');
+-- The text suppliers accept before they see an RFQ that requires it; the
+-- same text as docs/nda.md (t/196_rls.t compares them).  Its SHA-256 goes
+-- into every acceptance, so a published version is never edited: a new
+-- text is a new version.
+INSERT INTO sscn.legal_documents (kind, version, body) VALUES
+	('nda', '2026-01', $nda$# SSCN Non-Disclosure Agreement for requests for quotation
+
+Version 2026-01. Template: adapt it with counsel before use.
+
+This agreement is made between the organization that publishes a request
+for quotation (RFQ) on SSCN (the **Buyer**) and the supplier organization
+that accepts it to see that RFQ (the **Supplier**).
+
+## 1. Who accepts
+
+A user who accepts this agreement on SSCN does so for the Supplier
+organization that their SSCN session acts for, and confirms that they may
+bind it. The acceptance binds that organization and all of its users.
+SSCN records the organization, the user, the version and a SHA-256 digest
+of this text, the time, the network address and the browser's user agent.
+
+## 2. Confidential information
+
+Confidential information is everything the Buyer makes available through
+the RFQ that is not public: its description, drawings, specifications,
+quantities, documents, messages and the fact that the Buyer is sourcing
+the item. It does not include information that the Supplier can show was
+already public, already lawfully known to it, independently developed, or
+received from a third party without a duty of confidence.
+
+## 3. Use and protection
+
+The Supplier uses confidential information only to decide whether to
+quote and to prepare, submit and discuss its quote. It protects the
+information with at least the care it gives its own confidential
+information, and never less than reasonable care. It shares it only with
+its employees and advisers who need it for that purpose and who are bound
+by duties of confidence no weaker than these.
+
+## 4. No licence, no obligation
+
+No licence to any intellectual property passes under this agreement.
+Neither party must enter into any further agreement; an award on SSCN is
+governed by the contract the parties then conclude.
+
+## 5. Return and deletion
+
+On the Buyer's written request, or when the Supplier decides not to
+quote, the Supplier deletes or returns the confidential information,
+except copies it must keep by law or in routine backups, which stay
+covered by this agreement.
+
+## 6. Duration
+
+The duties of this agreement last three years from acceptance; for trade
+secrets, for as long as they remain trade secrets.
+
+## 7. Remedies and law
+
+Unauthorised disclosure may cause harm that money cannot fully repair, so
+the Buyer may seek injunctive relief in addition to damages. The law and
+courts are those named in the SSCN Terms of Service unless the parties
+agree otherwise in writing.
+$nda$);

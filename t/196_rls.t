@@ -11,6 +11,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use SSCN::Test;
 use Test::More;
+use Digest::SHA ();
 
 require_stack();
 
@@ -95,5 +96,19 @@ $me = api('GET', '/api/v1/me', token => $token);
 is($me->{status}, 200, 'me: the session stays valid without a membership');
 ok(exists $me->{json}{organization} && !defined $me->{json}{organization},
     'me: no organization once the membership is gone');
+
+# The NDA that suppliers accept is the text shipped in docs/nda.md.
+{
+	my $text = do {
+		open(my $fh, '<:raw', "$SSCN::Test::ROOT/docs/nda.md")
+		    or die "docs/nda.md: $!";
+		local $/;
+		<$fh>;
+	};
+	is(psql_value("SELECT encode(sha256(convert_to(body, 'UTF8')), 'hex') "
+	    . "FROM sscn.legal_documents WHERE kind = 'nda' "
+	    . "AND version = '2026-01'"),
+	    Digest::SHA::sha256_hex($text), 'nda: stored text is docs/nda.md');
+}
 
 done_testing();
