@@ -83,6 +83,24 @@ my ($status, $out) = as_a("INSERT INTO sscn.org_invitations (id, "
 isnt($status, 0, 'rls: no invitation into B');
 like($out, qr/row-level security/, 'rls: refused by the policy');
 
+# A user joins only through registration or an accepted invitation.
+for my $role (qw(owner admin member)) {
+	($status, $out) = as_a("INSERT INTO sscn.memberships (organization_id, "
+	    . "user_id, role) VALUES ('$b', '$u', '$role')");
+	isnt($status, 0, "rls: cannot join B as $role");
+	like($out, qr/row-level security/, "rls: joining B as $role refused "
+	    . 'by the policy');
+}
+($status, $out) = as_a("INSERT INTO sscn.organizations (id, kind, name) "
+    . "VALUES (gen_random_uuid(), 'buyer', 'Fresh') RETURNING 1");
+is($status, 0, 'rls: a new organization may be created');
+my $fresh = '6f1e0c1a-0000-4000-8000-' . substr(random_id(), 0, 12);
+($status, $out) = as_a("INSERT INTO sscn.organizations (id, kind, name) "
+    . "VALUES ('$fresh', 'buyer', 'Fresh'); "
+    . "INSERT INTO sscn.memberships (organization_id, user_id, role) "
+    . "VALUES ('$fresh', '$u', 'owner')");
+is($status, 0, 'rls: its creator may own it in the same transaction');
+
 is(psql_value("SELECT name || '|' || require_mfa FROM sscn.organizations "
     . "WHERE id = '$b'") =~ /^Taken|\|true$/ ? 'changed' : 'kept', 'kept',
     'rls: B organization unchanged');

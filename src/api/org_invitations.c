@@ -71,13 +71,7 @@ org_invitation_use(struct http_request *req, const char *user_id,
 	PGresult		*res = NULL;
 	enum sscn_err		 err;
 
-	params[0] = inv->organization_id;
-	params[1] = user_id;
-	params[2] = inv->role;
-	if ((err = api_db(req, "membership_insert", 3, params, NULL)) !=
-	    SSCN_OK)
-		return err;
-
+	/* The policy on memberships lets in only the accepted invitation. */
 	params[0] = inv->id;
 	if ((err = api_db(req, "org_invitation_accept", 1, params, &res)) !=
 	    SSCN_OK)
@@ -87,6 +81,13 @@ org_invitation_use(struct http_request *req, const char *user_id,
 		return SSCN_ERR_NOT_FOUND;
 	}
 	PQclear(res);
+
+	params[0] = inv->organization_id;
+	params[1] = user_id;
+	params[2] = inv->role;
+	if ((err = api_db(req, "membership_insert", 3, params, NULL)) !=
+	    SSCN_OK)
+		return err;
 
 	details = json_object_new_object();
 	json_object_object_add(details, "role",
