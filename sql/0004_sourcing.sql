@@ -601,6 +601,36 @@ GRANT UPDATE (accepted_at, accepted_by, revoked_at)
 CREATE POLICY memberships_invited_insert ON sscn.memberships FOR INSERT
     TO sscn_app WITH CHECK (user_id = sscn.current_user_id());
 
+-- A user joins an organization in only two ways, and the policies of
+-- INSERT on memberships now say which, so the runtime role cannot put a
+-- user into any organization it names: as the owner of an organization
+-- created in the same transaction that has no members yet
+-- (registration), or with the role of an invitation that the same user
+-- accepted in the same transaction.  The first check must look at
+-- memberships, which a policy on memberships cannot query, so it runs
+-- as the owner in a function.
+CREATE FUNCTION sscn.organization_is_unclaimed(org uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = sscn, pg_catalog
+    AS $$
+	SELECT EXISTS (SELECT 1 FROM sscn.organizations o
+		WHERE o.id = org AND o.created_at = now())
+	    AND NOT EXISTS (SELECT 1 FROM sscn.memberships m
+		WHERE m.organization_id = org)
+$$;
+REVOKE ALL ON FUNCTION sscn.organization_is_unclaimed(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION sscn.organization_is_unclaimed(uuid) TO sscn_app;
+
+ALTER POLICY memberships_insert ON sscn.memberships
+    WITH CHECK (user_id = sscn.current_user_id() AND role = 'owner' AND
+	sscn.organization_is_unclaimed(organization_id));
+ALTER POLICY memberships_invited_insert ON sscn.memberships
+    WITH CHECK (user_id = sscn.current_user_id() AND EXISTS (
+	SELECT 1 FROM sscn.org_invitations i
+	WHERE i.organization_id = memberships.organization_id
+	  AND i.role = memberships.role
+	  AND i.accepted_by = sscn.current_user_id()
+	  AND i.accepted_at = now()));
+
 -- ---- supplier profiles and certifications ---------------------------------
 
 CREATE TABLE sscn.supplier_profiles (

@@ -8,6 +8,11 @@
  * address gets a mail instead of a second account.  Everything a
  * registration writes (user, organization, membership, acceptances,
  * verification token, mail, audit row) commits in one transaction.
+ *
+ * With an invitation_token the new account joins the inviting
+ * organization in that transaction instead of creating one.  The token
+ * is checked before the address, so its answer is the same for a new
+ * and for an existing account.
  */
 #include "config.h"
 
@@ -19,6 +24,7 @@
 #include <sodium.h>
 
 #include "sscn.h"
+#include "api/orgs.h"
 #include "auth/email.h"
 #include "auth/password.h"
 #include "auth/token.h"
@@ -92,11 +98,15 @@ add_password_problems(struct json_object *fields,
 	    password_report_join(report, text, sizeof(text))));
 }
 
-/* The new-account path; runs inside the caller's transaction. */
+/*
+ * The new-account path; runs inside the caller's transaction.  With
+ * "inv" the user joins that organization; else a new one is created.
+ */
 static enum sscn_err
 register_new_user(struct http_request *req, const char *user_id,
     const char *email, const char *full_name, const char *org_name,
-    const char *org_kind, const char *terms, const char *privacy)
+    const char *org_kind, const char *terms, const char *privacy,
+    const struct org_invitation *inv)
 {
 	const struct sscn_conf	*conf = req->worker->conf;
 	char			 org_id[37];
@@ -113,15 +123,23 @@ register_new_user(struct http_request *req, const char *user_id,
 	if ((err = api_db(req, "set_user_context", 1, params, NULL)) != SSCN_OK)
 		return err;
 
-	params[0] = org_id;
-	params[1] = org_kind;
-	params[2] = org_name;
-	if ((err = api_db(req, "organization_insert", 3, params, NULL)) != SSCN_OK)
-		return err;
-	params[1] = user_id;
-	params[2] = "owner";
-	if ((err = api_db(req, "membership_insert", 3, params, NULL)) != SSCN_OK)
-		return err;
+	if (inv != NULL) {
+		snprintf(org_id, sizeof(org_id), "%s", inv->organization_id);
+		if ((err = org_invitation_use(req, user_id, inv)) != SSCN_OK)
+			return err;
+	} else {
+		params[0] = org_id;
+		params[1] = org_kind;
+		params[2] = org_name;
+		if ((err = api_db(req, "organization_insert", 3, params,
+		    NULL)) != SSCN_OK)
+			return err;
+		params[1] = user_id;
+		params[2] = "owner";
+		if ((err = api_db(req, "membership_insert", 3, params,
+		    NULL)) != SSCN_OK)
+			return err;
+	}
 
 	params[0] = user_id;
 	params[1] = "terms";
@@ -156,8 +174,12 @@ register_new_user(struct http_request *req, const char *user_id,
 		goto out;
 
 	details = json_object_new_object();
-	json_object_object_add(details, "organization_kind",
-	    json_object_new_string(org_kind));
+	if (inv != NULL)
+		json_object_object_add(details, "invitation",
+		    json_object_new_string(inv->id));
+	else
+		json_object_object_add(details, "organization_kind",
+		    json_object_new_string(org_kind));
 	err = audit_write(req, user_id, org_id, "auth.register", user_id,
 	    "success", details);
 	json_object_put(details);
@@ -201,7 +223,8 @@ auth_register(struct http_request *req)
 {
 	static const char *const allowed[] = { "email", "password",
 	    "full_name", "organization_name", "organization_kind",
-	    "accept_terms_version", "accept_privacy_version", NULL };
+	    "accept_terms_version", "accept_privacy_version",
+	    "invitation_token", NULL };
 	struct worker		*w = req->worker;
 	struct json_object	*fields = json_object_new_object();
 	struct json_object	*root;
@@ -209,6 +232,8 @@ auth_register(struct http_request *req)
 	const char		*email = NULL, *password = NULL;
 	const char		*full_name = NULL, *org_name = NULL;
 	const char		*org_kind = NULL, *terms = NULL, *privacy = NULL;
+	const char		*invitation = NULL;
+	struct org_invitation	 inv;
 	char			 normalized[EMAIL_MAX * 3 + 1];
 	char			 hash[PASSWORD_HASH_SIZE];
 	char			 user_id[37];
@@ -222,10 +247,17 @@ auth_register(struct http_request *req)
 	json_get_string(req->json, "password", true, 4096, &password, fields);
 	json_get_string(req->json, "full_name", true, NAME_MAX_BYTES,
 	    &full_name, fields);
-	json_get_string(req->json, "organization_name", true, NAME_MAX_BYTES,
-	    &org_name, fields);
-	json_get_string(req->json, "organization_kind", true, 16, &org_kind,
+	json_get_string(req->json, "invitation_token", false, 128, &invitation,
 	    fields);
+	json_get_string(req->json, "organization_name", invitation == NULL,
+	    NAME_MAX_BYTES, &org_name, fields);
+	json_get_string(req->json, "organization_kind", invitation == NULL, 16,
+	    &org_kind, fields);
+	if (invitation != NULL && (org_name != NULL || org_kind != NULL))
+		json_object_object_add(fields, org_name != NULL ?
+		    "organization_name" : "organization_kind",
+		    json_object_new_string("must not be sent with an "
+		    "invitation_token"));
 	json_get_string(req->json, "accept_terms_version", true, 32, &terms,
 	    fields);
 	json_get_string(req->json, "accept_privacy_version", true, 32,
@@ -272,6 +304,20 @@ auth_register(struct http_request *req)
 	token_random_uuid(user_id);
 	if ((err = db_begin(&w->db, req->request_id)) != SSCN_OK)
 		goto out;
+	if (invitation != NULL) {
+		err = org_invitation_find(req, invitation, normalized, &inv);
+		if (err == SSCN_ERR_NOT_FOUND) {
+			db_rollback(&w->db, req->request_id);
+			fields = json_object_new_object();
+			json_object_object_add(fields, "invitation_token",
+			    json_object_new_string("is invalid, used or "
+			    "expired, or was sent to another address"));
+			err = api_validation_failed(req, fields);
+			goto out;
+		}
+		if (err != SSCN_OK)
+			goto rollback;
+	}
 	params[0] = user_id;
 	params[1] = normalized;
 	params[2] = email;
@@ -284,7 +330,8 @@ auth_register(struct http_request *req)
 	PQclear(res);
 
 	err = created ? register_new_user(req, user_id, email, full_name,
-	    org_name, org_kind, terms, privacy) :
+	    org_name, org_kind, terms, privacy,
+	    invitation != NULL ? &inv : NULL) :
 	    register_existing_user(req, normalized);
 	if (err != SSCN_OK)
 		goto rollback;

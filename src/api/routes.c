@@ -58,6 +58,19 @@ const struct route api_routes[] = {
 	    ROUTE_BODY_JSON | ROUTE_RESTRICTED_OK | ROUTE_AUTH },
 
 	/* ---- organizations and members (api/orgs.h) ---- */
+	{ "GET", "/api/v1/organizations/{id}", org_get, ROUTE_AUTH },
+	{ "PATCH", "/api/v1/organizations/{id}", org_patch,
+	    ROUTE_BODY_JSON | ROUTE_AUTH },
+	{ "GET", "/api/v1/organizations/{id}/members", org_members_list,
+	    ROUTE_AUTH },
+	{ "POST", "/api/v1/organizations/{id}/members", org_members_invite,
+	    ROUTE_BODY_JSON | ROUTE_AUTH },
+	{ "PATCH", "/api/v1/organizations/{id}/members/{user_id}",
+	    org_member_patch, ROUTE_BODY_JSON | ROUTE_AUTH },
+	{ "DELETE", "/api/v1/organizations/{id}/members/{user_id}",
+	    org_member_remove, ROUTE_AUTH },
+	{ "POST", "/api/v1/invitations/accept", org_invitation_accept,
+	    ROUTE_BODY_JSON | ROUTE_AUTH },
 
 	/* ---- categories, suppliers, certifications (api/suppliers.h) ---- */
 

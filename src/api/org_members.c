@@ -1,0 +1,532 @@
+/*
+ * org_members.c - GET and POST /api/v1/organizations/{id}/members, PATCH
+ * and DELETE /api/v1/organizations/{id}/members/{user_id}.
+ *
+ * Every member sees the list; owners and admins also see the open
+ * invitations, invite by e-mail, change roles and remove members.  An
+ * admin cannot touch an owner or make anyone an owner, and the last owner
+ * can neither leave nor lose the role, so an organization always has
+ * one.  A removal takes effect at once: the sessions' foreign key to the
+ * membership (sql/0003_session_organization.sql) clears the organization
+ * of the removed member's sessions in the same transaction.
+ *
+ * An invitation holds a single-use token of 256 bits; the database keeps
+ * only its SHA-256, and the token travels only in the invitation mail.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <libpq-fe.h>
+#include <sodium.h>
+
+#include "sscn.h"
+#include "api/auth_session.h"
+#include "api/orgs.h"
+#include "auth/email.h"
+#include "auth/token.h"
+
+/* An invitation is open for 7 days. */
+#define ORG_INVITATION_TTL	(7 * 24 * 3600)
+
+/* ---- the members list ------------------------------------------------- */
+
+/*
+ * The cursor is base64url (no padding) of "KEY|USER_ID": KEY is the
+ * membership's creation time in microseconds since the epoch, USER_ID
+ * the member's id, the last row of the page before.
+ */
+#define ORG_CURSOR_TEXT_MAX (20 + 1 + 36)
+
+static void
+org_cursor_encode(const char *key, const char *user_id, char *out,
+    size_t outlen)
+{
+	char text[ORG_CURSOR_TEXT_MAX + 1];
+	int  n;
+
+	n = snprintf(text, sizeof(text), "%s|%s", key, user_id);
+	if (n < 0 || (size_t)n >= sizeof(text) ||
+	    sodium_base64_ENCODED_LEN((size_t)n,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) > outlen) {
+		out[0] = '\0';
+		return;
+	}
+	sodium_bin2base64(out, outlen, (const unsigned char *)text, (size_t)n,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+/* Split a cursor into "key" and "user_id"; false when it is malformed. */
+static bool
+org_cursor_decode(const char *cursor, char key[21], char user_id[37])
+{
+	unsigned char	 text[ORG_CURSOR_TEXT_MAX + 1];
+	size_t		 len = 0;
+	char		*bar, *end;
+	long long	 n;
+
+	if (sodium_base642bin(text, sizeof(text) - 1, cursor, strlen(cursor),
+	    NULL, &len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+		return false;
+	text[len] = '\0';
+	if ((bar = strchr((char *)text, '|')) == NULL)
+		return false;
+	*bar = '\0';
+
+	n = strtoll((char *)text, &end, 10);
+	if (end == (char *)text || *end != '\0' || n < 0 ||
+	    strlen((char *)text) > 20 || !session_is_uuid(bar + 1))
+		return false;
+	snprintf(key, 21, "%lld", n);
+	snprintf(user_id, 37, "%s", bar + 1);
+	return true;
+}
+
+/* The open invitations, for owners and admins. */
+static enum sscn_err
+org_invitations_json(struct http_request *req, struct json_object **out)
+{
+	static const char *const names[] = { "id", "email", "role",
+	    "created_at", "expires_at", NULL };
+	const char	*params[1] = { req->org_id };
+	PGresult	*res = NULL;
+	enum sscn_err	 err;
+	int		 i;
+
+	*out = NULL;
+	if ((err = api_db(req, "org_invitations_open", 1, params, &res)) !=
+	    SSCN_OK)
+		return err;
+	*out = json_object_new_array();
+	for (i = 0; i < PQntuples(res); i++) {
+		struct json_object *inv = json_object_new_object();
+
+		org_json_columns(inv, res, i, names);
+		json_object_array_add(*out, inv);
+	}
+	PQclear(res);
+	return SSCN_OK;
+}
+
+/* One member of a result row of org_members or org_member_set_role. */
+static struct json_object *
+org_member_json(PGresult *res, int row)
+{
+	static const char *const names[] = { "user_id", "full_name", "email",
+	    "role", "joined_at", NULL };
+	struct json_object *member = json_object_new_object();
+
+	org_json_columns(member, res, row, names);
+	return member;
+}
+
+enum sscn_err
+org_members_list(struct http_request *req)
+{
+	struct json_object	*fields, *root, *items, *invitations = NULL;
+	struct paging		 paging;
+	char			 key[21], after[37], limit[16];
+	char			 next[128] = "";
+	const char		*params[4];
+	PGresult		*res = NULL;
+	enum sscn_err		 err;
+	int			 i, rows;
+
+	if ((err = org_begin(req, req->match.params[0])) != SSCN_OK)
+		return err;
+
+	fields = json_object_new_object();
+	if (paging_parse(req->query, &paging, fields) == SSCN_OK &&
+	    paging.cursor[0] != '\0' &&
+	    !org_cursor_decode(paging.cursor, key, after))
+		json_object_object_add(fields, "cursor", json_object_new_string(
+		    "must be a next_cursor value of this list"));
+	if (json_object_object_length(fields) > 0)
+		return api_validation_failed(req, fields);
+	json_object_put(fields);
+
+	/* Reading one row more than the page shows whether another follows. */
+	snprintf(limit, sizeof(limit), "%d", paging.limit + 1);
+	params[0] = req->org_id;
+	params[1] = paging.cursor[0] != '\0' ? key : NULL;
+	params[2] = paging.cursor[0] != '\0' ? after : NULL;
+	params[3] = limit;
+	if ((err = api_db(req, "org_members", 4, params, &res)) != SSCN_OK)
+		return err;
+
+	rows = PQntuples(res);
+	items = json_object_new_array();
+	for (i = 0; i < rows && i < paging.limit; i++)
+		json_object_array_add(items, org_member_json(res, i));
+	if (rows > paging.limit)
+		org_cursor_encode(PQgetvalue(res, paging.limit - 1, 5),
+		    PQgetvalue(res, paging.limit - 1, 0), next, sizeof(next));
+	PQclear(res);
+
+	if (org_is_manager(req) &&
+	    (err = org_invitations_json(req, &invitations)) != SSCN_OK) {
+		json_object_put(items);
+		return err;
+	}
+
+	root = json_object_new_object();
+	json_object_object_add(root, "items", items);
+	json_object_object_add(root, "next_cursor", next[0] != '\0' ?
+	    json_object_new_string(next) : NULL);
+	if (invitations != NULL)
+		json_object_object_add(root, "invitations", invitations);
+	http_send_json(req, 200, root);
+	json_object_put(root);
+	return SSCN_OK;
+}
+
+/* ---- invitations -------------------------------------------------------- */
+
+/* A validated invitation request. */
+struct org_invite {
+	const char	*email;		/* as the client sent it, for the mail */
+	char		 normalized[EMAIL_MAX * 3 + 1];
+	const char	*role;
+};
+
+static void
+org_invite_parse(struct http_request *req, struct org_invite *invite,
+    struct json_object *fields)
+{
+	static const char *const allowed[] = { "email", "role", NULL };
+
+	invite->email = NULL;
+	invite->role = NULL;
+	json_reject_unknown(req->json, allowed, fields);
+	if (json_get_string(req->json, "email", true, EMAIL_MAX,
+	    &invite->email, fields) == SSCN_OK &&
+	    email_normalize(invite->email, invite->normalized,
+	    sizeof(invite->normalized)) == -1)
+		json_object_object_add(fields, "email",
+		    json_object_new_string("is not a valid e-mail address"));
+	if (json_get_string(req->json, "role", true, 16, &invite->role,
+	    fields) == SSCN_OK && strcmp(invite->role, "admin") != 0 &&
+	    strcmp(invite->role, "member") != 0)
+		json_object_object_add(fields, "role",
+		    json_object_new_string("must be admin or member"));
+}
+
+/* Queue the invitation mail with the link that carries "token". */
+static enum sscn_err
+org_invite_mail(struct http_request *req, const struct org_invite *invite,
+    const char *token)
+{
+	const char	*params[1] = { req->org_id };
+	PGresult	*res = NULL;
+	char		 body[1536];
+	enum sscn_err	 err;
+
+	if ((err = api_db(req, "org_inviter", 1, params, &res)) != SSCN_OK)
+		return err;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return SSCN_ERR_NOT_FOUND;
+	}
+	snprintf(body, sizeof(body), "Hello,\n\n%s invited you to join the "
+	    "organization \"%s\" on SSCN as %s.\n\nTo accept, open this link "
+	    "within 7 days and sign in with this e-mail address; if you have "
+	    "no SSCN account yet, you can register from there:\n\n"
+	    "%s/invitations/accept?token=%s\n\nIf you did not expect this "
+	    "invitation, ignore this mail.\n", PQgetvalue(res, 0, 1),
+	    PQgetvalue(res, 0, 0), invite->role, req->worker->conf->base_url,
+	    token);
+	PQclear(res);
+	err = outbox_queue(req, invite->email,
+	    "You are invited to an organization on SSCN", body,
+	    "org_invitation");
+	sodium_memzero(body, sizeof(body));
+	return err;
+}
+
+/*
+ * Store the invitation, queue its mail and write the audit row, then send
+ * 201.  Runs in the transaction of org_begin(), which the caller ends
+ * on failure.
+ */
+static enum sscn_err
+org_invite_store(struct http_request *req, const struct org_invite *invite)
+{
+	struct json_object	*root, *details;
+	char			 id[37], ttl[16];
+	char			 token[TOKEN_TEXT_LEN + 1];
+	char			 hash_hex[TOKEN_HASH_HEX];
+	const char		*params[6];
+	PGresult		*res = NULL;
+	enum sscn_err		 err;
+
+	params[0] = req->org_id;
+	params[1] = invite->normalized;
+	if ((err = api_db(req, "org_member_by_email", 2, params, &res)) !=
+	    SSCN_OK)
+		return err;
+	if (PQntuples(res) > 0) {
+		PQclear(res);
+		return SSCN_ERR_CONFLICT;
+	}
+	PQclear(res);
+	if ((err = api_db(req, "org_invitation_revoke_expired", 2, params,
+	    NULL)) != SSCN_OK)
+		return err;
+
+	/* A second open invitation of the address fails as a conflict. */
+	token_random_uuid(id);
+	token_generate(token, hash_hex);
+	snprintf(ttl, sizeof(ttl), "%d", ORG_INVITATION_TTL);
+	params[0] = id;
+	params[1] = req->org_id;
+	params[2] = invite->normalized;
+	params[3] = invite->role;
+	params[4] = hash_hex;
+	params[5] = ttl;
+	if ((err = api_db(req, "org_invitation_insert", 6, params, &res)) !=
+	    SSCN_OK)
+		goto out;
+
+	root = json_object_new_object();
+	json_object_object_add(root, "id", json_object_new_string(id));
+	json_object_object_add(root, "email",
+	    json_object_new_string(invite->normalized));
+	json_object_object_add(root, "role",
+	    json_object_new_string(invite->role));
+	json_object_object_add(root, "expires_at",
+	    json_object_new_string(PQgetvalue(res, 0, 0)));
+	PQclear(res);
+
+	details = json_object_new_object();
+	json_object_object_add(details, "role",
+	    json_object_new_string(invite->role));
+	if ((err = org_invite_mail(req, invite, token)) == SSCN_OK)
+		err = audit_write(req, req->user_id, req->org_id,
+		    "org.member_invite", id, "success", details);
+	json_object_put(details);
+	if (err == SSCN_OK &&
+	    (err = db_commit(&req->worker->db, req->request_id)) == SSCN_OK)
+		http_send_json(req, 201, root);
+	json_object_put(root);
+out:
+	sodium_memzero(token, sizeof(token));
+	return err;
+}
+
+enum sscn_err
+org_members_invite(struct http_request *req)
+{
+	struct json_object	*fields;
+	struct org_invite	 invite;
+	enum sscn_err		 err;
+
+	if ((err = org_begin(req, req->match.params[0])) != SSCN_OK)
+		return err;
+	if (!org_is_manager(req))
+		return SSCN_ERR_FORBIDDEN;
+
+	fields = json_object_new_object();
+	org_invite_parse(req, &invite, fields);
+	if (json_object_object_length(fields) > 0)
+		return api_validation_failed(req, fields);
+	json_object_put(fields);
+
+	if ((err = org_invite_store(req, &invite)) != SSCN_OK)
+		db_rollback(&req->worker->db, req->request_id);
+	return err;
+}
+
+/* ---- removing members and changing roles ---------------------------- */
+
+/* The locked facts about one member that a removal or role change needs. */
+struct org_member_lock {
+	char	role[8];	/* the member's role, "" when not a member */
+	int	owners;		/* owners of the organization */
+};
+
+/*
+ * Check the path's "user_id" and lock that member and every owner.
+ * SSCN_ERR_NOT_FOUND for a malformed id or a user who is not a member.
+ */
+static enum sscn_err
+org_member_lock(struct http_request *req, const char *user_id,
+    struct org_member_lock *lock)
+{
+	const char	*params[2];
+	PGresult	*res = NULL;
+	enum sscn_err	 err;
+	int		 i;
+
+	memset(lock, 0, sizeof(*lock));
+	if (!session_is_uuid(user_id))
+		return SSCN_ERR_NOT_FOUND;
+	params[0] = req->org_id;
+	params[1] = user_id;
+	if ((err = api_db(req, "org_members_lock", 2, params, &res)) !=
+	    SSCN_OK)
+		return err;
+	for (i = 0; i < PQntuples(res); i++) {
+		if (strcasecmp(PQgetvalue(res, i, 0), user_id) == 0)
+			snprintf(lock->role, sizeof(lock->role), "%s",
+			    PQgetvalue(res, i, 1));
+		if (strcmp(PQgetvalue(res, i, 1), "owner") == 0)
+			lock->owners++;
+	}
+	PQclear(res);
+	return lock->role[0] == '\0' ? SSCN_ERR_NOT_FOUND : SSCN_OK;
+}
+
+/* Audit details naming the role a member had and, for a change, gets. */
+static enum sscn_err
+org_member_audit(struct http_request *req, const char *action,
+    const char *user_id, const char *old_role, const char *new_role)
+{
+	struct json_object	*details = json_object_new_object();
+	enum sscn_err		 err;
+
+	json_object_object_add(details, "old_role",
+	    json_object_new_string(old_role));
+	if (new_role != NULL)
+		json_object_object_add(details, "role",
+		    json_object_new_string(new_role));
+	err = audit_write(req, req->user_id, req->org_id, action, user_id,
+	    "success", details);
+	json_object_put(details);
+	return err;
+}
+
+enum sscn_err
+org_member_remove(struct http_request *req)
+{
+	const char		*user_id = req->match.params[1];
+	struct org_member_lock	 lock;
+	const char		*params[2];
+	PGresult		*res = NULL;
+	enum sscn_err		 err;
+
+	if ((err = org_begin(req, req->match.params[0])) != SSCN_OK)
+		return err;
+	if (!org_is_manager(req))
+		return SSCN_ERR_FORBIDDEN;
+	if ((err = org_member_lock(req, user_id, &lock)) != SSCN_OK)
+		goto rollback;
+
+	/* Only an owner removes an owner, and never the last one. */
+	if (strcmp(lock.role, "owner") == 0) {
+		err = strcmp(req->org_role, "owner") != 0 ? SSCN_ERR_FORBIDDEN :
+		    lock.owners < 2 ? SSCN_ERR_CONFLICT : SSCN_OK;
+		if (err != SSCN_OK)
+			goto rollback;
+	}
+
+	params[0] = req->org_id;
+	params[1] = user_id;
+	if ((err = api_db(req, "org_member_delete", 2, params, &res)) !=
+	    SSCN_OK)
+		goto rollback;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		err = SSCN_ERR_NOT_FOUND;
+		goto rollback;
+	}
+	PQclear(res);
+	if ((err = org_member_audit(req, "org.member_remove", user_id,
+	    lock.role, NULL)) != SSCN_OK)
+		goto rollback;
+	if ((err = db_commit(&req->worker->db, req->request_id)) != SSCN_OK)
+		return err;
+	http_send_empty(req, 204);
+	return SSCN_OK;
+
+rollback:
+	db_rollback(&req->worker->db, req->request_id);
+	return err;
+}
+
+/* Validate the body of a role change: { "role": owner|admin|member }. */
+static const char *
+org_member_patch_parse(struct http_request *req, struct json_object *fields)
+{
+	static const char *const allowed[] = { "role", NULL };
+	const char *role = NULL;
+
+	json_reject_unknown(req->json, allowed, fields);
+	if (json_get_string(req->json, "role", true, 16, &role, fields) ==
+	    SSCN_OK && strcmp(role, "owner") != 0 &&
+	    strcmp(role, "admin") != 0 && strcmp(role, "member") != 0) {
+		json_object_object_add(fields, "role", json_object_new_string(
+		    "must be owner, admin or member"));
+		role = NULL;
+	}
+	return role;
+}
+
+enum sscn_err
+org_member_patch(struct http_request *req)
+{
+	const char		*user_id = req->match.params[1];
+	struct json_object	*fields, *member;
+	struct org_member_lock	 lock;
+	const char		*role, *params[3];
+	PGresult		*res = NULL;
+	enum sscn_err		 err;
+	bool			 caller_owner;
+
+	if ((err = org_begin(req, req->match.params[0])) != SSCN_OK)
+		return err;
+	if (!org_is_manager(req))
+		return SSCN_ERR_FORBIDDEN;
+
+	fields = json_object_new_object();
+	role = org_member_patch_parse(req, fields);
+	if (json_object_object_length(fields) > 0)
+		return api_validation_failed(req, fields);
+	json_object_put(fields);
+
+	if ((err = org_member_lock(req, user_id, &lock)) != SSCN_OK)
+		goto rollback;
+
+	/* Owners are made and unmade only by owners; one must remain. */
+	caller_owner = strcmp(req->org_role, "owner") == 0;
+	if ((strcmp(role, "owner") == 0 || strcmp(lock.role, "owner") == 0) &&
+	    !caller_owner) {
+		err = SSCN_ERR_FORBIDDEN;
+		goto rollback;
+	}
+	if (strcmp(lock.role, "owner") == 0 && strcmp(role, "owner") != 0 &&
+	    lock.owners < 2) {
+		err = SSCN_ERR_CONFLICT;
+		goto rollback;
+	}
+
+	params[0] = req->org_id;
+	params[1] = user_id;
+	params[2] = role;
+	if ((err = api_db(req, "org_member_set_role", 3, params, &res)) !=
+	    SSCN_OK)
+		goto rollback;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		err = SSCN_ERR_NOT_FOUND;
+		goto rollback;
+	}
+	member = org_member_json(res, 0);
+	PQclear(res);
+	if ((err = org_member_audit(req, "org.member_role", user_id,
+	    lock.role, role)) != SSCN_OK ||
+	    (err = db_commit(&req->worker->db, req->request_id)) != SSCN_OK) {
+		json_object_put(member);
+		goto rollback;
+	}
+	http_send_json(req, 200, member);
+	json_object_put(member);
+	return SSCN_OK;
+
+rollback:
+	db_rollback(&req->worker->db, req->request_id);
+	return err;
+}

@@ -1,0 +1,87 @@
+package SSCN::Orgs;
+
+# Helpers for the organization and member tests (t/21N_*.t): accounts
+# that own an organization, members who joined one through an
+# invitation, and the invitation token taken from the invitation mail.
+
+use v5.36;
+
+use Exporter qw(import);
+use Test::More;
+
+use SSCN::Test;
+
+our @EXPORT = qw(
+    org_owner invite invitation_token join_by_registration org_row
+    request_id_of
+);
+
+# A verified account that owns a new organization, logged in.  Options go
+# to verified_user() (organization_kind, organization_name ...).  Returns
+# {user, token, user_id, org_id}, or undef with a diagnostic.
+sub org_owner (%opt) {
+	my $user = verified_user(%opt) or return undef;
+	my $login = login_user($user);
+	unless ($login->{token}) {
+		diag("login of $user->{email} failed: $login->{status}");
+		return undef;
+	}
+	my $user_id = user_id_of($user->{email});
+	my $org_id = psql_value('SELECT organization_id FROM sscn.memberships '
+	    . "WHERE user_id = '$user_id'");
+	return { user => $user, token => $login->{token},
+	    user_id => $user_id, org_id => $org_id };
+}
+
+# POST /api/v1/organizations/{org}/members as ACTOR (an org_owner()
+# hash or any {token}) for EMAIL with ROLE.  Returns the response.
+sub invite ($actor, $org_id, $email, $role = 'member') {
+	return api('POST', "/api/v1/organizations/$org_id/members",
+	    token => $actor->{token}, json => { email => $email, role => $role });
+}
+
+# The token of the newest invitation mail to EMAIL, or undef.
+sub invitation_token ($email) {
+	my ($mail) = reverse mail_for($email, 'org_invitation');
+	return undef unless $mail;
+	my ($token) = $mail->{body} =~ m{/invitations/accept\?token=([A-Za-z0-9_-]+)};
+	return $token;
+}
+
+# Invite a new address into OWNER's organization with ROLE, register it
+# through the invitation, verify and log in.  Returns
+# {user, token, user_id, org_id}, or undef with a diagnostic.
+sub join_by_registration ($owner, $role = 'member') {
+	my $email = unique_email('invitee');
+	my $res = invite($owner, $owner->{org_id}, $email, $role);
+	unless (($res->{status} // 0) == 201) {
+		diag("invite $email: $res->{status} " . ($res->{body} // ''));
+		return undef;
+	}
+	my $token = invitation_token($email) // return undef;
+	my $user = verified_user(email => $email, invitation_token => $token,
+	    organization_name => undef, organization_kind => undef)
+	    or return undef;
+	my $login = login_user($user);
+	unless ($login->{token}) {
+		diag("login of $email failed: $login->{status}");
+		return undef;
+	}
+	return { user => $user, token => $login->{token},
+	    user_id => user_id_of($email), org_id => $owner->{org_id} };
+}
+
+# The organization row ORG_ID as "name|country|require_mfa|kind", read
+# as the superuser, to show that a refused request changed nothing.
+sub org_row ($org_id) {
+	return psql_value("SELECT name || '|' || coalesce(country, '-') || '|' "
+	    . "|| require_mfa || '|' || kind FROM sscn.organizations "
+	    . "WHERE id = '$org_id'");
+}
+
+# The X-Request-ID of a response, to find its audit rows.
+sub request_id_of ($res) {
+	return header($res, 'X-Request-ID');
+}
+
+1;
