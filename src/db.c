@@ -197,6 +197,15 @@ enum sscn_err
 db_exec(struct db *db, const char *request_id, const char *name,
     int nparams, const char *const *params, struct pg_result **result)
 {
+	return db_exec_params(db, request_id, name, nparams, params, NULL,
+	    NULL, 0, result);
+}
+
+enum sscn_err
+db_exec_params(struct db *db, const char *request_id, const char *name,
+    int nparams, const char *const *params, const int *lengths,
+    const int *formats, int result_format, struct pg_result **result)
+{
 	const struct db_statement	*stmt = db_find_statement(name);
 	PGresult			*res;
 	ExecStatusType			 status;
@@ -217,8 +226,8 @@ db_exec(struct db *db, const char *request_id, const char *name,
 		if (err != SSCN_OK)
 			return err;
 
-		res = PQexecPrepared(db->conn, name, nparams, params, NULL,
-		    NULL, 0);
+		res = PQexecPrepared(db->conn, name, nparams, params, lengths,
+		    formats, result_format);
 		status = PQresultStatus(res);
 		if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
 			*result = res;

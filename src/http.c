@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@
 #include "sscn.h"
 
 /* Response head: status line, four fixed headers and the extra ones. */
-#define HTTP_HEAD_MAX 2048
+#define HTTP_HEAD_MAX (HTTP_HEADER_BUF + 1024)
 
 /* Routes served only when enable_test_routes is set in sscn.conf. */
 static const struct route http_test_routes[] = {
@@ -233,6 +234,20 @@ http_send_json(struct http_request *req, int status, struct json_object *body)
 }
 
 void
+http_send_bytes(struct http_request *req, int status, const char *content_type,
+    const char *body, size_t len)
+{
+	/* FCGX_PutStr() takes an int length. */
+	if (len > INT_MAX) {
+		log_error(req->request_id, "response_too_large", "bytes=%zu",
+		    len);
+		http_send_err(req, SSCN_ERR_INTERNAL);
+		return;
+	}
+	http_write(req, status, content_type, body, len);
+}
+
+void
 http_send_empty(struct http_request *req, int status)
 {
 	http_write(req, status, NULL, NULL, 0);
@@ -385,6 +400,7 @@ http_accept_body(struct http_request *req)
 	enum json_parse_status	 status;
 	size_t			 offset;
 	size_t			 len;
+	size_t			 limit;
 	char			 message[160];
 	int			 rc;
 
@@ -402,7 +418,9 @@ http_accept_body(struct http_request *req)
 		    "Content-Length header is not a valid length.", NULL);
 		return false;
 	}
-	if (len > req->worker->conf->max_body_size) {
+	limit = (route->flags & ROUTE_BODY_LARGE) ? HTTP_LARGE_BODY_MAX :
+	    req->worker->conf->max_body_size;
+	if (len > limit) {
 		http_send_err(req, SSCN_ERR_TOO_LARGE);
 		return false;
 	}

@@ -266,6 +266,13 @@ typedef enum sscn_err (*route_handler)(struct http_request *);
 #define ROUTE_BODY_ANY	0x02	/* takes a body of any type, read raw */
 #define ROUTE_RESTRICTED_OK 0x04	/* open to a restricted session */
 #define ROUTE_AUTH	0x08	/* the handler calls authn_require() */
+#define ROUTE_BODY_LARGE 0x10	/* with ROUTE_BODY_ANY: up to HTTP_LARGE_BODY_MAX */
+
+/*
+ * Body limit of ROUTE_BODY_LARGE routes in place of max_body_size: 10 MiB,
+ * the contract's limit for document content, which nginx enforces too.
+ */
+#define HTTP_LARGE_BODY_MAX (10 * 1024 * 1024)
 
 /*
  * One entry of the route table.  "path" is a template such as
@@ -309,7 +316,12 @@ extern const size_t api_nroutes;
 /* ---- HTTP request layer (http.c) ------------------------------------ */
 
 #define HTTP_MAX_HEADERS 8
-#define HTTP_HEADER_BUF 1024	/* Set-Cookie values of one response */
+/*
+ * Room for the extra headers of one response: Set-Cookie values, or a
+ * Content-Disposition whose file name of up to 255 bytes appears twice,
+ * once percent-encoded (RFC 6266).
+ */
+#define HTTP_HEADER_BUF 2048
 
 struct worker;
 
@@ -385,6 +397,13 @@ bool	http_cookie(const struct http_request *, const char *name, char *out,
 /* Send "body" (not consumed) as JSON with "status". */
 void	http_send_json(struct http_request *, int status,
 	    struct json_object *body);
+
+/*
+ * Send "len" bytes of "body" (not consumed, any content) with
+ * "content_type", which must be a fixed, trusted string.
+ */
+void	http_send_bytes(struct http_request *, int status,
+	    const char *content_type, const char *body, size_t len);
 
 /* Send a response without a body, for 204 and similar. */
 void	http_send_empty(struct http_request *, int status);
@@ -472,6 +491,18 @@ enum sscn_err db_connect(struct db *, const char *request_id) SSCN_WARN_UNUSED;
 enum sscn_err db_exec(struct db *, const char *request_id, const char *name,
 	    int nparams, const char *const *params, struct pg_result **result)
 	    SSCN_WARN_UNUSED;
+
+/*
+ * db_exec() with binary data, so that large bytea values never pass
+ * through hex text: "lengths" and "formats" give each parameter's length
+ * in bytes and format (0 text, 1 binary; NULL for all text, as libpq
+ * takes them), and "result_format" 1 returns every column in binary
+ * format (bytea as its raw bytes; PQgetlength() gives the length).
+ */
+enum sscn_err db_exec_params(struct db *, const char *request_id,
+	    const char *name, int nparams, const char *const *params,
+	    const int *lengths, const int *formats, int result_format,
+	    struct pg_result **result) SSCN_WARN_UNUSED;
 
 /* db_exec() for callers that may not need the result: "result" may be NULL. */
 enum sscn_err db_run(struct db *, const char *request_id, const char *name,

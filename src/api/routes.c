@@ -75,6 +75,13 @@ const struct route api_routes[] = {
 	/* ---- categories, suppliers, certifications (api/suppliers.h) ---- */
 
 	/* ---- documents (api/documents.h) ---- */
+	{ "POST", "/api/v1/documents", documents_create,
+	    ROUTE_BODY_JSON | ROUTE_AUTH },
+	{ "GET", "/api/v1/documents/{id}", documents_get, ROUTE_AUTH },
+	{ "PUT", "/api/v1/documents/{id}/content", documents_put_content,
+	    ROUTE_BODY_ANY | ROUTE_BODY_LARGE | ROUTE_AUTH },
+	{ "GET", "/api/v1/documents/{id}/content", documents_get_content,
+	    ROUTE_AUTH },
 
 	/* ---- RFQs, their invitations and NDA (api/rfqs.h) ---- */
 
