@@ -134,6 +134,7 @@ quote_parse_valid_until(struct json_object *body, bool required,
 	struct tm	 tm, check;
 	time_t		 t, now = time(NULL);
 	char		 today[11];
+	int		 mday, mon;
 
 	if (json_get_string(body, "valid_until", required, 10, &text,
 	    fields) != SSCN_OK || text == NULL)
@@ -151,9 +152,11 @@ quote_parse_valid_until(struct json_object *body, bool required,
 	/* timegm() normalizes 2027-02-30 to March; a real date survives. */
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
+	mday = tm.tm_mday;
+	mon = tm.tm_mon;
 	t = timegm(&tm);
 	if (t == (time_t)-1 || gmtime_r(&t, &check) == NULL ||
-	    check.tm_mday != tm.tm_mday || check.tm_mon != tm.tm_mon) {
+	    check.tm_mday != mday || check.tm_mon != mon) {
 		json_object_object_add(fields, "valid_until",
 		    json_object_new_string("must be a date YYYY-MM-DD"));
 		return;
@@ -349,6 +352,13 @@ quote_audit(struct http_request *req, const char *action, const char *target,
 	    "success", details);
 	json_object_put(details);
 	return err;
+}
+
+enum sscn_err
+quote_invalid(struct http_request *req, struct json_object *fields)
+{
+	(void)api_validation_failed(req, fields);
+	return SSCN_ERR_VALIDATION;
 }
 
 enum sscn_err

@@ -46,7 +46,7 @@ quote_submit_begin(struct http_request *req, struct quote_terms *terms)
 		return err;
 	}
 	if (json_object_object_length(fields) > 0)
-		return api_validation_failed(req, fields);
+		return quote_invalid(req, fields);
 	json_object_put(fields);
 	return authn_begin(req);
 }
@@ -143,7 +143,7 @@ quote_submit(struct http_request *req)
 		    "must be the RFQ's currency, %s", rfq.currency);
 		json_object_object_add(fields, "currency",
 		    json_object_new_string(problem));
-		return api_validation_failed(req, fields);
+		return quote_invalid(req, fields);
 	}
 
 	token_random_uuid(quote_id);
@@ -166,7 +166,7 @@ quote_paging(struct http_request *req, struct paging *paging, char *micros,
 		json_object_object_add(fields, "cursor", json_object_new_string(
 		    "must be a next_cursor value of this list"));
 	if (json_object_object_length(fields) > 0)
-		return api_validation_failed(req, fields);
+		return quote_invalid(req, fields);
 	json_object_put(fields);
 	return SSCN_OK;
 }
