@@ -6,7 +6,7 @@
  * A revision never changes the rows before it: it adds revision n+1 with
  * the fields the body sets and the current values of the others, and
  * makes it current.  Once the RFQ has closed (deadline passed or closed
- * by the buyer), a quote is locked and both requests are 409; the
+ * by the buyer), a quote is locked and both requests are 409.  The
  * statements repeat that check, so a deadline that passes between the
  * read and the write still locks the quote.
  */
@@ -25,7 +25,7 @@
 
 /*
  * Read quote "id" for a change by its supplier: 404 when hidden, 403 for
- * the buyer who sees it, 409 once the quote is locked.
+ * the buyer, who can read it, and 409 once the quote is locked.
  */
 static enum sscn_err
 quote_read_for_change(struct http_request *req, const char *id,

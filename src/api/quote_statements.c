@@ -2,10 +2,10 @@
  * quote_statements.c - statements of quotes, their revisions and the
  * message threads of an RFQ.
  *
- * Row-level security decides what each caller reads and changes: a
- * supplier reaches only its own quotes and its own thread, a buyer the
- * quotes of its RFQs (those of a sealed RFQ once it has closed) and every
- * thread of them.  The statements add the caller's organization to their
+ * Row-level security decides what each caller reads and changes.  A
+ * supplier reaches only its own quotes and its own thread.  A buyer
+ * reaches the quotes of its RFQs (those of a sealed RFQ once it has
+ * closed) and every thread of them.  The statements add the caller's organization to their
  * conditions on top of that, never in place of it.
  */
 #include "config.h"

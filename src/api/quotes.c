@@ -51,7 +51,7 @@ quote_submit_begin(struct http_request *req, struct quote_terms *terms)
 	return authn_begin(req);
 }
 
-/* Write the quote, its first revision, the invitation's answer and audit. */
+/* Write the quote, its first revision, the invitation response and audit. */
 static enum sscn_err
 quote_submit_write(struct http_request *req, const char *quote_id,
     const char *rfq_id, const struct quote_rfq *rfq,
