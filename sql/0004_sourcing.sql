@@ -1051,6 +1051,29 @@ CREATE POLICY messages_insert ON sscn.messages FOR INSERT TO sscn_app
 	author_id = sscn.current_user_id());
 GRANT SELECT, INSERT ON sscn.messages TO sscn_app;
 
+-- The owners and admins of every supplier organization whose quote an
+-- award decided (awarded or rejected), for the award mails.  The buyer
+-- cannot read other organizations' memberships, so the function runs as
+-- its owner, and answers only the buyer organization of the RFQ.
+CREATE FUNCTION sscn.quote_award_recipients(rfq uuid)
+    RETURNS TABLE (supplier_org_id uuid, email text, awarded boolean)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+	SELECT q.supplier_org_id, u.email, q.status = 'awarded'
+	FROM sscn.quotes q
+	JOIN sscn.rfqs r ON r.id = q.rfq_id
+	JOIN sscn.memberships m ON m.organization_id = q.supplier_org_id
+	    AND m.role IN ('owner', 'admin')
+	JOIN sscn.users u ON u.id = m.user_id
+	WHERE q.rfq_id = rfq AND q.status IN ('awarded', 'rejected')
+	    AND r.buyer_org_id = sscn.current_org_id()
+	    AND sscn.current_org_kind() = 'buyer'
+	ORDER BY q.supplier_org_id, u.email
+$$;
+REVOKE ALL ON FUNCTION sscn.quote_award_recipients(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION sscn.quote_award_recipients(uuid) TO sscn_app;
+
 -- ---- documents --------------------------------------------------------------
 
 -- Uploaded in two steps: the metadata first (status 'pending'), then the

@@ -1,10 +1,173 @@
 /*
  * quotes.h - handlers of quotes, their revisions and awards, and the
- * message threads of an RFQ.
+ * message threads of an RFQ, with the helpers they share
+ * (quote_common.c).
  */
 #ifndef SSCN_API_QUOTES_H
 #define SSCN_API_QUOTES_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 struct http_request;
+struct json_object;
+struct paging;
+struct pg_result;
+
+/* Columns of the quote statements built on QUOTE_SELECT. */
+enum quote_column {
+	QUOTE_COL_ID = 0,
+	QUOTE_COL_RFQ_ID,
+	QUOTE_COL_SUPPLIER_ORG_ID,
+	QUOTE_COL_SUPPLIER_NAME,
+	QUOTE_COL_STATUS,		/* stored, or "expired" */
+	QUOTE_COL_REVISION,
+	QUOTE_COL_UNIT_PRICE,
+	QUOTE_COL_CURRENCY,
+	QUOTE_COL_LEAD_TIME_DAYS,
+	QUOTE_COL_VALID_UNTIL,
+	QUOTE_COL_NOTES,
+	QUOTE_COL_SUBMITTED_AT,
+	QUOTE_COL_UPDATED_AT,		/* the current revision's creation */
+	QUOTE_COL_WITHDRAWN_AT,
+	QUOTE_COL_DECIDED_AT,
+	QUOTE_COL_LOCKED,
+	QUOTE_COL_CURSOR_MICROS,
+	QUOTE_COL_STORED_STATUS,
+	QUOTE_COL_RFQ_CURRENCY,		/* NULL when the RFQ is out of reach */
+	QUOTE_COL_BUYER_ORG_ID,
+	QUOTE_COL_RFQ_STATUS,		/* effective; "" out of reach */
+	QUOTE_COL_EXPIRED		/* valid_until has passed */
+};
+
+/* Columns of the statement message_list. */
+enum message_column {
+	MESSAGE_COL_ID = 0,
+	MESSAGE_COL_SUPPLIER_ORG_ID,
+	MESSAGE_COL_SUPPLIER_NAME,
+	MESSAGE_COL_AUTHOR_ID,
+	MESSAGE_COL_AUTHOR_NAME,
+	MESSAGE_COL_AUTHOR_SIDE,	/* "buyer" or "supplier" */
+	MESSAGE_COL_BODY,
+	MESSAGE_COL_CREATED_AT,
+	MESSAGE_COL_CURSOR_MICROS
+};
+
+/* What an RFQ looks like to the caller (statement quote_rfq_access). */
+struct quote_rfq {
+	char	buyer_org_id[37];
+	char	status[16];	/* effective: a passed deadline reads closed */
+	char	currency[4];
+	char	title[801];	/* 200 characters of at most 4 bytes */
+	bool	nda_pending;	/* a supplier that must accept the NDA first */
+	bool	is_buyer;	/* the caller's organization is the buyer */
+	bool	is_supplier;	/* the caller acts for a supplier */
+};
+
+/*
+ * Read RFQ "rfq_id" as the caller, inside the transaction that
+ * authn_require() opened.  SSCN_ERR_NOT_FOUND when row-level security
+ * hides it or "rfq_id" is no UUID.  For a supplier, "nda_gate" turns a
+ * pending NDA acceptance into SSCN_ERR_NDA_REQUIRED.
+ */
+enum sscn_err quote_rfq_load(struct http_request *, const char *rfq_id,
+	    bool nda_gate, struct quote_rfq *rfq)
+	    __attribute__((warn_unused_result));
+
+/*
+ * A list cursor: base64url of "MICROS|UUID", the sort time in
+ * microseconds since the epoch and the row id.  quote_cursor_decode()
+ * fills "micros" (21 bytes) and "id" (37 bytes) and returns false for
+ * anything that encode did not make.
+ */
+void	quote_cursor_encode(const char *micros, const char *id,
+	    char *out, size_t outlen);
+bool	quote_cursor_decode(const char *cursor, char *micros, char *id);
+
+/* A JSON string of column "col" of row "row", or NULL for SQL NULL. */
+struct json_object *quote_json_text(const struct pg_result *, int row,
+	    int col);
+
+/* The quote of row "row" of a QUOTE_SELECT result, as the API shows it. */
+struct json_object *quote_to_json(const struct pg_result *, int row);
+
+/* Send the list body {"items", "next_cursor"} (consumes "items"). */
+void	quote_send_page(struct http_request *, struct json_object *items,
+	    const char *next_micros, const char *next_id);
+
+/*
+ * Read quote "id" as it is now, commit, and send it with "status"; on
+ * failure roll back and return the error.
+ */
+enum sscn_err quote_commit_and_send(struct http_request *, const char *id,
+	    int status) __attribute__((warn_unused_result));
+
+/*
+ * Write the audit row of "action" on "target" with details {"REF_NAME":
+ * "REF_ID", "fields": [...]}; "changed" is a NULL-terminated list of the
+ * changed field names.
+ */
+enum sscn_err quote_audit(struct http_request *, const char *action,
+	    const char *target, const char *ref_name, const char *ref_id,
+	    const char *const *changed) __attribute__((warn_unused_result));
+
+/*
+ * Send 400 validation_failed with "fields" (consumed) and return
+ * SSCN_ERR_VALIDATION, so that callers stop at once; the error is
+ * already sent, so http_serve() sends nothing more.
+ */
+enum sscn_err quote_invalid(struct http_request *, struct json_object *fields);
+
+/*
+ * Roll back the request's transaction and return "err", for the failure
+ * paths of handlers that wrote.
+ */
+enum sscn_err quote_fail(struct http_request *, enum sscn_err err);
+
+/* The terms of a quote revision, as a request body sets them. */
+struct quote_terms {
+	char		 unit_price[24];	/* decimal text, "" unset */
+	const char	*currency;	/* NULL unset; points into the body */
+	long long	 lead_time_days;	/* -1 unset */
+	char		 valid_until[11];	/* YYYY-MM-DD, "" unset */
+	const char	*notes;		/* NULL unset; NFC, points into the body */
+};
+
+/*
+ * Read the terms fields of "body" into "terms", every one required when
+ * "required" is set.  Problems go into "fields"; the currency is checked
+ * against ISO 4217 but not yet against the RFQ.
+ */
+enum sscn_err quote_terms_parse(struct http_request *,
+	    struct json_object *body, bool required, struct quote_terms *terms,
+	    struct json_object *fields) __attribute__((warn_unused_result));
+
+/* quotes.c */
+/*
+ * Read quote "id" as the caller into "*res" (caller PQclear()s), in the
+ * columns of enum quote_column; SSCN_ERR_NOT_FOUND when hidden.
+ */
+enum sscn_err quote_read(struct http_request *, const char *id,
+	    struct pg_result **res) __attribute__((warn_unused_result));
+/*
+ * Parse ?limit= and ?cursor= (sending 400 itself); "micros" (21 bytes)
+ * and "id" (37 bytes) are "" on the first page.
+ */
+enum sscn_err quote_paging(struct http_request *, struct paging *,
+	    char *micros, char *id) __attribute__((warn_unused_result));
+enum sscn_err quote_submit(struct http_request *);
+enum sscn_err quote_list(struct http_request *);
+enum sscn_err quote_get(struct http_request *);
+
+/* quote_changes.c */
+enum sscn_err quote_patch(struct http_request *);
+enum sscn_err quote_withdraw(struct http_request *);
+
+/* quote_award.c */
+enum sscn_err quote_award(struct http_request *);
+
+/* messages.c */
+enum sscn_err message_list(struct http_request *);
+enum sscn_err message_post(struct http_request *);
 
 #endif

@@ -86,6 +86,17 @@ const struct route api_routes[] = {
 	/* ---- RFQs, their invitations and NDA (api/rfqs.h) ---- */
 
 	/* ---- quotes and messages (api/quotes.h) ---- */
+	{ "POST", "/api/v1/rfqs/{id}/quotes", quote_submit,
+	    ROUTE_BODY_JSON | ROUTE_AUTH },
+	{ "GET", "/api/v1/rfqs/{id}/quotes", quote_list, ROUTE_AUTH },
+	{ "GET", "/api/v1/quotes/{id}", quote_get, ROUTE_AUTH },
+	{ "PATCH", "/api/v1/quotes/{id}", quote_patch,
+	    ROUTE_BODY_JSON | ROUTE_AUTH },
+	{ "POST", "/api/v1/quotes/{id}/withdraw", quote_withdraw, ROUTE_AUTH },
+	{ "POST", "/api/v1/quotes/{id}/award", quote_award, ROUTE_AUTH },
+	{ "GET", "/api/v1/rfqs/{id}/messages", message_list, ROUTE_AUTH },
+	{ "POST", "/api/v1/rfqs/{id}/messages", message_post,
+	    ROUTE_BODY_JSON | ROUTE_AUTH },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -1,0 +1,274 @@
+/*
+ * quotes.c - POST and GET /api/v1/rfqs/{id}/quotes and GET
+ * /api/v1/quotes/{id}.
+ *
+ * A supplier organization quotes once per RFQ, while the RFQ is published
+ * and its deadline has not passed, and after accepting the RFQ's NDA
+ * where one is required.  Which quotes a caller reads is row-level
+ * security's decision: a supplier only ever its own, the buyer those of
+ * its RFQ, of a sealed RFQ only once it has closed.  Changes to a quote
+ * after it is made live in quote_changes.c and quote_award.c.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <libpq-fe.h>
+
+#include "sscn.h"
+#include "api/auth_session.h"
+#include "api/quotes.h"
+#include "auth/token.h"
+
+/*
+ * Validate the body, then authenticate: a caller without a session gets
+ * 401 whatever the body, an authenticated one the body's problems.
+ */
+static enum sscn_err
+quote_submit_begin(struct http_request *req, struct quote_terms *terms)
+{
+	static const char *const allowed[] = { "unit_price", "currency",
+	    "lead_time_days", "valid_until", "notes", NULL };
+	struct json_object	*fields = json_object_new_object();
+	enum sscn_err		 err;
+
+	json_reject_unknown(req->json, allowed, fields);
+	err = quote_terms_parse(req, req->json, true, terms, fields);
+	if (err != SSCN_OK && err != SSCN_ERR_VALIDATION) {
+		json_object_put(fields);
+		return err;
+	}
+	if ((err = authn_require(req)) != SSCN_OK) {
+		json_object_put(fields);
+		return err;
+	}
+	if (json_object_object_length(fields) > 0)
+		return quote_invalid(req, fields);
+	json_object_put(fields);
+	return authn_begin(req);
+}
+
+/* Write the quote, its first revision, the invitation response and audit. */
+static enum sscn_err
+quote_submit_write(struct http_request *req, const char *quote_id,
+    const char *rfq_id, const struct quote_rfq *rfq,
+    const struct quote_terms *terms)
+{
+	static const char *const terms_fields[] = { "unit_price",
+	    "currency", "lead_time_days", "valid_until", "notes", NULL };
+	const char		*params[10];
+	char			 days[12];
+	PGresult		*res = NULL;
+	enum sscn_err		 err;
+	bool			 inserted;
+
+	params[0] = quote_id;
+	params[1] = rfq_id;
+	params[2] = rfq->buyer_org_id;
+	params[3] = req->org_id;
+	if ((err = api_db(req, "quote_insert", 4, params, &res)) != SSCN_OK)
+		return err;
+	inserted = PQntuples(res) == 1;
+	PQclear(res);
+	if (!inserted)
+		return SSCN_ERR_CONFLICT;
+
+	snprintf(days, sizeof(days), "%lld", terms->lead_time_days);
+	params[3] = "1";
+	params[1] = rfq->buyer_org_id;
+	params[2] = req->org_id;
+	params[4] = terms->unit_price;
+	params[5] = terms->currency;
+	params[6] = days;
+	params[7] = terms->valid_until;
+	params[8] = terms->notes != NULL ? terms->notes : "";
+	params[9] = req->user_id;
+	if ((err = api_db(req, "quote_revision_insert", 10, params, NULL)) !=
+	    SSCN_OK)
+		return err;
+
+	params[0] = rfq_id;
+	params[1] = req->org_id;
+	if ((err = api_db(req, "quote_invitation_quoted", 2, params, NULL)) !=
+	    SSCN_OK)
+		return err;
+
+	return quote_audit(req, "quote.submit", quote_id, "rfq_id", rfq_id,
+	    terms_fields);
+}
+
+enum sscn_err
+quote_read(struct http_request *req, const char *id, PGresult **res)
+{
+	const char	*params[1] = { id };
+	enum sscn_err	 err;
+
+	*res = NULL;
+	if ((err = api_db(req, "quote_select", 1, params, res)) != SSCN_OK)
+		return err;
+	if (PQntuples(*res) != 1) {
+		PQclear(*res);
+		*res = NULL;
+		return SSCN_ERR_NOT_FOUND;
+	}
+	return SSCN_OK;
+}
+
+enum sscn_err
+quote_submit(struct http_request *req)
+{
+	const char		*rfq_id = req->match.params[0];
+	struct quote_terms	 terms;
+	struct quote_rfq	 rfq;
+	struct json_object	*fields;
+	char			 quote_id[37];
+	enum sscn_err		 err;
+
+	if ((err = quote_submit_begin(req, &terms)) != SSCN_OK)
+		return err;
+	if ((err = quote_rfq_load(req, rfq_id, true, &rfq)) != SSCN_OK)
+		return err;
+	if (!rfq.is_supplier)
+		return SSCN_ERR_FORBIDDEN;
+	if (strcmp(rfq.status, "published") != 0)
+		return SSCN_ERR_CONFLICT;
+	if (strcmp(terms.currency, rfq.currency) != 0) {
+		char problem[64];
+
+		fields = json_object_new_object();
+		snprintf(problem, sizeof(problem),
+		    "must be the RFQ's currency, %s", rfq.currency);
+		json_object_object_add(fields, "currency",
+		    json_object_new_string(problem));
+		return quote_invalid(req, fields);
+	}
+
+	token_random_uuid(quote_id);
+	if ((err = quote_submit_write(req, quote_id, rfq_id, &rfq, &terms)) !=
+	    SSCN_OK)
+		return quote_fail(req, err);
+	return quote_commit_and_send(req, quote_id, 201);
+}
+
+enum sscn_err
+quote_paging(struct http_request *req, struct paging *paging, char *micros,
+    char *id)
+{
+	struct json_object *fields = json_object_new_object();
+
+	micros[0] = id[0] = '\0';
+	if (paging_parse(req->query, paging, fields) == SSCN_OK &&
+	    paging->cursor[0] != '\0' &&
+	    !quote_cursor_decode(paging->cursor, micros, id))
+		json_object_object_add(fields, "cursor", json_object_new_string(
+		    "must be a next_cursor value of this list"));
+	if (json_object_object_length(fields) > 0)
+		return quote_invalid(req, fields);
+	json_object_put(fields);
+	return SSCN_OK;
+}
+
+enum sscn_err
+quote_list(struct http_request *req)
+{
+	struct paging		 paging;
+	struct quote_rfq	 rfq;
+	struct json_object	*items;
+	char			 micros[21], cursor_id[37], limit[12];
+	const char		*params[5];
+	PGresult		*res = NULL;
+	enum sscn_err		 err;
+	int			 i, rows;
+
+	if ((err = authn_require(req)) != SSCN_OK)
+		return err;
+	if ((err = quote_paging(req, &paging, micros, cursor_id)) != SSCN_OK)
+		return err;
+	if ((err = quote_rfq_load(req, req->match.params[0], true, &rfq)) !=
+	    SSCN_OK)
+		return err;
+
+	snprintf(limit, sizeof(limit), "%d", paging.limit + 1);
+	params[0] = req->match.params[0];
+	params[1] = micros[0] != '\0' ? micros : NULL;
+	params[2] = micros[0] != '\0' ? cursor_id : NULL;
+	params[3] = limit;
+	params[4] = rfq.is_buyer ? NULL : req->org_id;
+	if ((err = api_db(req, "quote_list", 5, params, &res)) != SSCN_OK)
+		return err;
+
+	items = json_object_new_array();
+	rows = PQntuples(res);
+	for (i = 0; i < rows && i < paging.limit; i++)
+		json_object_array_add(items, quote_to_json(res, i));
+	quote_send_page(req, items, rows > paging.limit ?
+	    PQgetvalue(res, paging.limit - 1, QUOTE_COL_CURSOR_MICROS) : NULL,
+	    rows > paging.limit ?
+	    PQgetvalue(res, paging.limit - 1, QUOTE_COL_ID) : NULL);
+	PQclear(res);
+	return SSCN_OK;
+}
+
+/* The revision history of quote "id", oldest first. */
+static enum sscn_err
+quote_revisions_json(struct http_request *req, const char *id,
+    struct json_object **out)
+{
+	const char	*params[1] = { id };
+	PGresult	*res = NULL;
+	enum sscn_err	 err;
+	int		 i;
+
+	if ((err = api_db(req, "quote_revisions", 1, params, &res)) != SSCN_OK)
+		return err;
+	*out = json_object_new_array();
+	for (i = 0; i < PQntuples(res); i++) {
+		struct json_object *r = json_object_new_object();
+
+		json_object_object_add(r, "revision", json_object_new_int(
+		    atoi(PQgetvalue(res, i, 0))));
+		json_object_object_add(r, "unit_price",
+		    quote_json_text(res, i, 1));
+		json_object_object_add(r, "currency",
+		    quote_json_text(res, i, 2));
+		json_object_object_add(r, "lead_time_days", json_object_new_int(
+		    atoi(PQgetvalue(res, i, 3))));
+		json_object_object_add(r, "valid_until",
+		    quote_json_text(res, i, 4));
+		json_object_object_add(r, "notes", quote_json_text(res, i, 5));
+		json_object_object_add(r, "created_at",
+		    quote_json_text(res, i, 6));
+		json_object_array_add(*out, r);
+	}
+	PQclear(res);
+	return SSCN_OK;
+}
+
+enum sscn_err
+quote_get(struct http_request *req)
+{
+	const char		*id = req->match.params[0];
+	struct json_object	*body, *revisions = NULL;
+	PGresult		*res = NULL;
+	enum sscn_err		 err;
+
+	if ((err = authn_require(req)) != SSCN_OK)
+		return err;
+	if (!session_is_uuid(id))
+		return SSCN_ERR_NOT_FOUND;
+	if ((err = quote_read(req, id, &res)) != SSCN_OK)
+		return err;
+	body = quote_to_json(res, 0);
+	PQclear(res);
+	if ((err = quote_revisions_json(req, id, &revisions)) != SSCN_OK) {
+		json_object_put(body);
+		return err;
+	}
+	json_object_object_add(body, "revisions", revisions);
+	http_send_json(req, 200, body);
+	json_object_put(body);
+	return SSCN_OK;
+}
