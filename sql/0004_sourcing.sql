@@ -787,6 +787,42 @@ GRANT INSERT (id, organization_id, scheme, certificate_no, issuer,
 GRANT UPDATE (scheme, certificate_no, issuer, valid_from, valid_until,
     document_id, updated_at) ON sscn.certifications TO sscn_app;
 
+-- A verification covers the certificate as it was checked: a change to
+-- what it says makes it a claim again, unless the same statement sets the
+-- status (an operator correcting and verifying at once).  The trigger
+-- needs no column privilege, so the supplier's edit resets a status that
+-- the supplier itself cannot write.
+CREATE FUNCTION sscn.certifications_unverify() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+BEGIN
+	IF (NEW.scheme, NEW.certificate_no, NEW.issuer, NEW.valid_from,
+	    NEW.valid_until, NEW.document_id) IS DISTINCT FROM
+	    (OLD.scheme, OLD.certificate_no, OLD.issuer, OLD.valid_from,
+	    OLD.valid_until, OLD.document_id) AND NEW.status = OLD.status THEN
+		NEW.status := 'claimed';
+		NEW.verified_by := NULL;
+		NEW.verified_at := NULL;
+	END IF;
+	RETURN NEW;
+END
+$$;
+REVOKE ALL ON FUNCTION sscn.certifications_unverify() FROM PUBLIC;
+CREATE TRIGGER certifications_unverify BEFORE UPDATE ON sscn.certifications
+    FOR EACH ROW EXECUTE FUNCTION sscn.certifications_unverify();
+
+-- The search trigger runs as the role that writes the profile, and a
+-- function that it calls needs that role's EXECUTE privilege.
+GRANT EXECUTE ON FUNCTION sscn.supplier_search_document(uuid, text, text[])
+    TO sscn_app;
+
+-- PostgreSQL's regular expressions allow repetition counts up to 255
+-- only, so the length of the website moves out of the pattern.
+ALTER TABLE sscn.supplier_profiles
+    DROP CONSTRAINT supplier_profiles_website_check,
+    ADD CONSTRAINT supplier_profiles_website_check
+	CHECK (website ~ '^https://[^[:space:]]+$' AND
+	    length(website) <= 2008);
+
 -- ---- RFQs -------------------------------------------------------------------
 
 CREATE TABLE sscn.rfqs (

@@ -73,6 +73,11 @@ const struct route api_routes[] = {
 	    ROUTE_BODY_JSON | ROUTE_AUTH },
 
 	/* ---- categories, suppliers, certifications (api/suppliers.h) ---- */
+	{ "GET", "/api/v1/categories", supplier_categories, 0 },
+	{ "GET", "/api/v1/suppliers", supplier_directory, ROUTE_AUTH },
+	{ "GET", "/api/v1/suppliers/{org_id}", supplier_get, ROUTE_AUTH },
+	{ "PUT", "/api/v1/suppliers/{org_id}/profile", supplier_profile_put,
+	    ROUTE_BODY_JSON | ROUTE_AUTH },
 
 	/* ---- documents (api/documents.h) ---- */
 	{ "POST", "/api/v1/documents", documents_create,
