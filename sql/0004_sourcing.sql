@@ -983,6 +983,22 @@ $$;
 REVOKE ALL ON FUNCTION sscn.rfq_move_quotes(uuid, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION sscn.rfq_move_quotes(uuid, text) TO sscn_app;
 
+-- A draft may be cancelled before it was ever complete or published, so
+-- the completeness and NDA checks of sscn.rfqs hold from publication on
+-- rather than for every state but draft.  rfqs_check and rfqs_check2 are
+-- the names PostgreSQL gave those two unnamed checks of CREATE TABLE.
+ALTER TABLE sscn.rfqs
+    DROP CONSTRAINT rfqs_check,
+    DROP CONSTRAINT rfqs_check2,
+    ADD CONSTRAINT rfqs_complete_check CHECK (status = 'draft' OR
+	(status = 'cancelled' AND published_at IS NULL) OR
+	(category IS NOT NULL AND quantity IS NOT NULL AND
+	 unit IS NOT NULL AND currency IS NOT NULL AND
+	 delivery_country IS NOT NULL AND quote_deadline IS NOT NULL AND
+	 published_at IS NOT NULL)),
+    ADD CONSTRAINT rfqs_nda_pinned_check CHECK (NOT nda_required OR
+	published_at IS NULL OR nda_version IS NOT NULL);
+
 -- ---- quotes -----------------------------------------------------------------
 
 CREATE TABLE sscn.quotes (
