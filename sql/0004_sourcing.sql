@@ -917,8 +917,8 @@ GRANT SELECT, INSERT ON sscn.nda_acceptances TO sscn_app;
 -- The owners and admins of the supplier organizations that an RFQ
 -- concerns: those invited and those that quoted, or only the organizations
 -- in "orgs" when it is given.  Their memberships are hidden from the
--- buyer by row-level security, so this runs as the owner, and it answers
--- only the RFQ's buyer organization.  PL/pgSQL because sscn.quotes is
+-- buyer by row-level security, so this runs as the owner, and it returns
+-- rows only to the RFQ's buyer organization.  PL/pgSQL because sscn.quotes is
 -- created further down.
 CREATE FUNCTION sscn.rfq_supplier_contacts(rfq uuid, orgs uuid[] DEFAULT NULL)
     RETURNS TABLE (email text, full_name text, organization_id uuid)
