@@ -980,6 +980,91 @@ CREATE POLICY nda_acceptances_supplier_insert ON sscn.nda_acceptances
 	sscn.current_org_kind() = 'supplier');
 GRANT SELECT, INSERT ON sscn.nda_acceptances TO sscn_app;
 
+-- The owners and admins of the supplier organizations that an RFQ
+-- concerns: those invited and those that quoted, or only the organizations
+-- in "orgs" when it is given.  Their memberships are hidden from the
+-- buyer by row-level security, so this runs as the owner, and it returns
+-- rows only to the RFQ's buyer organization.  PL/pgSQL because sscn.quotes is
+-- created further down.
+CREATE FUNCTION sscn.rfq_supplier_contacts(rfq uuid, orgs uuid[] DEFAULT NULL)
+    RETURNS TABLE (email text, full_name text, organization_id uuid)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF sscn.current_org_kind() IS DISTINCT FROM 'buyer' OR NOT EXISTS (
+	    SELECT 1 FROM sscn.rfqs r WHERE r.id = rfq AND
+		r.buyer_org_id = sscn.current_org_id()) THEN
+		RETURN;
+	END IF;
+	RETURN QUERY
+	SELECT u.email, u.full_name, m.organization_id
+	FROM sscn.memberships m JOIN sscn.users u ON u.id = m.user_id
+	WHERE m.role IN ('owner', 'admin') AND u.admin_locked_at IS NULL AND
+	    (orgs IS NULL OR m.organization_id = ANY (orgs)) AND
+	    m.organization_id IN (
+		SELECT i.supplier_org_id FROM sscn.rfq_invitations i
+		WHERE i.rfq_id = rfq
+		UNION
+		SELECT q.supplier_org_id FROM sscn.quotes q
+		WHERE q.rfq_id = rfq AND q.status <> 'withdrawn')
+	ORDER BY m.organization_id, u.email;
+END
+$$;
+REVOKE ALL ON FUNCTION sscn.rfq_supplier_contacts(uuid, uuid[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION sscn.rfq_supplier_contacts(uuid, uuid[])
+    TO sscn_app;
+
+-- Move the open quotes of an RFQ when its buyer amends or cancels it:
+-- "needs_reconfirmation" moves submitted quotes, "rejected" moves submitted
+-- and re-confirmable ones.  The buyer cannot see the quotes of a sealed RFQ
+-- before its deadline, so this runs as the owner, for the RFQ's buyer
+-- organization only.  Returns the number of quotes moved.
+CREATE FUNCTION sscn.rfq_move_quotes(rfq uuid, target text)
+    RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	moved integer;
+BEGIN
+	IF sscn.current_org_kind() IS DISTINCT FROM 'buyer' OR NOT EXISTS (
+	    SELECT 1 FROM sscn.rfqs r WHERE r.id = rfq AND
+		r.buyer_org_id = sscn.current_org_id()) THEN
+		RETURN 0;
+	END IF;
+	IF target = 'needs_reconfirmation' THEN
+		UPDATE sscn.quotes SET status = 'needs_reconfirmation'
+		WHERE rfq_id = rfq AND status = 'submitted';
+	ELSIF target = 'rejected' THEN
+		UPDATE sscn.quotes SET status = 'rejected', decided_at = now()
+		WHERE rfq_id = rfq AND
+		    status IN ('submitted', 'needs_reconfirmation');
+	ELSE
+		RAISE EXCEPTION 'unknown quote target status %', target
+		    USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	GET DIAGNOSTICS moved = ROW_COUNT;
+	RETURN moved;
+END
+$$;
+REVOKE ALL ON FUNCTION sscn.rfq_move_quotes(uuid, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION sscn.rfq_move_quotes(uuid, text) TO sscn_app;
+
+-- A draft may be cancelled before it was ever complete or published, so
+-- the completeness and NDA checks of sscn.rfqs hold from publication on
+-- rather than for every state but draft.  rfqs_check and rfqs_check2 are
+-- the names PostgreSQL gave those two unnamed checks of CREATE TABLE.
+ALTER TABLE sscn.rfqs
+    DROP CONSTRAINT rfqs_check,
+    DROP CONSTRAINT rfqs_check2,
+    ADD CONSTRAINT rfqs_complete_check CHECK (status = 'draft' OR
+	(status = 'cancelled' AND published_at IS NULL) OR
+	(category IS NOT NULL AND quantity IS NOT NULL AND
+	 unit IS NOT NULL AND currency IS NOT NULL AND
+	 delivery_country IS NOT NULL AND quote_deadline IS NOT NULL AND
+	 published_at IS NOT NULL)),
+    ADD CONSTRAINT rfqs_nda_pinned_check CHECK (NOT nda_required OR
+	published_at IS NULL OR nda_version IS NOT NULL);
+
 -- ---- quotes -----------------------------------------------------------------
 
 CREATE TABLE sscn.quotes (

@@ -637,6 +637,21 @@ enum sscn_err authn_verify_token(struct http_request *, int64_t exp_leeway,
 enum sscn_err authn_require_as(struct http_request *, const char *name,
 	    struct pg_result **res) SSCN_WARN_UNUSED;
 
+/*
+ * authn_require() for reads that need row-level security: the session
+ * check and then the "n" (at most AUTHN_PIPELINE_MAX) statements of
+ * "steps" in one round trip and one implicit transaction, so the check's
+ * settings apply to them and no transaction stays open.  The steps run
+ * whatever the check finds; for a session that is not open they run
+ * without settings, so policies show them nothing, and for any rejected
+ * session their results are discarded.  On SSCN_OK each step's "res" is
+ * the caller's to PQclear(); on failure all are NULL.  The steps must
+ * only read.
+ */
+#define AUTHN_PIPELINE_MAX 4
+enum sscn_err authn_require_pipeline(struct http_request *,
+	    struct db_step *steps, size_t n) SSCN_WARN_UNUSED;
+
 /* Unix time now, from the real-time clock. */
 int64_t	authn_now(void);
 

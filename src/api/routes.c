@@ -89,6 +89,23 @@ const struct route api_routes[] = {
 	    ROUTE_AUTH },
 
 	/* ---- RFQs, their invitations and NDA (api/rfqs.h) ---- */
+	{ "POST", "/api/v1/rfqs", rfq_create, ROUTE_BODY_JSON | ROUTE_AUTH },
+	{ "GET", "/api/v1/rfqs", rfq_list, ROUTE_AUTH },
+	{ "GET", "/api/v1/rfqs/{id}", rfq_get, ROUTE_AUTH },
+	{ "PATCH", "/api/v1/rfqs/{id}", rfq_patch,
+	    ROUTE_BODY_JSON | ROUTE_AUTH },
+	{ "POST", "/api/v1/rfqs/{id}/publish", rfq_publish, ROUTE_AUTH },
+	{ "POST", "/api/v1/rfqs/{id}/close", rfq_close, ROUTE_AUTH },
+	{ "POST", "/api/v1/rfqs/{id}/cancel", rfq_cancel,
+	    ROUTE_BODY_JSON | ROUTE_AUTH },
+	{ "POST", "/api/v1/rfqs/{id}/invitations", rfq_invite,
+	    ROUTE_BODY_JSON | ROUTE_AUTH },
+	{ "GET", "/api/v1/rfqs/{id}/invitations", rfq_invitations_list,
+	    ROUTE_AUTH },
+	{ "POST", "/api/v1/rfqs/{id}/nda/accept", rfq_nda_accept,
+	    ROUTE_BODY_JSON | ROUTE_AUTH },
+	{ "GET", "/api/v1/rfqs/{id}/nda/acceptances", rfq_nda_acceptances,
+	    ROUTE_AUTH },
 
 	/* ---- quotes and messages (api/quotes.h) ---- */
 	{ "POST", "/api/v1/rfqs/{id}/quotes", quote_submit,

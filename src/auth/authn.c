@@ -252,6 +252,50 @@ authn_require_as(struct http_request *req, const char *name,
 }
 
 enum sscn_err
+authn_require_pipeline(struct http_request *req, struct db_step *steps,
+    size_t n)
+{
+	struct jwt_claims	 claims;
+	char			 idle[16], absolute[16], touch[16];
+	const char		*params[5];
+	struct db_step		 all[1 + AUTHN_PIPELINE_MAX];
+	enum sscn_err		 err;
+	size_t			 i;
+
+	for (i = 0; i < n; i++)
+		steps[i].res = NULL;
+	if (n > AUTHN_PIPELINE_MAX) {
+		log_error(req->request_id, "authn_pipeline_too_long",
+		    "steps=%zu", n);
+		return SSCN_ERR_INTERNAL;
+	}
+	if ((err = authn_verify_token(req, AUTHN_LEEWAY, &claims)) != SSCN_OK)
+		return err;
+	authn_session_params(req, &claims, idle, absolute, touch, params);
+
+	/*
+	 * No BEGIN: the steps form one implicit transaction, so the settings
+	 * of the session check reach them and end with the round trip.
+	 */
+	all[0] = (struct db_step){ .name = "session_check", .nparams = 5,
+	    .params = params };
+	for (i = 0; i < n; i++)
+		all[i + 1] = steps[i];
+	err = db_pipeline(&req->worker->db, req->request_id, all, n + 1);
+	if (err != SSCN_OK)
+		return err;
+	err = authn_accept_session(req, &claims, all[0].res);
+	PQclear(all[0].res);
+	for (i = 0; i < n; i++) {
+		if (err == SSCN_OK)
+			steps[i].res = all[i + 1].res;
+		else
+			PQclear(all[i + 1].res);
+	}
+	return err;
+}
+
+enum sscn_err
 authn_require_recent(struct http_request *req)
 {
 	int64_t age = authn_now() - req->auth_time;
