@@ -196,6 +196,7 @@ const struct db_statement supplier_statements[] = {
 	 * for the first), $4 the number of rows.  The page goes on after the
 	 * current name of supplier $3, because a name of up to 200
 	 * characters does not fit into a cursor.
+	 * NOTE: when supplier $3 was deleted meanwhile, the page is empty.
 	 */
 	{ "supplier_list",
 	  SUPPLIER_ENTRY_COLUMNS " "
