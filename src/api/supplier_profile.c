@@ -2,8 +2,9 @@
  * supplier_profile.c - PUT /api/v1/suppliers/{org_id}/profile.
  *
  * Only an owner or admin of the supplier organization itself may write its
- * profile; a member of it gets 403 and everyone else 404, as for a profile
- * that does not exist.  Row-level security enforces the same rule again.
+ * profile.  A member of it gets 403, and everyone else 404 as for a
+ * profile that does not exist.  Row-level security enforces the same rule
+ * again.
  *
  * The body, every field optional (a field left out keeps its stored
  * value, and a new profile starts empty):
@@ -332,7 +333,7 @@ profile_identifier(struct http_request *req, struct json_object *item,
 	return SSCN_OK;
 }
 
-/* True when "rows" already holds an entry equal to "row". */
+/* True when "rows" already contains an entry equal to "row". */
 static bool
 profile_row_repeated(struct json_object *rows, struct json_object *row)
 {
@@ -465,10 +466,11 @@ profile_website(struct json_object *body, struct profile_input *in,
 }
 
 /*
- * Render the description.  CMARK_OPT_SAFE has had no effect since cmark
- * 0.29, where dropping raw HTML and unsafe links became the default (the
- * installed 0.30.2 header says so); it is passed so that an older libcmark
- * behaves the same.  CMARK_OPT_UNSAFE must never be set.
+ * Render the description.  The cmark 0.30.2 header states that safe mode,
+ * which drops raw HTML and unsafe links, is the default and that
+ * CMARK_OPT_SAFE no longer has an effect.  The option is still passed,
+ * so that an older libcmark that needs it behaves the same.
+ * CMARK_OPT_UNSAFE must never be set.
  */
 static enum sscn_err
 profile_description(struct http_request *req, struct json_object *body,
@@ -563,7 +565,7 @@ profile_json_param(struct json_object *value)
 
 /*
  * Upsert the profile and add to "changed" the name of every field whose
- * stored value changed; "*created" tells whether the profile is new.
+ * stored value changed.  "*created" is set when the profile is new.
  */
 static enum sscn_err
 profile_store(struct http_request *req, const struct profile_input *in,

@@ -173,21 +173,21 @@ const struct db_statement supplier_statements[] = {
 
 	/*
 	 * Directory search: profiles matching the websearch query $1,
-	 * ranked by ts_rank_cd, ties by id.  $4 and $5 are the rank and id
-	 * of the last entry of the previous page (both NULL for the first),
-	 * $6 the number of rows.  Adds the rank as the last column.
+	 * ranked by ts_rank_cd, ties by id, filtered by category $2 and
+	 * country $3.  $4 and $5 are the rank and id of the last entry of
+	 * the previous page (both NULL for the first), $6 the number of
+	 * rows.  Adds the rank as the last column.  The function finds the
+	 * page with the GIN index (see sql/0004_sourcing.sql for why it
+	 * must run as the owner); the rows themselves are read here under
+	 * row-level security.
 	 */
 	{ "supplier_search",
-	  SUPPLIER_ENTRY_COLUMNS ", r.rank::text "
-	  "FROM sscn.supplier_profiles p "
-	  "JOIN sscn.organizations o ON o.id = p.organization_id "
-	  "CROSS JOIN LATERAL (SELECT ts_rank_cd(p.search, "
-	  "  websearch_to_tsquery('simple', $1)) AS rank) r "
-	  "WHERE p.search @@ websearch_to_tsquery('simple', $1) "
-	  SUPPLIER_ENTRY_FILTERS("2", "3")
-	  "  AND ($5::uuid IS NULL OR r.rank < $4::real "
-	  "    OR (r.rank = $4::real AND o.id > $5::uuid)) "
-	  "ORDER BY r.rank DESC, o.id LIMIT $6::int",
+	  SUPPLIER_ENTRY_COLUMNS ", s.rank::text "
+	  "FROM sscn.supplier_search_page($1, $2, $3, $4::real, $5::uuid, "
+	  "  $6::int) s "
+	  "JOIN sscn.supplier_profiles p ON p.organization_id = s.organization_id "
+	  "JOIN sscn.organizations o ON o.id = s.organization_id "
+	  "ORDER BY s.rank DESC, s.organization_id",
 	  6, true },
 
 	/*
@@ -196,12 +196,13 @@ const struct db_statement supplier_statements[] = {
 	 * for the first), $4 the number of rows.  The page goes on after the
 	 * current name of supplier $3, because a name of up to 200
 	 * characters does not fit into a cursor.
+	 * NOTE: when supplier $3 was deleted meanwhile, the page is empty.
 	 */
 	{ "supplier_list",
 	  SUPPLIER_ENTRY_COLUMNS " "
 	  "FROM sscn.supplier_profiles p "
 	  "JOIN sscn.organizations o ON o.id = p.organization_id "
-	  "WHERE true " SUPPLIER_ENTRY_FILTERS("1", "2")
+	  "WHERE o.kind = 'supplier' " SUPPLIER_ENTRY_FILTERS("1", "2")
 	  "  AND ($3::uuid IS NULL OR (o.name, o.id) > "
 	  "    (SELECT c.name, c.id FROM sscn.organizations c "
 	  "     WHERE c.id = $3::uuid)) "
@@ -216,8 +217,8 @@ const struct db_statement supplier_statements[] = {
 	  SUPPLIER_ENTRY_COLUMNS " "
 	  "FROM sscn.supplier_profiles p "
 	  "JOIN sscn.organizations o ON o.id = p.organization_id "
-	  "WHERE p.search @@ websearch_to_tsquery('simple', $1) "
-	  SUPPLIER_ENTRY_FILTERS("2", "3")
+	  "WHERE p.search @@ (SELECT websearch_to_tsquery('simple', $1)) "
+	  "  AND o.kind = 'supplier' " SUPPLIER_ENTRY_FILTERS("2", "3")
 	  "  AND ($4::uuid IS NULL OR (o.name, o.id) > "
 	  "    (SELECT c.name, c.id FROM sscn.organizations c "
 	  "     WHERE c.id = $4::uuid)) "
