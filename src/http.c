@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,9 @@
 #include <sodium.h>
 
 #include "sscn.h"
+
+/* Bodies larger than this are followed by malloc_trim(3). */
+#define HTTP_TRIM_AFTER (256 * 1024)
 
 /* Response head: status line, four fixed headers and the extra ones. */
 #define HTTP_HEAD_MAX (HTTP_HEADER_BUF + 1024)
@@ -582,4 +586,11 @@ done:
 		sodium_memzero(req.body, req.body_len);
 		free(req.body);
 	}
+
+	/*
+	 * glibc keeps the heap that a large body grew; hand it back, so that
+	 * a worker that once took a 10 MiB upload does not stay that large.
+	 */
+	if (req.body_len > HTTP_TRIM_AFTER)
+		malloc_trim(0);
 }

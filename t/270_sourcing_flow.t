@@ -118,4 +118,15 @@ for my $action (qw(rfq.create rfq.invite rfq.publish rfq.nda_accept quote.submit
 	    "flow: audit row $action");
 }
 
+# ---- the buyer's name on the RFQ follows a rename ---------------------------
+
+is(api('GET', "/api/v1/rfqs/$rfq->{id}", token => $first->{token})
+    ->{json}{buyer}{name}, $buyer->{org_name}, 'flow: buyer name on the RFQ');
+is(api('PATCH', "/api/v1/organizations/$buyer->{org_id}",
+    token => $buyer->{token}, json => { name => 'Renamed Buyer AG' })
+    ->{status}, 200, 'flow: buyer renamed');
+is(api('GET', "/api/v1/rfqs/$rfq->{id}", token => $first->{token})
+    ->{json}{buyer}{name}, 'Renamed Buyer AG',
+    'flow: the RFQ shows the new name at once');
+
 done_testing();

@@ -33,15 +33,16 @@
 /* Bytes at the start that must hold no HTML markup. */
 #define CHECK_MARKUP_WINDOW 1024
 
-/* The worker's libmagic handle, loaded on first use. */
+/*
+ * libmagic's handle for one check.  Loading maps the 8 MB compiled
+ * database, so each upload loads it and closes it again: uploads are
+ * rare, and an idle worker keeps no such pages.
+ */
 static magic_t check_magic;
 
 static enum sscn_err
 check_magic_open(struct http_request *req)
 {
-	if (check_magic != NULL)
-		return SSCN_OK;
-
 	/* No decompression: a compressed bomb must not cost a worker. */
 	check_magic = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS);
 	if (check_magic == NULL) {
@@ -169,8 +170,8 @@ check_jpeg(const unsigned char *data, size_t len)
 	return false;
 }
 
-bool
-document_check_content(struct http_request *req, const char *content_type,
+static bool
+check_content(struct http_request *req, const char *content_type,
     const unsigned char *data, size_t len, enum sscn_err *err)
 {
 	const char	*found;
@@ -207,5 +208,18 @@ document_check_content(struct http_request *req, const char *content_type,
 	if (!ok)
 		log_info(req->request_id, "document_structure_invalid",
 		    "declared=%s", content_type);
+	return ok;
+}
+
+bool
+document_check_content(struct http_request *req, const char *content_type,
+    const unsigned char *data, size_t len, enum sscn_err *err)
+{
+	bool ok = check_content(req, content_type, data, len, err);
+
+	if (check_magic != NULL) {
+		magic_close(check_magic);
+		check_magic = NULL;
+	}
 	return ok;
 }

@@ -18,7 +18,8 @@
 
 /* Columns of a list item; "r" is the RFQ, "o" its buyer organization. */
 #define RFQ_SUMMARY_COLUMNS \
-	"r.id::text, r.buyer_org_id::text, o.name, r.title, r.category, " \
+	"r.id::text, r.buyer_org_id::text, r.buyer_name, r.title, " \
+	"r.category, " \
 	"trim_scale(r.quantity)::text, r.unit, r.currency, " \
 	"r.delivery_country, to_char(r.need_by, 'YYYY-MM-DD'), " \
 	RFQ_TIME("r.quote_deadline") ", r.visibility, r.nda_required, " \
@@ -41,9 +42,6 @@
 	"r.cancel_reason, r.created_by::text, " RFQ_TIME("r.updated_at") ", " \
 	"r.version"
 
-#define RFQ_BUYER_JOIN \
-	" LEFT JOIN sscn.organizations o ON o.id = r.buyer_org_id"
-
 /*
  * The sort key of a list.  Drafts have no deadline yet and sort after
  * every dated RFQ.
@@ -59,7 +57,7 @@
  * that names no visible RFQ gives an empty page.
  */
 #define RFQ_LIST(key, cmp, dir) \
-	"SELECT " RFQ_SUMMARY_COLUMNS " FROM sscn.rfqs r" RFQ_BUYER_JOIN \
+	"SELECT " RFQ_SUMMARY_COLUMNS " FROM sscn.rfqs r" \
 	" WHERE ($1::text IS NULL OR " \
 	"  sscn.rfq_effective_status(r.status, r.quote_deadline) = $1) " \
 	"AND (NOT $2::boolean OR r.created_by = sscn.current_user_id() OR " \
@@ -97,11 +95,11 @@ const struct db_statement rfq_statements[] = {
 	  "  coalesce((f->>'nda_required')::boolean, false), "
 	  "  coalesce((f->>'sealed')::boolean, false), $2::uuid "
 	  "FROM (SELECT $3::jsonb AS f) AS body RETURNING *) "
-	  "SELECT " RFQ_DETAIL_COLUMNS " FROM r" RFQ_BUYER_JOIN,
+	  "SELECT " RFQ_DETAIL_COLUMNS " FROM r",
 	  3, false },
 
 	{ "rfq_select",
-	  "SELECT " RFQ_DETAIL_COLUMNS " FROM sscn.rfqs r" RFQ_BUYER_JOIN
+	  "SELECT " RFQ_DETAIL_COLUMNS " FROM sscn.rfqs r"
 	  " WHERE r.id = $1::uuid",
 	  1, true },
 
@@ -169,7 +167,7 @@ const struct db_statement rfq_statements[] = {
 	  "SELECT " RFQ_DETAIL_COLUMNS ", (r.quantity, r.unit, r.currency, "
 	  "  r.description_md) IS DISTINCT FROM (old.quantity, old.unit, "
 	  "  old.currency, old.description_md) "
-	  "FROM r CROSS JOIN old" RFQ_BUYER_JOIN,
+	  "FROM r CROSS JOIN old",
 	  2, false },
 
 	/* Publish a draft, pinning the current NDA version when it needs one. */
