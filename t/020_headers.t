@@ -7,6 +7,7 @@ use v5.36;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use SSCN::Test;
+use IO::Socket::SSL ();
 use Test::More;
 
 require_stack();
@@ -93,6 +94,32 @@ for my $version (qw(TLSv1_2 TLSv1_3)) {
 	is($res->{status}, 200, "TLS $version: accepted")
 	    or diag($res->{error} // '');
 }
+
+# ---- a request line nginx cannot parse ----------------------------------------
+
+{
+	my ($port) = $URL =~ m{:(\d+)$};
+	my $sock = IO::Socket::SSL->new(PeerHost => '127.0.0.1',
+	    PeerPort => $port, SSL_verify_mode => IO::Socket::SSL::SSL_VERIFY_NONE(),
+	    Timeout => 10);
+	ok($sock, 'raw request: connected') or diag($IO::Socket::SSL::SSL_ERROR);
+	my $answer = '';
+	if ($sock) {
+		print $sock "GET /api/v1/suppliers?sort=name;DROP TABLE HTTP/1.1\r\n"
+		    . "Host: localhost\r\nConnection: close\r\n\r\n";
+		local $/;
+		$answer = <$sock> // '';
+	}
+	like($answer, qr{^HTTP/1\.1 400 }, 'raw request: a space in the target '
+	    . 'is 400');
+	like($answer, qr{\r\nContent-Type: application/json}i,
+	    'raw request: answered in JSON');
+	like($answer, qr{"code":"validation_failed"},
+	    'raw request: code validation_failed');
+}
+
+is(request('GET', '/.sscn-error/400')->{status}, 404,
+    'error page: not reachable from outside');
 
 # ---- HTTP on 8080 redirects to HTTPS ----------------------------------------
 
