@@ -150,6 +150,23 @@ api_db(struct http_request *req, const char *name, int nparams,
 	    result);
 }
 
+enum sscn_err
+api_validation_failed(struct http_request *req, struct json_object *fields)
+{
+	http_send_error(req, 400, "validation_failed", "The request is "
+	    "invalid; see fields for each problem.", fields);
+	return SSCN_ERR_VALIDATION;
+}
+
+enum sscn_err
+api_validation_check(struct http_request *req, struct json_object *fields)
+{
+	if (json_object_object_length(fields) > 0)
+		return api_validation_failed(req, fields);
+	json_object_put(fields);
+	return SSCN_OK;
+}
+
 static bool
 http_is_api_v1(const char *path)
 {

@@ -652,6 +652,15 @@ enum sscn_err authn_require_as(struct http_request *, const char *name,
 enum sscn_err authn_require_pipeline(struct http_request *,
 	    struct db_step *steps, size_t n) SSCN_WARN_UNUSED;
 
+/*
+ * authn_require(), then api_validation_check() on "fields" (consumed), so
+ * that a request without a login gets 401 whatever its body contains and
+ * a logged-in one learns every problem of its body at once.  On SSCN_OK
+ * the transaction of authn_require() is open.
+ */
+enum sscn_err authn_require_valid(struct http_request *,
+	    struct json_object *fields) SSCN_WARN_UNUSED;
+
 /* Unix time now, from the real-time clock. */
 int64_t	authn_now(void);
 
@@ -735,8 +744,19 @@ enum sscn_err api_db(struct http_request *, const char *name, int nparams,
 	    const char *const *params, struct pg_result **result)
 	    SSCN_WARN_UNUSED;
 
-/* Send 400 validation_failed with "fields" (consumed). */
+/*
+ * Send 400 validation_failed with "fields" (consumed) and return
+ * SSCN_ERR_VALIDATION, so that a handler can return it at once: the
+ * response is sent, so http_serve() sends nothing more.
+ */
 enum sscn_err api_validation_failed(struct http_request *,
+	    struct json_object *fields);
+
+/*
+ * The end of a validation: api_validation_failed() when "fields" holds a
+ * problem, otherwise SSCN_OK.  "fields" is consumed either way.
+ */
+enum sscn_err api_validation_check(struct http_request *,
 	    struct json_object *fields);
 
 enum sscn_err auth_register(struct http_request *);

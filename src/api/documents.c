@@ -266,13 +266,8 @@ documents_create(struct http_request *req)
 	document_parse(req->json, &doc, fields);
 
 	/* A request without a login gets 401 whatever its body contains. */
-	if ((err = authn_require(req)) != SSCN_OK) {
-		json_object_put(fields);
+	if ((err = authn_require_valid(req, fields)) != SSCN_OK)
 		return err;
-	}
-	if (json_object_object_length(fields) > 0)
-		return api_validation_failed(req, fields);
-	json_object_put(fields);
 
 	if ((err = document_owner_check(req, doc.purpose, doc.owner_id)) !=
 	    SSCN_OK)

@@ -51,7 +51,7 @@ message_thread_query(struct http_request *req, char thread[37])
 	fields = json_object_new_object();
 	json_object_object_add(fields, "supplier_org_id",
 	    json_object_new_string("must be an organization id"));
-	return quote_invalid(req, fields);
+	return api_validation_failed(req, fields);
 }
 
 static struct json_object *
@@ -162,9 +162,8 @@ message_post_begin(struct http_request *req, const char **text,
 		json_object_object_add(fields, "supplier_org_id",
 		    json_object_new_string("is set by the server for a "
 		    "supplier"));
-	if (json_object_object_length(fields) > 0)
-		return quote_invalid(req, fields);
-	json_object_put(fields);
+	if ((err = api_validation_check(req, fields)) != SSCN_OK)
+		return err;
 	return authn_begin(req);
 }
 

@@ -145,9 +145,8 @@ org_members_list(struct http_request *req)
 	    !org_cursor_decode(paging.cursor, key, after))
 		json_object_object_add(fields, "cursor", json_object_new_string(
 		    "must be a next_cursor value of this list"));
-	if (json_object_object_length(fields) > 0)
-		return api_validation_failed(req, fields);
-	json_object_put(fields);
+	if ((err = api_validation_check(req, fields)) != SSCN_OK)
+		return err;
 
 	/* Reading one row more than the page shows whether another follows. */
 	snprintf(limit, sizeof(limit), "%d", paging.limit + 1);
@@ -331,9 +330,8 @@ org_members_invite(struct http_request *req)
 
 	fields = json_object_new_object();
 	org_invite_parse(req, &invite, fields);
-	if (json_object_object_length(fields) > 0)
-		return api_validation_failed(req, fields);
-	json_object_put(fields);
+	if ((err = api_validation_check(req, fields)) != SSCN_OK)
+		return err;
 
 	if ((err = org_invite_store(req, &invite)) != SSCN_OK)
 		db_rollback(&req->worker->db, req->request_id);
@@ -483,9 +481,8 @@ org_member_patch(struct http_request *req)
 
 	fields = json_object_new_object();
 	role = org_member_patch_parse(req, fields);
-	if (json_object_object_length(fields) > 0)
-		return api_validation_failed(req, fields);
-	json_object_put(fields);
+	if ((err = api_validation_check(req, fields)) != SSCN_OK)
+		return err;
 
 	if ((err = org_member_lock(req, user_id, &lock)) != SSCN_OK)
 		goto rollback;

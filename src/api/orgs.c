@@ -202,9 +202,8 @@ org_patch(struct http_request *req)
 		json_object_put(fields);
 		return err;
 	}
-	if (json_object_object_length(fields) > 0)
-		return api_validation_failed(req, fields);
-	json_object_put(fields);
+	if ((err = api_validation_check(req, fields)) != SSCN_OK)
+		return err;
 
 	params[0] = req->org_id;
 	params[1] = change.name;

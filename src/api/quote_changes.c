@@ -182,7 +182,7 @@ quote_patch(struct http_request *req)
 		return err;
 	}
 	if (json_object_object_length(fields) > 0)
-		return quote_invalid(req, fields);
+		return api_validation_failed(req, fields);
 	if ((err = authn_begin(req)) != SSCN_OK ||
 	    (err = quote_read_for_change(req, id, &cur)) != SSCN_OK) {
 		json_object_put(fields);
@@ -192,7 +192,7 @@ quote_patch(struct http_request *req)
 	quote_merge_terms(cur, &terms, fields);
 	if (json_object_object_length(fields) > 0) {
 		PQclear(cur);
-		return quote_invalid(req, fields);
+		return api_validation_failed(req, fields);
 	}
 	json_object_put(fields);
 

@@ -355,13 +355,6 @@ quote_audit(struct http_request *req, const char *action, const char *target,
 }
 
 enum sscn_err
-quote_invalid(struct http_request *req, struct json_object *fields)
-{
-	(void)api_validation_failed(req, fields);
-	return SSCN_ERR_VALIDATION;
-}
-
-enum sscn_err
 quote_fail(struct http_request *req, enum sscn_err err)
 {
 	db_rollback(&req->worker->db, req->request_id);

@@ -41,13 +41,8 @@ quote_submit_begin(struct http_request *req, struct quote_terms *terms)
 		json_object_put(fields);
 		return err;
 	}
-	if ((err = authn_require(req)) != SSCN_OK) {
-		json_object_put(fields);
+	if ((err = authn_require_valid(req, fields)) != SSCN_OK)
 		return err;
-	}
-	if (json_object_object_length(fields) > 0)
-		return quote_invalid(req, fields);
-	json_object_put(fields);
 	return authn_begin(req);
 }
 
@@ -143,7 +138,7 @@ quote_submit(struct http_request *req)
 		    "must be the RFQ's currency, %s", rfq.currency);
 		json_object_object_add(fields, "currency",
 		    json_object_new_string(problem));
-		return quote_invalid(req, fields);
+		return api_validation_failed(req, fields);
 	}
 
 	token_random_uuid(quote_id);
@@ -165,10 +160,7 @@ quote_paging(struct http_request *req, struct paging *paging, char *micros,
 	    !quote_cursor_decode(paging->cursor, micros, id))
 		json_object_object_add(fields, "cursor", json_object_new_string(
 		    "must be a next_cursor value of this list"));
-	if (json_object_object_length(fields) > 0)
-		return quote_invalid(req, fields);
-	json_object_put(fields);
-	return SSCN_OK;
+	return api_validation_check(req, fields);
 }
 
 enum sscn_err

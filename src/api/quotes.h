@@ -112,13 +112,6 @@ enum sscn_err quote_audit(struct http_request *, const char *action,
 	    const char *const *changed) __attribute__((warn_unused_result));
 
 /*
- * Send 400 validation_failed with "fields" (consumed) and return
- * SSCN_ERR_VALIDATION, so that callers stop at once; the error is
- * already sent, so http_serve() sends nothing more.
- */
-enum sscn_err quote_invalid(struct http_request *, struct json_object *fields);
-
-/*
  * Roll back the request's transaction and return "err", for the failure
  * paths of handlers that wrote.
  */

@@ -341,13 +341,8 @@ rfq_nda_accept(struct http_request *req)
 	json_reject_unknown(req->json, allowed, fields);
 	json_get_string(req->json, "version", true, RFQ_NDA_VERSION_MAX,
 	    &version, fields);
-	if ((err = authn_require(req)) != SSCN_OK) {
-		json_object_put(fields);
+	if ((err = authn_require_valid(req, fields)) != SSCN_OK)
 		return err;
-	}
-	if (json_object_object_length(fields) > 0)
-		return api_validation_failed(req, fields);
-	json_object_put(fields);
 	if (strcmp(req->org_kind, "supplier") != 0)
 		return SSCN_ERR_FORBIDDEN;
 	if (!session_is_uuid(req->match.params[0]))
