@@ -709,15 +709,58 @@ enum query_status query_get(const char *query, const char *name, char *out,
 /* ?limit= (1 to 100, default 20) and the opaque ?cursor= of a list. */
 struct paging {
 	int	limit;
+	char	fetch[12];	/* limit + 1 as text, for the statement */
 	char	cursor[256];	/* "" for the first page */
+	/* A keyed cursor, decoded; both "" on the first page. */
+	char	after_key[21];	/* sort key of the last row shown */
+	char	after_id[37];	/* and its id */
 };
 
 /*
  * Parse ?limit= and ?cursor=; problems go into "fields" as
- * SSCN_ERR_VALIDATION.  The handler checks the cursor's content itself.
+ * SSCN_ERR_VALIDATION.  The handler checks the cursor's content itself,
+ * or calls paging_parse_keyed() instead.  A list statement reads
+ * "fetch" rows: a row more than the page shows that another follows.
  */
 enum sscn_err paging_parse(const char *query, struct paging *,
 	    struct json_object *fields) SSCN_WARN_UNUSED;
+
+/*
+ * Add the problem of a ?cursor= that is no next_cursor value of the list
+ * to "fields"; returns SSCN_ERR_VALIDATION.
+ */
+enum sscn_err paging_cursor_invalid(struct json_object *fields);
+
+/*
+ * Keyed cursors, for lists sorted by a time and then an id: base64url
+ * (RFC 4648, section 5, no padding) of "KEY|ID", where KEY is the last
+ * row's sort key in microseconds since the epoch (1 to 20 digits) and ID
+ * its UUID.  PAGING_CURSOR_MAX bytes hold one.
+ */
+#define PAGING_CURSOR_MAX 128
+
+/* The cursor after "key" and "id" into "out"; "" when it does not fit. */
+void	paging_cursor_encode(const char *key, const char *id, char *out,
+	    size_t outlen);
+
+/*
+ * paging_parse() for a list with keyed cursors: a given cursor is
+ * decoded into "after_key" and "after_id", and one that
+ * paging_cursor_encode() did not make is a problem in "fields".
+ */
+enum sscn_err paging_parse_keyed(const char *query, struct paging *,
+	    struct json_object *fields);
+
+/*
+ * The body of one page of a keyed list: {"items": "items" (consumed),
+ * "next_cursor"}.  "res" holds the rows read with "fetch"; when it has
+ * more than the page, next_cursor is the cursor after the page's last
+ * row, whose sort key and id are columns "key_col" and "id_col",
+ * otherwise null.  The caller puts the result.
+ */
+struct json_object *paging_page_json(const struct paging *,
+	    struct json_object *items, const struct pg_result *res,
+	    int key_col, int id_col);
 
 enum code_kind {
 	CODE_COUNTRY = 0,	/* ISO 3166-1 alpha-2 */

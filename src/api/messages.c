@@ -85,16 +85,15 @@ message_list(struct http_request *req)
 	const char		*rfq_id = req->match.params[0];
 	struct paging		 paging;
 	struct quote_rfq	 rfq;
-	struct json_object	*items;
-	char			 thread[37], micros[21], cursor_id[37];
-	char			 limit[12];
+	struct json_object	*items, *root;
+	char			 thread[37];
 	const char		*params[5];
 	PGresult		*res = NULL;
 	enum sscn_err		 err;
 	int			 i, rows;
 
 	if ((err = authn_require(req)) != SSCN_OK ||
-	    (err = quote_paging(req, &paging, micros, cursor_id)) != SSCN_OK ||
+	    (err = quote_paging(req, &paging)) != SSCN_OK ||
 	    (err = message_thread_query(req, thread)) != SSCN_OK ||
 	    (err = quote_rfq_load(req, rfq_id, true, &rfq)) != SSCN_OK)
 		return err;
@@ -103,12 +102,11 @@ message_list(struct http_request *req)
 	if (!rfq.is_buyer)
 		memcpy(thread, req->org_id, sizeof(thread));
 
-	snprintf(limit, sizeof(limit), "%d", paging.limit + 1);
 	params[0] = rfq_id;
 	params[1] = thread[0] != '\0' ? thread : NULL;
-	params[2] = micros[0] != '\0' ? micros : NULL;
-	params[3] = micros[0] != '\0' ? cursor_id : NULL;
-	params[4] = limit;
+	params[2] = paging.after_key[0] != '\0' ? paging.after_key : NULL;
+	params[3] = paging.after_key[0] != '\0' ? paging.after_id : NULL;
+	params[4] = paging.fetch;
 	if ((err = api_db(req, "message_list", 5, params, &res)) != SSCN_OK)
 		return err;
 
@@ -116,11 +114,11 @@ message_list(struct http_request *req)
 	rows = PQntuples(res);
 	for (i = 0; i < rows && i < paging.limit; i++)
 		json_object_array_add(items, message_to_json(res, i, rfq_id));
-	quote_send_page(req, items, rows > paging.limit ? PQgetvalue(res,
-	    paging.limit - 1, MESSAGE_COL_CURSOR_MICROS) : NULL,
-	    rows > paging.limit ?
-	    PQgetvalue(res, paging.limit - 1, MESSAGE_COL_ID) : NULL);
+	root = paging_page_json(&paging, items, res, MESSAGE_COL_CURSOR_MICROS,
+	    MESSAGE_COL_ID);
 	PQclear(res);
+	http_send_json(req, 200, root);
+	json_object_put(root);
 	return SSCN_OK;
 }
 

@@ -1,7 +1,7 @@
 /*
  * quote_common.c - what the quote and message handlers share: the RFQ as
- * the caller sees it (with the NDA gate), the terms of a quote revision,
- * list cursors and the JSON form of a quote.
+ * the caller sees it (with the NDA gate), the terms of a quote revision
+ * and the JSON form of a quote.
  *
  * Amounts are decimal text from end to end: a JSON number with a
  * fraction arrives here as a double, which cannot hold every price of a
@@ -17,7 +17,6 @@
 
 #include <json-c/json.h>
 #include <libpq-fe.h>
-#include <sodium.h>
 
 #include "sscn.h"
 #include "api/auth_session.h"
@@ -28,9 +27,6 @@
 #define PRICE_FRACTION_DIGITS	4
 #define NOTES_MAX		5000
 #define LEAD_TIME_MAX		3650
-
-/* "MICROS|UUID": up to 20 digits, a bar, 36 characters. */
-#define CURSOR_RAW_MAX		(20 + 1 + 36)
 
 enum sscn_err
 quote_rfq_load(struct http_request *req, const char *rfq_id, bool nda_gate,
@@ -206,46 +202,6 @@ quote_terms_parse(struct http_request *req, struct json_object *body,
 	    SSCN_OK;
 }
 
-/* ---- cursors -------------------------------------------------------------- */
-
-void
-quote_cursor_encode(const char *micros, const char *id, char *out,
-    size_t outlen)
-{
-	char raw[CURSOR_RAW_MAX + 1];
-	int n;
-
-	n = snprintf(raw, sizeof(raw), "%s|%s", micros, id);
-	if (n < 0 || (size_t)n >= sizeof(raw) || outlen <
-	    sodium_base64_ENCODED_LEN((size_t)n,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING)) {
-		out[0] = '\0';
-		return;
-	}
-	sodium_bin2base64(out, outlen, (const unsigned char *)raw, (size_t)n,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-}
-
-bool
-quote_cursor_decode(const char *cursor, char *micros, char *id)
-{
-	unsigned char	 raw[CURSOR_RAW_MAX + 1];
-	size_t		 len = 0, digits;
-
-	if (sodium_base642bin(raw, CURSOR_RAW_MAX, cursor, strlen(cursor),
-	    NULL, &len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
-		return false;
-	raw[len] = '\0';
-	digits = strspn((const char *)raw, "0123456789");
-	if (digits == 0 || digits > 20 || raw[digits] != '|' ||
-	    len != digits + 1 + 36)
-		return false;
-	memcpy(micros, raw, digits);
-	micros[digits] = '\0';
-	memcpy(id, raw + digits + 1, 37);
-	return session_is_uuid(id);
-}
-
 /* ---- JSON ------------------------------------------------------------------- */
 
 struct json_object *
@@ -293,25 +249,6 @@ quote_to_json(const PGresult *res, int row)
 	json_object_object_add(q, "locked", json_object_new_boolean(
 	    strcmp(PQgetvalue(res, row, QUOTE_COL_LOCKED), "t") == 0));
 	return q;
-}
-
-void
-quote_send_page(struct http_request *req, struct json_object *items,
-    const char *next_micros, const char *next_id)
-{
-	struct json_object	*root = json_object_new_object();
-	char			 cursor[128];
-
-	json_object_object_add(root, "items", items);
-	if (next_micros != NULL) {
-		quote_cursor_encode(next_micros, next_id, cursor,
-		    sizeof(cursor));
-		json_object_object_add(root, "next_cursor",
-		    json_object_new_string(cursor));
-	} else
-		json_object_object_add(root, "next_cursor", NULL);
-	http_send_json(req, 200, root);
-	json_object_put(root);
 }
 
 enum sscn_err

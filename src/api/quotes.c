@@ -149,17 +149,11 @@ quote_submit(struct http_request *req)
 }
 
 enum sscn_err
-quote_paging(struct http_request *req, struct paging *paging, char *micros,
-    char *id)
+quote_paging(struct http_request *req, struct paging *paging)
 {
 	struct json_object *fields = json_object_new_object();
 
-	micros[0] = id[0] = '\0';
-	if (paging_parse(req->query, paging, fields) == SSCN_OK &&
-	    paging->cursor[0] != '\0' &&
-	    !quote_cursor_decode(paging->cursor, micros, id))
-		json_object_object_add(fields, "cursor", json_object_new_string(
-		    "must be a next_cursor value of this list"));
+	(void)paging_parse_keyed(req->query, paging, fields);
 	return api_validation_check(req, fields);
 }
 
@@ -168,8 +162,7 @@ quote_list(struct http_request *req)
 {
 	struct paging		 paging;
 	struct quote_rfq	 rfq;
-	struct json_object	*items;
-	char			 micros[21], cursor_id[37], limit[12];
+	struct json_object	*items, *root;
 	const char		*params[5];
 	PGresult		*res = NULL;
 	enum sscn_err		 err;
@@ -177,17 +170,16 @@ quote_list(struct http_request *req)
 
 	if ((err = authn_require(req)) != SSCN_OK)
 		return err;
-	if ((err = quote_paging(req, &paging, micros, cursor_id)) != SSCN_OK)
+	if ((err = quote_paging(req, &paging)) != SSCN_OK)
 		return err;
 	if ((err = quote_rfq_load(req, req->match.params[0], true, &rfq)) !=
 	    SSCN_OK)
 		return err;
 
-	snprintf(limit, sizeof(limit), "%d", paging.limit + 1);
 	params[0] = req->match.params[0];
-	params[1] = micros[0] != '\0' ? micros : NULL;
-	params[2] = micros[0] != '\0' ? cursor_id : NULL;
-	params[3] = limit;
+	params[1] = paging.after_key[0] != '\0' ? paging.after_key : NULL;
+	params[2] = paging.after_key[0] != '\0' ? paging.after_id : NULL;
+	params[3] = paging.fetch;
 	params[4] = rfq.is_buyer ? NULL : req->org_id;
 	if ((err = api_db(req, "quote_list", 5, params, &res)) != SSCN_OK)
 		return err;
@@ -196,11 +188,11 @@ quote_list(struct http_request *req)
 	rows = PQntuples(res);
 	for (i = 0; i < rows && i < paging.limit; i++)
 		json_object_array_add(items, quote_to_json(res, i));
-	quote_send_page(req, items, rows > paging.limit ?
-	    PQgetvalue(res, paging.limit - 1, QUOTE_COL_CURSOR_MICROS) : NULL,
-	    rows > paging.limit ?
-	    PQgetvalue(res, paging.limit - 1, QUOTE_COL_ID) : NULL);
+	root = paging_page_json(&paging, items, res, QUOTE_COL_CURSOR_MICROS,
+	    QUOTE_COL_ID);
 	PQclear(res);
+	http_send_json(req, 200, root);
+	json_object_put(root);
 	return SSCN_OK;
 }
 

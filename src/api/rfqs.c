@@ -751,8 +751,7 @@ rfq_list_parse(const char *query, struct rfq_list_query *q,
 	/* Problems are in "fields"; the cursor's own check follows. */
 	if (paging_parse(query, &q->paging, fields) == SSCN_OK &&
 	    q->paging.cursor[0] != '\0' && !session_is_uuid(q->paging.cursor))
-		rfq_problem(fields, "cursor",
-		    "must be a next_cursor value of this list");
+		(void)paging_cursor_invalid(fields);
 
 	q->status[0] = '\0';
 	if (query_get(query, "status", q->status, sizeof(q->status)) !=
@@ -790,7 +789,6 @@ rfq_list(struct http_request *req)
 	struct json_object	*fields = json_object_new_object();
 	struct json_object	*root, *items;
 	struct rfq_list_query	 q;
-	char			 limit[16];
 	const char		*params[4];
 	struct db_step		 step;
 	enum sscn_err		 err;
@@ -806,11 +804,10 @@ rfq_list(struct http_request *req)
 	}
 	json_object_put(fields);
 
-	snprintf(limit, sizeof(limit), "%d", q.paging.limit + 1);
 	params[0] = q.status[0] != '\0' ? q.status : NULL;
 	params[1] = q.mine ? "true" : "false";
 	params[2] = q.paging.cursor[0] != '\0' ? q.paging.cursor : NULL;
-	params[3] = limit;
+	params[3] = q.paging.fetch;
 	step = (struct db_step){ .name = q.statement, .nparams = 4,
 	    .params = params };
 	if ((err = authn_require_pipeline(req, &step, 1)) != SSCN_OK)
