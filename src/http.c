@@ -28,6 +28,7 @@
 
 #include <fcgiapp.h>
 #include <json-c/json.h>
+#include <libpq-fe.h>
 #include <sodium.h>
 
 #include "sscn.h"
@@ -165,6 +166,25 @@ api_validation_check(struct http_request *req, struct json_object *fields)
 		return api_validation_failed(req, fields);
 	json_object_put(fields);
 	return SSCN_OK;
+}
+
+struct json_object *
+api_json_text(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	return json_object_new_string(PQgetvalue(res, row, col));
+}
+
+void
+api_json_columns(struct json_object *obj, const PGresult *res, int row,
+    const char *const *names)
+{
+	int i;
+
+	for (i = 0; names[i] != NULL; i++)
+		json_object_object_add(obj, names[i],
+		    api_json_text(res, row, i));
 }
 
 static bool

@@ -795,6 +795,17 @@ enum sscn_err api_db(struct http_request *, const char *name, int nparams,
 enum sscn_err api_validation_failed(struct http_request *,
 	    struct json_object *fields);
 
+/* Column "col" of row "row" as a JSON string; SQL NULL is JSON null. */
+struct json_object *api_json_text(const struct pg_result *, int row,
+	    int col);
+
+/*
+ * Add one member per name of the NULL-terminated "names" to "obj", the
+ * text of row "row" column by column from column 0 (api_json_text()).
+ */
+void	api_json_columns(struct json_object *obj, const struct pg_result *,
+	    int row, const char *const *names);
+
 /*
  * The end of a validation: api_validation_failed() when "fields" holds a
  * problem, otherwise SSCN_OK.  "fields" is consumed either way.

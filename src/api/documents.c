@@ -49,33 +49,25 @@ static const char *const document_purposes[] = { "certificate",
 static const char *const document_types[] = { "application/pdf",
     "image/png", "image/jpeg", NULL };
 
-static struct json_object *
-document_column(PGresult *res, int row, int column)
-{
-	if (PQgetisnull(res, row, column))
-		return NULL;
-	return json_object_new_string(PQgetvalue(res, row, column));
-}
-
 struct json_object *
 document_json(PGresult *res, int row)
 {
 	struct json_object *obj = json_object_new_object();
 
-	json_object_object_add(obj, "id", document_column(res, row, 0));
-	json_object_object_add(obj, "purpose", document_column(res, row, 1));
-	json_object_object_add(obj, "owner_id", document_column(res, row, 2));
-	json_object_object_add(obj, "filename", document_column(res, row, 3));
+	json_object_object_add(obj, "id", api_json_text(res, row, 0));
+	json_object_object_add(obj, "purpose", api_json_text(res, row, 1));
+	json_object_object_add(obj, "owner_id", api_json_text(res, row, 2));
+	json_object_object_add(obj, "filename", api_json_text(res, row, 3));
 	json_object_object_add(obj, "content_type",
-	    document_column(res, row, 4));
-	json_object_object_add(obj, "status", document_column(res, row, 5));
+	    api_json_text(res, row, 4));
+	json_object_object_add(obj, "status", api_json_text(res, row, 5));
 	json_object_object_add(obj, "size", PQgetisnull(res, row, 6) ? NULL :
 	    json_object_new_int64(strtoll(PQgetvalue(res, row, 6), NULL, 10)));
-	json_object_object_add(obj, "sha256", document_column(res, row, 7));
-	json_object_object_add(obj, "created_at", document_column(res, row, 8));
-	json_object_object_add(obj, "stored_at", document_column(res, row, 9));
+	json_object_object_add(obj, "sha256", api_json_text(res, row, 7));
+	json_object_object_add(obj, "created_at", api_json_text(res, row, 8));
+	json_object_object_add(obj, "stored_at", api_json_text(res, row, 9));
 	json_object_object_add(obj, "organization_id",
-	    document_column(res, row, 10));
+	    api_json_text(res, row, 10));
 	return obj;
 }
 

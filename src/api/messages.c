@@ -60,22 +60,22 @@ message_to_json(const PGresult *res, int row, const char *rfq_id)
 	struct json_object *m = json_object_new_object();
 
 	json_object_object_add(m, "id",
-	    quote_json_text(res, row, MESSAGE_COL_ID));
+	    api_json_text(res, row, MESSAGE_COL_ID));
 	json_object_object_add(m, "rfq_id", json_object_new_string(rfq_id));
 	json_object_object_add(m, "supplier_org_id",
-	    quote_json_text(res, row, MESSAGE_COL_SUPPLIER_ORG_ID));
+	    api_json_text(res, row, MESSAGE_COL_SUPPLIER_ORG_ID));
 	json_object_object_add(m, "supplier_name",
-	    quote_json_text(res, row, MESSAGE_COL_SUPPLIER_NAME));
+	    api_json_text(res, row, MESSAGE_COL_SUPPLIER_NAME));
 	json_object_object_add(m, "author_id",
-	    quote_json_text(res, row, MESSAGE_COL_AUTHOR_ID));
+	    api_json_text(res, row, MESSAGE_COL_AUTHOR_ID));
 	json_object_object_add(m, "author_name",
-	    quote_json_text(res, row, MESSAGE_COL_AUTHOR_NAME));
+	    api_json_text(res, row, MESSAGE_COL_AUTHOR_NAME));
 	json_object_object_add(m, "author_side",
-	    quote_json_text(res, row, MESSAGE_COL_AUTHOR_SIDE));
+	    api_json_text(res, row, MESSAGE_COL_AUTHOR_SIDE));
 	json_object_object_add(m, "body",
-	    quote_json_text(res, row, MESSAGE_COL_BODY));
+	    api_json_text(res, row, MESSAGE_COL_BODY));
 	json_object_object_add(m, "created_at",
-	    quote_json_text(res, row, MESSAGE_COL_CREATED_AT));
+	    api_json_text(res, row, MESSAGE_COL_CREATED_AT));
 	return m;
 }
 
@@ -215,7 +215,7 @@ message_write(struct http_request *req, const char *rfq_id,
 	json_object_object_add(m, "author_side", json_object_new_string(
 	    rfq->is_buyer ? "buyer" : "supplier"));
 	json_object_object_add(m, "body", json_object_new_string(text));
-	json_object_object_add(m, "created_at", quote_json_text(res, 0, 0));
+	json_object_object_add(m, "created_at", api_json_text(res, 0, 0));
 	PQclear(res);
 
 	/* The audit row names the thread, never the text. */

@@ -54,7 +54,7 @@ org_invitations_json(struct http_request *req, struct json_object **out)
 	for (i = 0; i < PQntuples(res); i++) {
 		struct json_object *inv = json_object_new_object();
 
-		org_json_columns(inv, res, i, names);
+		api_json_columns(inv, res, i, names);
 		json_object_array_add(*out, inv);
 	}
 	PQclear(res);
@@ -69,7 +69,7 @@ org_member_json(PGresult *res, int row)
 	    "role", "joined_at", NULL };
 	struct json_object *member = json_object_new_object();
 
-	org_json_columns(member, res, row, names);
+	api_json_columns(member, res, row, names);
 	return member;
 }
 

@@ -48,18 +48,6 @@ org_is_manager(const struct http_request *req)
 	    strcmp(req->org_role, "admin") == 0;
 }
 
-void
-org_json_columns(struct json_object *obj, PGresult *res, int row,
-    const char *const *names)
-{
-	int i;
-
-	for (i = 0; names[i] != NULL; i++)
-		json_object_object_add(obj, names[i],
-		    PQgetisnull(res, row, i) ? NULL :
-		    json_object_new_string(PQgetvalue(res, row, i)));
-}
-
 /* The organization of one result row of org_select or org_update. */
 static struct json_object *
 org_json(PGresult *res)
@@ -68,7 +56,7 @@ org_json(PGresult *res)
 	    NULL };
 	struct json_object *org = json_object_new_object();
 
-	org_json_columns(org, res, 0, names);
+	api_json_columns(org, res, 0, names);
 	json_object_object_add(org, "require_mfa", json_object_new_boolean(
 	    strcmp(PQgetvalue(res, 0, 4), "t") == 0));
 	json_object_object_add(org, "created_at",

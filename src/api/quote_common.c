@@ -205,47 +205,39 @@ quote_terms_parse(struct http_request *req, struct json_object *body,
 /* ---- JSON ------------------------------------------------------------------- */
 
 struct json_object *
-quote_json_text(const PGresult *res, int row, int col)
-{
-	if (PQgetisnull(res, row, col))
-		return NULL;
-	return json_object_new_string(PQgetvalue(res, row, col));
-}
-
-struct json_object *
 quote_to_json(const PGresult *res, int row)
 {
 	struct json_object *q = json_object_new_object();
 
-	json_object_object_add(q, "id", quote_json_text(res, row, QUOTE_COL_ID));
+	json_object_object_add(q, "id", api_json_text(res, row, QUOTE_COL_ID));
 	json_object_object_add(q, "rfq_id",
-	    quote_json_text(res, row, QUOTE_COL_RFQ_ID));
+	    api_json_text(res, row, QUOTE_COL_RFQ_ID));
 	json_object_object_add(q, "supplier_org_id",
-	    quote_json_text(res, row, QUOTE_COL_SUPPLIER_ORG_ID));
+	    api_json_text(res, row, QUOTE_COL_SUPPLIER_ORG_ID));
 	json_object_object_add(q, "supplier_name",
-	    quote_json_text(res, row, QUOTE_COL_SUPPLIER_NAME));
+	    api_json_text(res, row, QUOTE_COL_SUPPLIER_NAME));
 	json_object_object_add(q, "status",
-	    quote_json_text(res, row, QUOTE_COL_STATUS));
+	    api_json_text(res, row, QUOTE_COL_STATUS));
 	json_object_object_add(q, "revision", json_object_new_int(
 	    atoi(PQgetvalue(res, row, QUOTE_COL_REVISION))));
 	json_object_object_add(q, "unit_price",
-	    quote_json_text(res, row, QUOTE_COL_UNIT_PRICE));
+	    api_json_text(res, row, QUOTE_COL_UNIT_PRICE));
 	json_object_object_add(q, "currency",
-	    quote_json_text(res, row, QUOTE_COL_CURRENCY));
+	    api_json_text(res, row, QUOTE_COL_CURRENCY));
 	json_object_object_add(q, "lead_time_days", json_object_new_int(
 	    atoi(PQgetvalue(res, row, QUOTE_COL_LEAD_TIME_DAYS))));
 	json_object_object_add(q, "valid_until",
-	    quote_json_text(res, row, QUOTE_COL_VALID_UNTIL));
+	    api_json_text(res, row, QUOTE_COL_VALID_UNTIL));
 	json_object_object_add(q, "notes",
-	    quote_json_text(res, row, QUOTE_COL_NOTES));
+	    api_json_text(res, row, QUOTE_COL_NOTES));
 	json_object_object_add(q, "submitted_at",
-	    quote_json_text(res, row, QUOTE_COL_SUBMITTED_AT));
+	    api_json_text(res, row, QUOTE_COL_SUBMITTED_AT));
 	json_object_object_add(q, "updated_at",
-	    quote_json_text(res, row, QUOTE_COL_UPDATED_AT));
+	    api_json_text(res, row, QUOTE_COL_UPDATED_AT));
 	json_object_object_add(q, "withdrawn_at",
-	    quote_json_text(res, row, QUOTE_COL_WITHDRAWN_AT));
+	    api_json_text(res, row, QUOTE_COL_WITHDRAWN_AT));
 	json_object_object_add(q, "decided_at",
-	    quote_json_text(res, row, QUOTE_COL_DECIDED_AT));
+	    api_json_text(res, row, QUOTE_COL_DECIDED_AT));
 	json_object_object_add(q, "locked", json_object_new_boolean(
 	    strcmp(PQgetvalue(res, row, QUOTE_COL_LOCKED), "t") == 0));
 	return q;

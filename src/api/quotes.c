@@ -215,16 +215,16 @@ quote_revisions_json(struct http_request *req, const char *id,
 		json_object_object_add(r, "revision", json_object_new_int(
 		    atoi(PQgetvalue(res, i, 0))));
 		json_object_object_add(r, "unit_price",
-		    quote_json_text(res, i, 1));
+		    api_json_text(res, i, 1));
 		json_object_object_add(r, "currency",
-		    quote_json_text(res, i, 2));
+		    api_json_text(res, i, 2));
 		json_object_object_add(r, "lead_time_days", json_object_new_int(
 		    atoi(PQgetvalue(res, i, 3))));
 		json_object_object_add(r, "valid_until",
-		    quote_json_text(res, i, 4));
-		json_object_object_add(r, "notes", quote_json_text(res, i, 5));
+		    api_json_text(res, i, 4));
+		json_object_object_add(r, "notes", api_json_text(res, i, 5));
 		json_object_object_add(r, "created_at",
-		    quote_json_text(res, i, 6));
+		    api_json_text(res, i, 6));
 		json_object_array_add(*out, r);
 	}
 	PQclear(res);

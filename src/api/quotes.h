@@ -74,10 +74,6 @@ enum sscn_err quote_rfq_load(struct http_request *, const char *rfq_id,
 	    bool nda_gate, struct quote_rfq *rfq)
 	    __attribute__((warn_unused_result));
 
-/* A JSON string of column "col" of row "row", or NULL for SQL NULL. */
-struct json_object *quote_json_text(const struct pg_result *, int row,
-	    int col);
-
 /* The quote of row "row" of a QUOTE_SELECT result, as the API shows it. */
 struct json_object *quote_to_json(const struct pg_result *, int row);
 

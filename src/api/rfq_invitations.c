@@ -318,10 +318,10 @@ rfq_acceptance_json(struct http_request *req, PGresult *res)
 	    json_object_new_string(req->match.params[0]));
 	json_object_object_add(o, "supplier_org_id",
 	    json_object_new_string(req->org_id));
-	json_object_object_add(o, "user_id", rfq_json_text(res, 0, 0));
-	json_object_object_add(o, "nda_version", rfq_json_text(res, 0, 1));
-	json_object_object_add(o, "nda_sha256", rfq_json_text(res, 0, 2));
-	json_object_object_add(o, "accepted_at", rfq_json_text(res, 0, 3));
+	json_object_object_add(o, "user_id", api_json_text(res, 0, 0));
+	json_object_object_add(o, "nda_version", api_json_text(res, 0, 1));
+	json_object_object_add(o, "nda_sha256", api_json_text(res, 0, 2));
+	json_object_object_add(o, "accepted_at", api_json_text(res, 0, 3));
 	return o;
 }
 

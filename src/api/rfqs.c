@@ -151,25 +151,15 @@ rfq_floor_div(int64_t a, int64_t b)
 /* ---- responses ---------------------------------------------------------- */
 
 struct json_object *
-rfq_json_text(PGresult *res, int row, int column)
-{
-	if (PQgetisnull(res, row, column))
-		return NULL;
-	return json_object_new_string(PQgetvalue(res, row, column));
-}
-
-struct json_object *
 rfq_rows_json(PGresult *res, const char *const *keys)
 {
 	struct json_object	*items = json_object_new_array();
-	int			 row, column;
+	int			 row;
 
 	for (row = 0; row < PQntuples(res); row++) {
 		struct json_object *o = json_object_new_object();
 
-		for (column = 0; keys[column] != NULL; column++)
-			json_object_object_add(o, keys[column],
-			    rfq_json_text(res, row, column));
+		api_json_columns(o, res, row, keys);
 		json_object_array_add(items, o);
 	}
 	return items;
@@ -351,7 +341,7 @@ rfq_send_nda_required(struct http_request *req, PGresult *res)
 	    PQgetvalue(res, 0, RFQ_C_ID));
 	nda = json_object_new_object();
 	json_object_object_add(nda, "document", json_object_new_string("nda"));
-	json_object_object_add(nda, "version", rfq_json_text(res, 0,
+	json_object_object_add(nda, "version", api_json_text(res, 0,
 	    RFQ_C_NDA_VERSION));
 	json_object_object_add(nda, "url",
 	    json_object_new_string("/api/v1/legal/nda"));

@@ -389,14 +389,12 @@ directory_entry(PGresult *res, int row)
 	    json_object_new_string(PQgetvalue(res, row, 0)));
 	json_object_object_add(e, "name",
 	    json_object_new_string(PQgetvalue(res, row, 1)));
-	json_object_object_add(e, "country", PQgetisnull(res, row, 2) ? NULL :
-	    json_object_new_string(PQgetvalue(res, row, 2)));
+	json_object_object_add(e, "country", api_json_text(res, row, 2));
 	json_object_object_add(e, "categories",
 	    json_tokener_parse(PQgetvalue(res, row, 3)));
 	json_object_object_add(e, "regions",
 	    json_tokener_parse(PQgetvalue(res, row, 4)));
-	json_object_object_add(e, "website", PQgetisnull(res, row, 5) ? NULL :
-	    json_object_new_string(PQgetvalue(res, row, 5)));
+	json_object_object_add(e, "website", api_json_text(res, row, 5));
 	json_object_object_add(e, "updated_at",
 	    json_object_new_string(PQgetvalue(res, row, 6)));
 	return e;
