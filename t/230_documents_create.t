@@ -9,16 +9,17 @@ use v5.36;
 use utf8;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use SSCN::Sourcing;
 use SSCN::Test;
 use SSCN::Documents;
 use Test::More;
 
 require_stack();
 
-my $supplier = member('supplier');
-my $other_supplier = member('supplier');
-my $buyer = member('buyer');
-my $other_buyer = member('buyer');
+my $supplier = org_user('supplier');
+my $other_supplier = org_user('supplier');
+my $buyer = org_user('buyer');
+my $other_buyer = org_user('buyer');
 
 my $cert = make_certification($supplier->{org_id});
 my $other_cert = make_certification($other_supplier->{org_id});
@@ -199,10 +200,10 @@ is_error_response(create_document($supplier, {
 
 # Certificates belong to the supplier profile, which only owners and
 # admins edit.
-my $plain = org_member($supplier, 'member');
+my $plain = colleague($supplier, 'member');
 is_error_response(create_document($plain, pdf_fields()), 403, 'forbidden',
     'certificate by a plain member');
-my $admin = org_member($supplier, 'admin');
+my $admin = colleague($supplier, 'admin');
 is_json_ok(create_document($admin, pdf_fields()), 201,
     'certificate by an admin');
 

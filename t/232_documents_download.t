@@ -8,16 +8,17 @@ use v5.36;
 use utf8;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use SSCN::Sourcing;
 use SSCN::Test;
 use SSCN::Documents;
 use Test::More;
 
 require_stack();
 
-my $supplier = member('supplier');
-my $rival = member('supplier');
-my $buyer = member('buyer');
-my $other_buyer = member('buyer');
+my $supplier = org_user('supplier');
+my $rival = org_user('supplier');
+my $buyer = org_user('buyer');
+my $other_buyer = org_user('buyer');
 
 # A stored document of OWNER (a member()) with FIELDS; returns its id.
 sub stored ($owner, %fields) {

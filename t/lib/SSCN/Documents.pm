@@ -1,9 +1,9 @@
 package SSCN::Documents;
 
-# Helpers for the document tests t/23x_*.t: organizations with a logged-in
-# member, the owner objects a document belongs to (made directly in the
-# database, as the superuser, until their own endpoints exist), small but
-# valid PDF, PNG and JPEG files, and the two upload steps.
+# Helpers for the document tests t/23x_*.t: the owner objects a document
+# belongs to (made directly in the database, as the superuser, until
+# their own endpoints exist), small but valid PDF, PNG and JPEG files,
+# and the two upload steps.  Accounts come from SSCN::Sourcing.
 
 use v5.36;
 
@@ -15,44 +15,10 @@ use Test::More;
 use SSCN::Test;
 
 our @EXPORT = qw(
-    member org_member new_uuid
-    make_profile make_certification make_rfq make_quote accept_nda
-    pdf_bytes png_bytes jpeg_bytes
-    create_document put_content get_content document_row
-    sha256_hex
+    new_uuid make_profile make_certification make_rfq make_quote
+    accept_nda pdf_bytes png_bytes jpeg_bytes create_document
+    put_content get_content document_row sha256_hex
 );
-
-# A verified user of a new organization of KIND (buyer or supplier),
-# logged in: {user, token, user_id, org_id}.  Dies when a step fails,
-# because no test can go on without it.
-sub member ($kind) {
-	my $user = verified_user(organization_kind => $kind,
-	    organization_name => "Docs $kind " . substr(random_id(), 0, 6))
-	    or die "could not create a $kind user\n";
-	my $login = login_user($user);
-	my $token = $login->{token} or die "could not log in the $kind user\n";
-	my $user_id = user_id_of($user->{email});
-	my $org_id = psql_value('SELECT organization_id FROM sscn.memberships '
-	    . "WHERE user_id = '$user_id'");
-	return { user => $user, token => $token, user_id => $user_id,
-	    org_id => $org_id };
-}
-
-# A second user who joins the organization of MEMBER with ROLE (member or
-# admin), logged in, in the same form as member().  The membership is
-# written directly, so the login's session acts for that organization.
-sub org_member ($member, $role) {
-	my $user = verified_user(organization_kind => 'buyer')
-	    or die "could not create a user\n";
-	my $user_id = user_id_of($user->{email});
-	psql_value("DELETE FROM sscn.memberships WHERE user_id = '$user_id'");
-	psql_value('INSERT INTO sscn.memberships (user_id, organization_id, '
-	    . "role) VALUES ('$user_id', '$member->{org_id}', '$role')");
-	my $token = login_user($user)->{token}
-	    or die "could not log in the new member\n";
-	return { user => $user, token => $token, user_id => $user_id,
-	    org_id => $member->{org_id} };
-}
 
 sub new_uuid () {
 	return psql_value('SELECT gen_random_uuid()');
