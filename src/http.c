@@ -168,6 +168,20 @@ api_validation_check(struct http_request *req, struct json_object *fields)
 	return SSCN_OK;
 }
 
+enum sscn_err
+api_commit_send(struct http_request *req, int status,
+    struct json_object *body)
+{
+	enum sscn_err err;
+
+	if ((err = db_commit(&req->worker->db, req->request_id)) != SSCN_OK)
+		db_rollback(&req->worker->db, req->request_id);
+	else
+		http_send_json(req, status, body);
+	json_object_put(body);
+	return err;
+}
+
 struct json_object *
 api_json_text(const PGresult *res, int row, int col)
 {

@@ -795,6 +795,14 @@ enum sscn_err api_db(struct http_request *, const char *name, int nparams,
 enum sscn_err api_validation_failed(struct http_request *,
 	    struct json_object *fields);
 
+/*
+ * Commit the request's transaction and send "body" (consumed) with
+ * "status".  When the commit fails, roll back, send nothing and return
+ * the error.
+ */
+enum sscn_err api_commit_send(struct http_request *, int status,
+	    struct json_object *body) SSCN_WARN_UNUSED;
+
 /* Column "col" of row "row" as a JSON string; SQL NULL is JSON null. */
 struct json_object *api_json_text(const struct pg_result *, int row,
 	    int col);

@@ -93,14 +93,12 @@ document_finish(struct http_request *req, const char *action, const char *id,
 	err = audit_write(req, req->user_id, req->org_id, action, id, "success",
 	    details);
 	json_object_put(details);
-	if (err == SSCN_OK)
-		err = db_commit(&req->worker->db, req->request_id);
-	if (err == SSCN_OK)
-		http_send_json(req, status, root);
-	else
+	if (err != SSCN_OK) {
 		db_rollback(&req->worker->db, req->request_id);
-	json_object_put(root);
-	return err;
+		json_object_put(root);
+		return err;
+	}
+	return api_commit_send(req, status, root);
 }
 
 /*

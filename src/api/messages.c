@@ -229,14 +229,11 @@ message_write(struct http_request *req, const char *rfq_id,
 	err = audit_write(req, req->user_id, req->org_id, "message.post", id,
 	    "success", details);
 	json_object_put(details);
-	if (err != SSCN_OK ||
-	    (err = db_commit(&req->worker->db, req->request_id)) != SSCN_OK) {
+	if (err != SSCN_OK) {
 		json_object_put(m);
 		return quote_fail(req, err);
 	}
-	http_send_json(req, 201, m);
-	json_object_put(m);
-	return SSCN_OK;
+	return api_commit_send(req, 201, m);
 }
 
 enum sscn_err

@@ -241,10 +241,10 @@ org_invite_store(struct http_request *req, const struct org_invite *invite)
 		err = audit_write(req, req->user_id, req->org_id,
 		    "org.member_invite", id, "success", details);
 	json_object_put(details);
-	if (err == SSCN_OK &&
-	    (err = db_commit(&req->worker->db, req->request_id)) == SSCN_OK)
-		http_send_json(req, 201, root);
-	json_object_put(root);
+	if (err == SSCN_OK)
+		err = api_commit_send(req, 201, root);
+	else
+		json_object_put(root);
 out:
 	sodium_memzero(token, sizeof(token));
 	return err;
@@ -448,14 +448,11 @@ org_member_patch(struct http_request *req)
 	member = org_member_json(res, 0);
 	PQclear(res);
 	if ((err = org_member_audit(req, "org.member_role", user_id,
-	    lock.role, role)) != SSCN_OK ||
-	    (err = db_commit(&req->worker->db, req->request_id)) != SSCN_OK) {
+	    lock.role, role)) != SSCN_OK) {
 		json_object_put(member);
 		goto rollback;
 	}
-	http_send_json(req, 200, member);
-	json_object_put(member);
-	return SSCN_OK;
+	return api_commit_send(req, 200, member);
 
 rollback:
 	db_rollback(&req->worker->db, req->request_id);

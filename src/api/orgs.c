@@ -221,13 +221,7 @@ org_patch(struct http_request *req)
 	}
 	org = org_json(res);
 	PQclear(res);
-	if ((err = db_commit(&req->worker->db, req->request_id)) != SSCN_OK) {
-		json_object_put(org);
-		return err;
-	}
-	http_send_json(req, 200, org);
-	json_object_put(org);
-	return SSCN_OK;
+	return api_commit_send(req, 200, org);
 
 rollback:
 	db_rollback(&req->worker->db, req->request_id);

@@ -254,13 +254,7 @@ quote_commit_and_send(struct http_request *req, const char *id, int status)
 		return quote_fail(req, err);
 	body = quote_to_json(res, 0);
 	PQclear(res);
-	if ((err = db_commit(&req->worker->db, req->request_id)) != SSCN_OK) {
-		json_object_put(body);
-		return err;
-	}
-	http_send_json(req, status, body);
-	json_object_put(body);
-	return SSCN_OK;
+	return api_commit_send(req, status, body);
 }
 
 enum sscn_err

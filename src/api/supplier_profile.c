@@ -675,11 +675,5 @@ supplier_profile_put(struct http_request *req)
 		db_rollback(&req->worker->db, req->request_id);
 		return err;
 	}
-	if ((err = db_commit(&req->worker->db, req->request_id)) != SSCN_OK) {
-		json_object_put(profile);
-		return err;
-	}
-	http_send_json(req, 200, profile);
-	json_object_put(profile);
-	return SSCN_OK;
+	return api_commit_send(req, 200, profile);
 }
