@@ -11,6 +11,7 @@ use lib "$FindBin::Bin/lib";
 use SSCN::Sourcing;
 use SSCN::Test;
 use SSCN::Documents;
+use SSCN::Rfqs;
 use Test::More;
 
 require_stack();
@@ -19,7 +20,7 @@ my $buyer_a = org_user('buyer');
 my $buyer_b = org_user('buyer');
 my $supplier = org_user('supplier');
 
-my $rfq_b = make_rfq($buyer_b->{org_id}, status => 'draft');
+my $rfq_b = create_rfq($buyer_b)->{id};
 my @pending_b = map {
 	create_document($buyer_b, { purpose => 'rfq_attachment', owner_id => $rfq_b,
 	    filename => "b$_.pdf", content_type => 'application/pdf' })
