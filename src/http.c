@@ -169,6 +169,13 @@ api_validation_check(struct http_request *req, struct json_object *fields)
 }
 
 enum sscn_err
+api_rollback(struct http_request *req, enum sscn_err err)
+{
+	db_rollback(&req->worker->db, req->request_id);
+	return err;
+}
+
+enum sscn_err
 api_commit_send(struct http_request *req, int status,
     struct json_object *body)
 {

@@ -796,6 +796,12 @@ enum sscn_err api_validation_failed(struct http_request *,
 	    struct json_object *fields);
 
 /*
+ * Roll back the request's transaction and return "err", for the failure
+ * paths of handlers that write.
+ */
+enum sscn_err api_rollback(struct http_request *, enum sscn_err err);
+
+/*
  * Commit the request's transaction and send "body" (consumed) with
  * "status".  When the commit fails, roll back, send nothing and return
  * the error.

@@ -203,7 +203,7 @@ message_write(struct http_request *req, const char *rfq_id,
 	params[5] = req->org_id;
 	params[6] = text;
 	if ((err = api_db(req, "message_insert", 7, params, &res)) != SSCN_OK)
-		return quote_fail(req, err);
+		return api_rollback(req, err);
 
 	m = json_object_new_object();
 	json_object_object_add(m, "id", json_object_new_string(id));
@@ -231,7 +231,7 @@ message_write(struct http_request *req, const char *rfq_id,
 	json_object_put(details);
 	if (err != SSCN_OK) {
 		json_object_put(m);
-		return quote_fail(req, err);
+		return api_rollback(req, err);
 	}
 	return api_commit_send(req, 201, m);
 }

@@ -375,8 +375,7 @@ org_member_remove(struct http_request *req)
 	return SSCN_OK;
 
 rollback:
-	db_rollback(&req->worker->db, req->request_id);
-	return err;
+	return api_rollback(req, err);
 }
 
 /* Validate the body of a role change: { "role": owner|admin|member }. */
@@ -455,6 +454,5 @@ org_member_patch(struct http_request *req)
 	return api_commit_send(req, 200, member);
 
 rollback:
-	db_rollback(&req->worker->db, req->request_id);
-	return err;
+	return api_rollback(req, err);
 }

@@ -224,6 +224,5 @@ org_patch(struct http_request *req)
 	return api_commit_send(req, 200, org);
 
 rollback:
-	db_rollback(&req->worker->db, req->request_id);
-	return err;
+	return api_rollback(req, err);
 }

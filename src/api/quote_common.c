@@ -251,7 +251,7 @@ quote_commit_and_send(struct http_request *req, const char *id, int status)
 	enum sscn_err		 err;
 
 	if ((err = quote_read(req, id, &res)) != SSCN_OK)
-		return quote_fail(req, err);
+		return api_rollback(req, err);
 	body = quote_to_json(res, 0);
 	PQclear(res);
 	return api_commit_send(req, status, body);
@@ -274,12 +274,5 @@ quote_audit(struct http_request *req, const char *action, const char *target,
 	err = audit_write(req, req->user_id, req->org_id, action, target,
 	    "success", details);
 	json_object_put(details);
-	return err;
-}
-
-enum sscn_err
-quote_fail(struct http_request *req, enum sscn_err err)
-{
-	db_rollback(&req->worker->db, req->request_id);
 	return err;
 }

@@ -144,7 +144,7 @@ quote_submit(struct http_request *req)
 	token_random_uuid(quote_id);
 	if ((err = quote_submit_write(req, quote_id, rfq_id, &rfq, &terms)) !=
 	    SSCN_OK)
-		return quote_fail(req, err);
+		return api_rollback(req, err);
 	return quote_commit_and_send(req, quote_id, 201);
 }
 

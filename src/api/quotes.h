@@ -93,12 +93,6 @@ enum sscn_err quote_audit(struct http_request *, const char *action,
 	    const char *target, const char *ref_name, const char *ref_id,
 	    const char *const *changed) __attribute__((warn_unused_result));
 
-/*
- * Roll back the request's transaction and return "err", for the failure
- * paths of handlers that wrote.
- */
-enum sscn_err quote_fail(struct http_request *, enum sscn_err err);
-
 /* The terms of a quote revision, as a request body sets them. */
 struct quote_terms {
 	char		 unit_price[24];	/* decimal text, "" unset */

@@ -372,8 +372,7 @@ rfq_nda_accept(struct http_request *req)
 		err = db_commit(&req->worker->db, req->request_id);
 	if (err != SSCN_OK) {
 		PQclear(res);
-		db_rollback(&req->worker->db, req->request_id);
-		return err;
+		return api_rollback(req, err);
 	}
 	body = rfq_acceptance_json(req, res);
 	PQclear(res);

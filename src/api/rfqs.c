@@ -658,8 +658,7 @@ rfq_create(struct http_request *req)
 		err = db_commit(&req->worker->db, req->request_id);
 	if (err != SSCN_OK) {
 		PQclear(res);
-		db_rollback(&req->worker->db, req->request_id);
-		return err;
+		return api_rollback(req, err);
 	}
 	http_add_headerf(req, "Location: /api/v1/rfqs/%s", id);
 	rfq_send(req, 201, res);
@@ -870,8 +869,7 @@ rfq_end_change(struct http_request *req, enum sscn_err err)
 
 	if (err != SSCN_OK && err != SSCN_ERR_CONFLICT &&
 	    err != SSCN_ERR_VALIDATION) {
-		db_rollback(&req->worker->db, req->request_id);
-		return err;
+		return api_rollback(req, err);
 	}
 	committed = db_commit(&req->worker->db, req->request_id);
 	return committed != SSCN_OK ? committed : err;
