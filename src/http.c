@@ -29,6 +29,7 @@
 
 #include <fcgiapp.h>
 #include <json-c/json.h>
+#include <libpq-fe.h>
 #include <sodium.h>
 
 #include "sscn.h"
@@ -152,6 +153,63 @@ api_db(struct http_request *req, const char *name, int nparams,
 {
 	return db_run(&req->worker->db, req->request_id, name, nparams, params,
 	    result);
+}
+
+enum sscn_err
+api_validation_failed(struct http_request *req, struct json_object *fields)
+{
+	http_send_error(req, 400, "validation_failed", "The request is "
+	    "invalid; see fields for each problem.", fields);
+	return SSCN_ERR_VALIDATION;
+}
+
+enum sscn_err
+api_validation_check(struct http_request *req, struct json_object *fields)
+{
+	if (json_object_object_length(fields) > 0)
+		return api_validation_failed(req, fields);
+	json_object_put(fields);
+	return SSCN_OK;
+}
+
+enum sscn_err
+api_rollback(struct http_request *req, enum sscn_err err)
+{
+	db_rollback(&req->worker->db, req->request_id);
+	return err;
+}
+
+enum sscn_err
+api_commit_send(struct http_request *req, int status,
+    struct json_object *body)
+{
+	enum sscn_err err;
+
+	if ((err = db_commit(&req->worker->db, req->request_id)) != SSCN_OK)
+		db_rollback(&req->worker->db, req->request_id);
+	else
+		http_send_json(req, status, body);
+	json_object_put(body);
+	return err;
+}
+
+struct json_object *
+api_json_text(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	return json_object_new_string(PQgetvalue(res, row, col));
+}
+
+void
+api_json_columns(struct json_object *obj, const PGresult *res, int row,
+    const char *const *names)
+{
+	int i;
+
+	for (i = 0; names[i] != NULL; i++)
+		json_object_object_add(obj, names[i],
+		    api_json_text(res, row, i));
 }
 
 static bool

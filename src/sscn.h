@@ -652,6 +652,15 @@ enum sscn_err authn_require_as(struct http_request *, const char *name,
 enum sscn_err authn_require_pipeline(struct http_request *,
 	    struct db_step *steps, size_t n) SSCN_WARN_UNUSED;
 
+/*
+ * authn_require(), then api_validation_check() on "fields" (consumed), so
+ * that a request without a login gets 401 whatever its body contains and
+ * a logged-in one learns every problem of its body at once.  On SSCN_OK
+ * the transaction of authn_require() is open.
+ */
+enum sscn_err authn_require_valid(struct http_request *,
+	    struct json_object *fields) SSCN_WARN_UNUSED;
+
 /* Unix time now, from the real-time clock. */
 int64_t	authn_now(void);
 
@@ -700,15 +709,58 @@ enum query_status query_get(const char *query, const char *name, char *out,
 /* ?limit= (1 to 100, default 20) and the opaque ?cursor= of a list. */
 struct paging {
 	int	limit;
+	char	fetch[12];	/* limit + 1 as text, for the statement */
 	char	cursor[256];	/* "" for the first page */
+	/* A keyed cursor, decoded; both "" on the first page. */
+	char	after_key[21];	/* sort key of the last row shown */
+	char	after_id[37];	/* and its id */
 };
 
 /*
  * Parse ?limit= and ?cursor=; problems go into "fields" as
- * SSCN_ERR_VALIDATION.  The handler checks the cursor's content itself.
+ * SSCN_ERR_VALIDATION.  The handler checks the cursor's content itself,
+ * or calls paging_parse_keyed() instead.  A list statement reads
+ * "fetch" rows: a row more than the page shows that another follows.
  */
 enum sscn_err paging_parse(const char *query, struct paging *,
 	    struct json_object *fields) SSCN_WARN_UNUSED;
+
+/*
+ * Add the problem of a ?cursor= that is no next_cursor value of the list
+ * to "fields"; returns SSCN_ERR_VALIDATION.
+ */
+enum sscn_err paging_cursor_invalid(struct json_object *fields);
+
+/*
+ * Keyed cursors, for lists sorted by a time and then an id: base64url
+ * (RFC 4648, section 5, no padding) of "KEY|ID", where KEY is the last
+ * row's sort key in microseconds since the epoch (1 to 20 digits) and ID
+ * its UUID.  PAGING_CURSOR_MAX bytes hold one.
+ */
+#define PAGING_CURSOR_MAX 128
+
+/* The cursor after "key" and "id" into "out"; "" when it does not fit. */
+void	paging_cursor_encode(const char *key, const char *id, char *out,
+	    size_t outlen);
+
+/*
+ * paging_parse() for a list with keyed cursors: a given cursor is
+ * decoded into "after_key" and "after_id", and one that
+ * paging_cursor_encode() did not make is a problem in "fields".
+ */
+enum sscn_err paging_parse_keyed(const char *query, struct paging *,
+	    struct json_object *fields);
+
+/*
+ * The body of one page of a keyed list: {"items": "items" (consumed),
+ * "next_cursor"}.  "res" holds the rows read with "fetch"; when it has
+ * more than the page, next_cursor is the cursor after the page's last
+ * row, whose sort key and id are columns "key_col" and "id_col",
+ * otherwise null.  The caller puts the result.
+ */
+struct json_object *paging_page_json(const struct paging *,
+	    struct json_object *items, const struct pg_result *res,
+	    int key_col, int id_col);
 
 enum code_kind {
 	CODE_COUNTRY = 0,	/* ISO 3166-1 alpha-2 */
@@ -735,8 +787,44 @@ enum sscn_err api_db(struct http_request *, const char *name, int nparams,
 	    const char *const *params, struct pg_result **result)
 	    SSCN_WARN_UNUSED;
 
-/* Send 400 validation_failed with "fields" (consumed). */
+/*
+ * Send 400 validation_failed with "fields" (consumed) and return
+ * SSCN_ERR_VALIDATION, so that a handler can return it at once: the
+ * response is sent, so http_serve() sends nothing more.
+ */
 enum sscn_err api_validation_failed(struct http_request *,
+	    struct json_object *fields);
+
+/*
+ * Roll back the request's transaction and return "err", for the failure
+ * paths of handlers that write.
+ */
+enum sscn_err api_rollback(struct http_request *, enum sscn_err err);
+
+/*
+ * Commit the request's transaction and send "body" (consumed) with
+ * "status".  When the commit fails, roll back, send nothing and return
+ * the error.
+ */
+enum sscn_err api_commit_send(struct http_request *, int status,
+	    struct json_object *body) SSCN_WARN_UNUSED;
+
+/* Column "col" of row "row" as a JSON string; SQL NULL is JSON null. */
+struct json_object *api_json_text(const struct pg_result *, int row,
+	    int col);
+
+/*
+ * Add one member per name of the NULL-terminated "names" to "obj", the
+ * text of row "row" column by column from column 0 (api_json_text()).
+ */
+void	api_json_columns(struct json_object *obj, const struct pg_result *,
+	    int row, const char *const *names);
+
+/*
+ * The end of a validation: api_validation_failed() when "fields" holds a
+ * problem, otherwise SSCN_OK.  "fields" is consumed either way.
+ */
+enum sscn_err api_validation_check(struct http_request *,
 	    struct json_object *fields);
 
 enum sscn_err auth_register(struct http_request *);

@@ -5,15 +5,18 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 #include <libpq-fe.h>
+#include <sodium.h>
 #include <uninorm.h>
 #include <unistr.h>
 
 #include "sscn.h"
+#include "api/auth_session.h"
 
 /* ---- text -------------------------------------------------------------- */
 
@@ -157,6 +160,7 @@ paging_parse(const char *query, struct paging *paging,
 
 	paging->limit = PAGING_DEFAULT;
 	paging->cursor[0] = '\0';
+	paging->after_key[0] = paging->after_id[0] = '\0';
 
 	switch (query_get(query, "limit", limit, sizeof(limit))) {
 	case QUERY_FOUND: {
@@ -182,15 +186,104 @@ paging_parse(const char *query, struct paging *paging,
 	    sizeof(paging->cursor))) {
 	case QUERY_INVALID:
 		paging->cursor[0] = '\0';
-		json_object_object_add(fields, "cursor", json_object_new_string(
-		    "must be a next_cursor value of this list"));
-		err = SSCN_ERR_VALIDATION;
+		err = paging_cursor_invalid(fields);
 		break;
 	case QUERY_FOUND:
 	case QUERY_ABSENT:
 		break;
 	}
+
+	/* The extra row shows whether another page follows. */
+	snprintf(paging->fetch, sizeof(paging->fetch), "%d",
+	    paging->limit + 1);
 	return err;
+}
+
+enum sscn_err
+paging_cursor_invalid(struct json_object *fields)
+{
+	json_object_object_add(fields, "cursor", json_object_new_string(
+	    "must be a next_cursor value of this list"));
+	return SSCN_ERR_VALIDATION;
+}
+
+/* "KEY|ID": up to 20 digits, a bar and a UUID. */
+#define PAGING_KEYED_RAW_MAX	(20 + 1 + 36)
+
+void
+paging_cursor_encode(const char *key, const char *id, char *out,
+    size_t outlen)
+{
+	char	raw[PAGING_KEYED_RAW_MAX + 1];
+	int	n;
+
+	n = snprintf(raw, sizeof(raw), "%s|%s", key, id);
+	if (n < 0 || (size_t)n >= sizeof(raw) || outlen <
+	    sodium_base64_ENCODED_LEN((size_t)n,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING)) {
+		out[0] = '\0';
+		return;
+	}
+	sodium_bin2base64(out, outlen, (const unsigned char *)raw, (size_t)n,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+/* Split a keyed cursor into paging's "after" members; false if malformed. */
+static bool
+paging_cursor_decode(struct paging *paging)
+{
+	unsigned char	 raw[PAGING_KEYED_RAW_MAX + 1];
+	size_t		 len = 0, digits;
+
+	if (sodium_base642bin(raw, PAGING_KEYED_RAW_MAX, paging->cursor,
+	    strlen(paging->cursor), NULL, &len, NULL,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+		return false;
+	raw[len] = '\0';
+	digits = strspn((const char *)raw, "0123456789");
+	if (digits == 0 || digits > 20 || raw[digits] != '|' ||
+	    len != digits + 1 + 36 ||
+	    !session_is_uuid((const char *)raw + digits + 1))
+		return false;
+	memcpy(paging->after_key, raw, digits);
+	paging->after_key[digits] = '\0';
+	memcpy(paging->after_id, raw + digits + 1, 37);
+	return true;
+}
+
+enum sscn_err
+paging_parse_keyed(const char *query, struct paging *paging,
+    struct json_object *fields)
+{
+	enum sscn_err err;
+
+	if ((err = paging_parse(query, paging, fields)) != SSCN_OK ||
+	    paging->cursor[0] == '\0')
+		return err;
+	if (!paging_cursor_decode(paging)) {
+		paging->after_key[0] = paging->after_id[0] = '\0';
+		return paging_cursor_invalid(fields);
+	}
+	return SSCN_OK;
+}
+
+struct json_object *
+paging_page_json(const struct paging *paging, struct json_object *items,
+    const PGresult *res, int key_col, int id_col)
+{
+	struct json_object	*root = json_object_new_object();
+	char			 next[PAGING_CURSOR_MAX];
+	int			 last = paging->limit - 1;
+
+	json_object_object_add(root, "items", items);
+	if (PQntuples(res) > paging->limit) {
+		paging_cursor_encode(PQgetvalue(res, last, key_col),
+		    PQgetvalue(res, last, id_col), next, sizeof(next));
+		json_object_object_add(root, "next_cursor",
+		    json_object_new_string(next));
+	} else
+		json_object_object_add(root, "next_cursor", NULL);
+	return root;
 }
 
 /* ---- code lists ------------------------------------------------------- */

@@ -9,15 +9,15 @@ use v5.36;
 use utf8;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use SSCN::Sourcing;
 use SSCN::Test;
 use SSCN::Orgs;
 use Test::More;
 
 require_stack();
 
-my $owner = org_owner(organization_kind => 'supplier',
-    organization_name => 'Quill Metals');
-my $other = org_owner(organization_kind => 'buyer');
+my $owner = org_user('supplier', name => 'Quill Metals');
+my $other = org_user('buyer');
 BAIL_OUT('could not create the test organizations') unless $owner && $other;
 my $member = join_by_registration($owner, 'member');
 my $admin = join_by_registration($owner, 'admin');

@@ -6,14 +6,15 @@
 use v5.36;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use SSCN::Sourcing;
 use SSCN::Test;
 use SSCN::Orgs;
 use Test::More;
 
 require_stack();
 
-my $owner = org_owner(organization_kind => 'buyer');
-my $other = org_owner(organization_kind => 'supplier');
+my $owner = org_user('buyer');
+my $other = org_user('supplier');
 BAIL_OUT('could not create the test organizations') unless $owner && $other;
 my @members = map { join_by_registration($owner, 'member') } 1 .. 3;
 my $admin = join_by_registration($owner, 'admin');

@@ -9,15 +9,15 @@ use v5.36;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Digest::SHA qw(sha256_hex);
+use SSCN::Sourcing;
 use SSCN::Test;
 use SSCN::Orgs;
 use Test::More;
 
 require_stack();
 
-my $owner = org_owner(organization_kind => 'buyer',
-    organization_name => 'Invite Works');
-my $other = org_owner(organization_kind => 'supplier');
+my $owner = org_user('buyer', name => 'Invite Works');
+my $other = org_user('supplier');
 BAIL_OUT('could not create the test organizations') unless $owner && $other;
 my $member = join_by_registration($owner, 'member');
 BAIL_OUT('could not add the test member') unless $member;
@@ -112,7 +112,7 @@ is(invitation_count($other->{org_id}), 0,
 # ---- accepting ---------------------------------------------------------------------
 
 my $invitee_token = login_user($invitee)->{token};
-my $stranger = org_owner(organization_kind => 'buyer');
+my $stranger = org_user('buyer');
 is_error_response(api('POST', '/api/v1/invitations/accept',
     token => $stranger->{token}, json => { token => $token }), 404,
     'not_found', 'accept: another address gets 404');
@@ -165,7 +165,7 @@ sub user_org ($user_id) {
 for my $case (['expires_at = now() - interval \'1 second\'', 'expired'],
     ['revoked_at = now()', 'revoked']) {
 	my ($set, $name) = @$case;
-	my $user = org_owner(organization_kind => 'buyer');
+	my $user = org_user('buyer');
 	invite($owner, $org, $user->{user}{email});
 	my $t = invitation_token($user->{user}{email});
 	psql_value("UPDATE sscn.org_invitations SET $set WHERE organization_id "
@@ -233,7 +233,7 @@ is($reg->{status}, 400, 'register: a used token is 400');
 
 # An existing account registering through its invitation: the same 202,
 # no second account and no membership; the invitation stays open.
-my $existing = org_owner(organization_kind => 'supplier');
+my $existing = org_user('supplier');
 invite($owner, $org, $existing->{user}{email});
 my $existing_token = invitation_token($existing->{user}{email});
 ($user, $reg) = register_user(email => $existing->{user}{email},

@@ -7,14 +7,15 @@
 use v5.36;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use SSCN::Sourcing;
 use SSCN::Test;
 use SSCN::Orgs;
 use Test::More;
 
 require_stack();
 
-my $owner = org_owner(organization_kind => 'supplier');
-my $other = org_owner(organization_kind => 'buyer');
+my $owner = org_user('supplier');
+my $other = org_user('buyer');
 BAIL_OUT('could not create the test organizations') unless $owner && $other;
 my $member = join_by_registration($owner, 'member');
 my $second = join_by_registration($owner, 'member');

@@ -7,14 +7,15 @@
 use v5.36;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use SSCN::Sourcing;
 use SSCN::Test;
 use SSCN::Orgs;
 use Test::More;
 
 require_stack();
 
-my $a_owner = org_owner(organization_kind => 'buyer');
-my $b_owner = org_owner(organization_kind => 'supplier');
+my $a_owner = org_user('buyer');
+my $b_owner = org_user('supplier');
 BAIL_OUT('could not create the test organizations')
     unless $a_owner && $b_owner;
 my $b_member = join_by_registration($b_owner, 'member');
@@ -26,22 +27,14 @@ for my $owner ($a_owner, $b_owner) {
 my ($a, $b, $u) = ($a_owner->{org_id}, $b_owner->{org_id},
     $a_owner->{user_id});
 
-# Run SQL as sscn_app inside a transaction with A's settings (ROLE for
-# sscn.org_role) and return (psql exit status, output of the last line).
-sub as_a ($sql, $role = 'owner') {
-	my ($status, $out) = dev_tool('psql', '-X', '-q', '-A', '-t',
-	    '-v', 'ON_ERROR_STOP=1', '-c', "BEGIN; SET LOCAL ROLE sscn_app; "
-	    . "SELECT set_config('sscn.org_id', '$a', true), "
-	    . "set_config('sscn.user_id', '$u', true), "
-	    . "set_config('sscn.org_role', '$role', true), "
-	    . "set_config('sscn.org_kind', 'buyer', true); $sql; ROLLBACK");
-	my @lines = split /\n/, $out;
-	return ($status, $lines[-1] // '');
+# A's settings, with ROLE for sscn.org_role.
+sub as_a ($role = 'owner') {
+	return { %$a_owner, org_role => $role };
 }
 
+# The output of SQL run (and rolled back) as sscn_app with A's settings.
 sub count_as_a ($sql, $role = 'owner') {
-	my ($status, $last) = as_a($sql, $role);
-	return $status == 0 ? $last : "psql failed: $last";
+	return sql_as(as_a($role), $sql, rollback => 1) // 'psql failed';
 }
 
 # Positive controls: the settings work, so a zero below means hidden.
@@ -76,30 +69,28 @@ is(count_as_a("WITH x AS (UPDATE sscn.org_invitations SET revoked_at = now() "
     . "WHERE organization_id = '$b' RETURNING 1) SELECT count(*) FROM x"), 0,
     'rls: B invitations not revoked');
 
-my ($status, $out) = as_a("INSERT INTO sscn.org_invitations (id, "
+like(sql_as_refused(as_a(), "INSERT INTO sscn.org_invitations (id, "
     . "organization_id, email_normalized, role, token_hash, expires_at) "
     . "VALUES (gen_random_uuid(), '$b', 'x\@example.test', 'admin', "
-    . "sha256('x'), now() + interval '1 day')");
-isnt($status, 0, 'rls: no invitation into B');
-like($out, qr/row-level security/, 'rls: refused by the policy');
+    . "sha256('x'), now() + interval '1 day')", rollback => 1),
+    qr/row-level security/, 'rls: no invitation into B, by the policy');
 
 # A user joins only through registration or an accepted invitation.
 for my $role (qw(owner admin member)) {
-	($status, $out) = as_a("INSERT INTO sscn.memberships (organization_id, "
-	    . "user_id, role) VALUES ('$b', '$u', '$role')");
-	isnt($status, 0, "rls: cannot join B as $role");
-	like($out, qr/row-level security/, "rls: joining B as $role refused "
-	    . 'by the policy');
+	like(sql_as_refused(as_a(), "INSERT INTO sscn.memberships "
+	    . "(organization_id, user_id, role) VALUES ('$b', '$u', '$role')",
+	    rollback => 1), qr/row-level security/,
+	    "rls: joining B as $role refused by the policy");
 }
-($status, $out) = as_a("INSERT INTO sscn.organizations (id, kind, name) "
-    . "VALUES (gen_random_uuid(), 'buyer', 'Fresh') RETURNING 1");
-is($status, 0, 'rls: a new organization may be created');
+is(sql_as_refused(as_a(), "INSERT INTO sscn.organizations (id, kind, "
+    . "name) VALUES (gen_random_uuid(), 'buyer', 'Fresh') RETURNING 1",
+    rollback => 1), '', 'rls: a new organization may be created');
 my $fresh = '6f1e0c1a-0000-4000-8000-' . substr(random_id(), 0, 12);
-($status, $out) = as_a("INSERT INTO sscn.organizations (id, kind, name) "
-    . "VALUES ('$fresh', 'buyer', 'Fresh'); "
+is(sql_as_refused(as_a(), "INSERT INTO sscn.organizations (id, kind, "
+    . "name) VALUES ('$fresh', 'buyer', 'Fresh'); "
     . "INSERT INTO sscn.memberships (organization_id, user_id, role) "
-    . "VALUES ('$fresh', '$u', 'owner')");
-is($status, 0, 'rls: its creator may own it in the same transaction');
+    . "VALUES ('$fresh', '$u', 'owner')", rollback => 1), '',
+    'rls: its creator may own it in the same transaction');
 
 is(psql_value("SELECT name || '|' || require_mfa FROM sscn.organizations "
     . "WHERE id = '$b'") =~ /^Taken|\|true$/ ? 'changed' : 'kept', 'kept',

@@ -9,15 +9,16 @@ use v5.36;
 use utf8;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use SSCN::Sourcing;
 use SSCN::Test;
 use SSCN::Suppliers;
 use Test::More;
 
 require_stack();
 
-my $owner = org_account('supplier', country => 'DE');
+my $owner = org_user('supplier', country => 'DE');
 my $org = $owner->{org_id};
-my $buyer = org_account('buyer', country => 'FR');
+my $buyer = org_user('buyer', country => 'FR');
 
 # ---- GET before any profile -------------------------------------------------
 
@@ -182,11 +183,11 @@ is(profile_row($org), $before, 'malformed bodies changed nothing');
 
 # ---- roles and organizations ---------------------------------------------------
 
-my $admin = member_account($org, 'admin');
+my $admin = colleague($owner, 'admin');
 $res = put_profile($admin, $org, { regions => ['AT'] });
 is($res->{status}, 200, 'admin of the supplier may put');
 
-my $member = member_account($org, 'member');
+my $member = colleague($owner, 'member');
 $before = profile_row($org);
 $res = put_profile($member, $org, { regions => ['CH'] });
 is_error_response($res, 403, 'forbidden', 'member put');

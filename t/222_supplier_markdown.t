@@ -8,13 +8,14 @@ use v5.36;
 use utf8;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use SSCN::Sourcing;
 use SSCN::Test;
 use SSCN::Suppliers;
 use Test::More;
 
 require_stack();
 
-my $owner = org_account('supplier');
+my $owner = org_user('supplier');
 my $org = $owner->{org_id};
 
 # The four classic vectors: none of their text may survive.

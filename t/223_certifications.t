@@ -10,15 +10,16 @@ use v5.36;
 use utf8;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use SSCN::Sourcing;
 use SSCN::Test;
 use SSCN::Suppliers;
 use Test::More;
 
 require_stack();
 
-my $owner = org_account('supplier');
+my $owner = org_user('supplier');
 my $org = $owner->{org_id};
-my $other = org_account('supplier');
+my $other = org_user('supplier');
 
 my $iso9001 = { scheme => 'ISO 9001:2015', certificate_no => 'Q-100',
     issuer => 'TÜV Süd', valid_from => '2024-01-01',
@@ -164,13 +165,13 @@ is($body->{certifications}[0]{document_id}, $own_doc, 'document_id stored');
 
 my %settings = (user_id => $owner->{user_id}, org_id => $org,
     org_role => 'owner', org_kind => 'supplier');
-my ($ok) = rls_as(\%settings, "UPDATE sscn.certifications SET status = "
-    . "'verified' WHERE id = '$q->{id}'");
+my $ok = defined sql_as(\%settings, "UPDATE sscn.certifications SET status = "
+    . "'verified' WHERE id = '$q->{id}'", rollback => 1);
 ok(!$ok, 'runtime role: UPDATE of status is denied');
-($ok) = rls_as(\%settings, 'INSERT INTO sscn.certifications (id, '
+$ok = defined sql_as(\%settings, 'INSERT INTO sscn.certifications (id, '
     . 'organization_id, scheme, certificate_no, issuer, valid_from, '
     . "valid_until, status) VALUES (gen_random_uuid(), '$org', 'S', 'N', "
-    . "'I', '2024-01-01', '2025-01-01', 'verified')");
+    . "'I', '2024-01-01', '2025-01-01', 'verified')", rollback => 1);
 ok(!$ok, 'runtime role: INSERT with a status is denied');
 is(psql_value("SELECT status FROM sscn.certifications WHERE id = '$q->{id}'"),
     'claimed', 'status unchanged');

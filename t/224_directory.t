@@ -9,6 +9,7 @@ use v5.36;
 use utf8;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use SSCN::Sourcing;
 use SSCN::Test;
 use SSCN::Suppliers;
 use Test::More;
@@ -17,13 +18,13 @@ require_stack();
 
 # A word no other test run uses, so the search sees only these suppliers.
 my $word = 'zq' . substr(random_id(), 0, 10);
-my $buyer = org_account('buyer');
+my $buyer = org_user('buyer');
 
 # Five suppliers: the word in the name ranks above the word in the text.
 my @suppliers;
 for my $i (1 .. 5) {
 	my $named = $i <= 2;
-	my $s = org_account('supplier',
+	my $s = org_user('supplier',
 	    name => ($named ? "Alpha $word $i" : "Beta Works $i"),
 	    country => ($i % 2 ? 'DE' : 'PL'));
 	my $res = put_profile($s, $s->{org_id}, {

@@ -8,15 +8,16 @@
 use v5.36;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use SSCN::Sourcing;
 use SSCN::Test;
 use SSCN::Suppliers;
 use Test::More;
 
 require_stack();
 
-my $supplier_a = org_account('supplier');
-my $supplier_b = org_account('supplier');
-my $buyer = org_account('buyer');
+my $supplier_a = org_user('supplier');
+my $supplier_b = org_user('supplier');
+my $buyer = org_user('buyer');
 for my $s ($supplier_a, $supplier_b) {
 	my $res = put_profile($s, $s->{org_id}, { description => 'Profile',
 	    certifications => [{ scheme => 'ISO 9001:2015',
@@ -45,46 +46,46 @@ my @writes = (
 );
 for my $case (@writes) {
 	my ($sql, $name) = @$case;
-	my ($ok, $out) = rls_as(\%as_a, $sql);
-	ok(!$ok || $out eq '', "A's owner: $name of B touches no row");
+	my $out = sql_as(\%as_a, $sql, rollback => 1);
+	ok(($out // '') eq '', "A's owner: $name of B touches no row");
 }
 
-my ($ok) = rls_as(\%as_a, 'INSERT INTO sscn.certifications (id, '
+my $ok = defined sql_as(\%as_a, 'INSERT INTO sscn.certifications (id, '
     . 'organization_id, scheme, certificate_no, issuer, valid_from, '
     . "valid_until) VALUES (gen_random_uuid(), '$b_org', 'S', 'N', 'I', "
-    . "'2024-01-01', '2025-01-01')");
+    . "'2024-01-01', '2025-01-01')", rollback => 1);
 ok(!$ok, "A's owner: certification insert for B rejected");
-($ok) = rls_as(\%as_a, 'INSERT INTO sscn.supplier_profiles '
-    . "(organization_id) VALUES ('$b_org') ON CONFLICT DO NOTHING");
+$ok = defined sql_as(\%as_a, 'INSERT INTO sscn.supplier_profiles '
+    . "(organization_id) VALUES ('$b_org') ON CONFLICT DO NOTHING", rollback => 1);
 ok(!$ok, "A's owner: profile insert for B rejected");
-($ok) = rls_as(\%as_a, 'INSERT INTO sscn.supplier_profiles '
-    . "(organization_id) VALUES ('$buyer->{org_id}')");
+$ok = defined sql_as(\%as_a, 'INSERT INTO sscn.supplier_profiles '
+    . "(organization_id) VALUES ('$buyer->{org_id}')", rollback => 1);
 ok(!$ok, "A's owner: profile insert for a buyer rejected");
 is(profile_row($b_org), $b_before, "B's profile and certification unchanged");
 
 # A's own rows: the owner may write them, a member may not.
-my ($own_ok, $own_out) = rls_as(\%as_a, "UPDATE sscn.supplier_profiles SET "
+my $own_out = sql_as(\%as_a, "UPDATE sscn.supplier_profiles SET "
     . "description_md = 'x' WHERE organization_id = '$supplier_a->{org_id}' "
-    . 'RETURNING 1');
-ok($own_ok && $own_out eq '1', "A's owner updates A's profile");
+    . 'RETURNING 1', rollback => 1);
+is($own_out, '1', "A's owner updates A's profile");
 my %as_member = (%as_a, org_role => 'member');
-my ($member_ok, $member_out) = rls_as(\%as_member, "UPDATE "
+my $member_out = sql_as(\%as_member, "UPDATE "
     . "sscn.supplier_profiles SET description_md = 'x' "
-    . "WHERE organization_id = '$supplier_a->{org_id}' RETURNING 1");
-ok(!$member_ok || $member_out eq '', "A's member cannot update A's profile");
+    . "WHERE organization_id = '$supplier_a->{org_id}' RETURNING 1", rollback => 1);
+ok(($member_out // '') eq '', "A's member cannot update A's profile");
 
 # Readers: a logged-in user sees profiles, no user sees none.
-my ($read_ok, $count) = rls_as({ user_id => $buyer->{user_id} },
+my $count = sql_as({ user_id => $buyer->{user_id} },
     "SELECT count(*) FROM sscn.supplier_profiles WHERE organization_id IN "
-    . "('$supplier_a->{org_id}', '$b_org')");
+    . "('$supplier_a->{org_id}', '$b_org')", rollback => 1);
 is($count, 2, 'a logged-in user sees both profiles');
-($read_ok, $count) = rls_as({}, 'SELECT count(*) FROM sscn.supplier_profiles');
-ok($read_ok, 'query without a user runs');
+$count = sql_as({}, 'SELECT count(*) FROM sscn.supplier_profiles', rollback => 1);
+ok(defined $count, 'query without a user runs');
 is($count, 0, 'no user: no profile visible');
-($read_ok, $count) = rls_as({}, 'SELECT count(*) FROM sscn.certifications');
+$count = sql_as({}, 'SELECT count(*) FROM sscn.certifications', rollback => 1);
 is($count, 0, 'no user: no certification visible');
-($read_ok, $count) = rls_as({ org_id => $supplier_a->{org_id} },
-    'SELECT count(*) FROM sscn.supplier_profiles');
+$count = sql_as({ org_id => $supplier_a->{org_id} },
+    'SELECT count(*) FROM sscn.supplier_profiles', rollback => 1);
 is($count, 0, 'organization without a user: no profile visible');
 
 done_testing();

@@ -7,13 +7,14 @@
 use v5.36;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use SSCN::Sourcing;
 use SSCN::Test;
 use SSCN::Suppliers;
 use Test::More;
 
 require_stack();
 
-my $victim = org_account('supplier');
+my $victim = org_user('supplier');
 my $org = $victim->{org_id};
 my $res = put_profile($victim, $org, { description => 'Original',
     regions => ['DE'], certifications => [{ scheme => 'ISO 9001:2015',
@@ -22,9 +23,9 @@ my $res = put_profile($victim, $org, { description => 'Original',
 is($res->{status}, 200, 'victim saved its profile');
 my $cert_id = $res->{json}{certifications}[0]{id};
 
-my $rival = org_account('supplier');
-my $buyer = org_account('buyer');
-my $loner = org_account('supplier');
+my $rival = org_user('supplier');
+my $buyer = org_user('buyer');
+my $loner = org_user('supplier');
 psql_value("DELETE FROM sscn.memberships WHERE user_id = '$loner->{user_id}'");
 
 my $unknown = '00000000-0000-4000-8000-000000000000';

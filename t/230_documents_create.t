@@ -9,23 +9,25 @@ use v5.36;
 use utf8;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use SSCN::Sourcing;
 use SSCN::Test;
 use SSCN::Documents;
+use SSCN::Rfqs;
 use Test::More;
 
 require_stack();
 
-my $supplier = member('supplier');
-my $other_supplier = member('supplier');
-my $buyer = member('buyer');
-my $other_buyer = member('buyer');
+my $supplier = org_user('supplier');
+my $other_supplier = org_user('supplier');
+my $buyer = org_user('buyer');
+my $other_buyer = org_user('buyer');
 
 my $cert = make_certification($supplier->{org_id});
 my $other_cert = make_certification($other_supplier->{org_id});
-my $rfq = make_rfq($buyer->{org_id});
-my $other_rfq = make_rfq($other_buyer->{org_id});
-my $quote = make_quote($rfq, $supplier->{org_id});
-my $other_quote = make_quote($rfq, $other_supplier->{org_id});
+my $rfq = published_rfq($buyer);
+my $other_rfq = published_rfq($other_buyer);
+my $quote = make_quote($rfq, $supplier);
+my $other_quote = make_quote($rfq, $other_supplier);
 
 sub documents_of ($org_id) {
 	return psql_value('SELECT count(*) FROM sscn.documents '
@@ -181,17 +183,20 @@ is(documents_of($_->{org_id}), $counts{$_->{org_id}},
     "wrong owners: nothing stored for $_->{user}{organization_kind}")
     for $supplier, $buyer;
 
-my $cancelled = make_rfq($buyer->{org_id}, status => 'cancelled');
+my $cancelled = published_rfq($buyer);
+is(api('POST', "/api/v1/rfqs/$cancelled/cancel", token => $buyer->{token},
+    json => { reason => 'no longer needed' })->{status}, 200,
+    'setup: RFQ cancelled');
 is_error_response(create_document($buyer, { purpose => 'rfq_attachment',
     owner_id => $cancelled, filename => 'a.pdf',
     content_type => 'application/pdf' }), 409, 'conflict',
     'cancelled RFQ');
-my $draft = make_rfq($buyer->{org_id}, status => 'draft');
+my $draft = create_rfq($buyer)->{id};
 is_json_ok(create_document($buyer, { purpose => 'rfq_attachment',
     owner_id => $draft, filename => 'a.pdf',
     content_type => 'application/pdf' }), 201, 'draft RFQ');
-psql_value("UPDATE sscn.quotes SET status = 'withdrawn', "
-    . "withdrawn_at = now() WHERE id = '$quote'");
+is(api('POST', "/api/v1/quotes/$quote/withdraw",
+    token => $supplier->{token})->{status}, 200, 'setup: quote withdrawn');
 is_error_response(create_document($supplier, {
     purpose => 'quote_attachment', owner_id => $quote, filename => 'a.pdf',
     content_type => 'application/pdf' }), 409, 'conflict',
@@ -199,10 +204,10 @@ is_error_response(create_document($supplier, {
 
 # Certificates belong to the supplier profile, which only owners and
 # admins edit.
-my $plain = org_member($supplier, 'member');
+my $plain = colleague($supplier, 'member');
 is_error_response(create_document($plain, pdf_fields()), 403, 'forbidden',
     'certificate by a plain member');
-my $admin = org_member($supplier, 'admin');
+my $admin = colleague($supplier, 'admin');
 is_json_ok(create_document($admin, pdf_fields()), 201,
     'certificate by an admin');
 

@@ -8,14 +8,15 @@
 use v5.36;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use SSCN::Sourcing;
 use SSCN::Test;
 use SSCN::Documents;
 use Test::More;
 
 require_stack();
 
-my $supplier = member('supplier');
-my $other = member('supplier');
+my $supplier = org_user('supplier');
+my $other = org_user('supplier');
 my $cert = make_certification($supplier->{org_id});
 
 # A new pending document of the supplier, declared as TYPE.
@@ -184,7 +185,7 @@ rejected(put_content($other, new_uuid(), png_bytes()), $theirs, 404,
     'not_found', 'upload to no document');
 rejected(put_content($other, 'not-a-uuid', png_bytes()), $theirs, 404,
     'not_found', 'upload to a malformed id');
-my $colleague = org_member($supplier, 'admin');
+my $colleague = colleague($supplier, 'admin');
 rejected(put_content($colleague, $theirs, png_bytes()), $theirs, 403,
     'forbidden', 'upload by another member');
 rejected(request('PUT', "/api/v1/documents/$theirs/content",

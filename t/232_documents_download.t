@@ -6,18 +6,21 @@
 
 use v5.36;
 use utf8;
+use JSON::PP ();
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use SSCN::Sourcing;
 use SSCN::Test;
 use SSCN::Documents;
+use SSCN::Rfqs;
 use Test::More;
 
 require_stack();
 
-my $supplier = member('supplier');
-my $rival = member('supplier');
-my $buyer = member('buyer');
-my $other_buyer = member('buyer');
+my $supplier = org_user('supplier');
+my $rival = org_user('supplier');
+my $buyer = org_user('buyer');
+my $other_buyer = org_user('buyer');
 
 # A stored document of OWNER (a member()) with FIELDS; returns its id.
 sub stored ($owner, %fields) {
@@ -109,7 +112,7 @@ is_error_response(request('GET', "/api/v1/documents/$named/content"), 401,
 
 # ---- RFQ attachments --------------------------------------------------------
 
-my $public = make_rfq($buyer->{org_id});
+my $public = published_rfq($buyer);
 my $attachment = stored($buyer, purpose => 'rfq_attachment',
     owner_id => $public, content_type => 'image/png',
     filename => 'drawing.png');
@@ -119,7 +122,7 @@ download_is($supplier, $attachment, 200, undef,
 download_is($other_buyer, $attachment, 404, 'not_found',
     'RFQ attachment, other buyer');
 
-my $draft = make_rfq($buyer->{org_id}, status => 'draft');
+my $draft = create_rfq($buyer)->{id};
 my $draft_file = stored($buyer, purpose => 'rfq_attachment',
     owner_id => $draft);
 download_is($supplier, $draft_file, 404, 'not_found',
@@ -164,7 +167,7 @@ download_is($rival, $nda_file, 403, 'nda_required',
 
 # ---- quote attachments ------------------------------------------------------
 
-my $quote = make_quote($public, $supplier->{org_id});
+my $quote = make_quote($public, $supplier);
 my $quote_file = stored($supplier, purpose => 'quote_attachment',
     owner_id => $quote);
 download_is($supplier, $quote_file, 200, undef,
@@ -176,9 +179,8 @@ download_is($rival, $quote_file, 404, 'not_found',
 download_is($other_buyer, $quote_file, 404, 'not_found',
     'quote attachment, another buyer');
 
-my $sealed = make_rfq($buyer->{org_id});
-psql_value("UPDATE sscn.rfqs SET sealed = true WHERE id = '$sealed'");
-my $sealed_quote = make_quote($sealed, $supplier->{org_id});
+my $sealed = published_rfq($buyer, sealed => JSON::PP::true);
+my $sealed_quote = make_quote($sealed, $supplier);
 my $sealed_file = stored($supplier, purpose => 'quote_attachment',
     owner_id => $sealed_quote);
 download_is($buyer, $sealed_file, 404, 'not_found',

@@ -11,14 +11,15 @@ use lib "$FindBin::Bin/lib";
 use Digest::SHA qw(sha256_hex);
 use Encode ();
 use JSON::PP ();
+use SSCN::Sourcing;
 use SSCN::Test;
 use SSCN::Rfqs;
 use Test::More;
 
 require_stack();
 
-my $buyer = org_actor('buyer');
-my $supplier = org_actor('supplier');
+my $buyer = org_user('buyer');
+my $supplier = org_user('supplier');
 my $colleague_user = verified_user(organization_kind => 'supplier');
 
 # ---- create ----------------------------------------------------------------

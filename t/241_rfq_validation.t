@@ -8,14 +8,15 @@ use v5.36;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use JSON::PP ();
+use SSCN::Sourcing;
 use SSCN::Test;
 use SSCN::Rfqs;
 use Test::More;
 
 require_stack();
 
-my $buyer = org_actor('buyer');
-my $supplier = org_actor('supplier');
+my $buyer = org_user('buyer');
+my $supplier = org_user('supplier');
 
 sub rfq_count () {
 	return psql_value('SELECT count(*) FROM sscn.rfqs WHERE buyer_org_id = '
@@ -165,7 +166,7 @@ ok(@$drafts && !(grep { $_->{status} ne 'draft' } @$drafts),
 ok(!(grep { exists $_->{description} } @$drafts),
     'list: items leave out the description');
 
-my $other_buyer = org_actor('buyer');
+my $other_buyer = org_user('buyer');
 my $others = api('GET', '/api/v1/rfqs?limit=100',
     token => $other_buyer->{token})->{json}{items};
 is(scalar @$others, 0, 'list: another buyer sees none of them');

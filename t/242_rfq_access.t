@@ -8,16 +8,17 @@ use v5.36;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use JSON::PP ();
+use SSCN::Sourcing;
 use SSCN::Test;
 use SSCN::Rfqs;
 use Test::More;
 
 require_stack();
 
-my $buyer = org_actor('buyer');
-my $rival = org_actor('buyer');
-my $invited = org_actor('supplier');
-my $outsider = org_actor('supplier');
+my $buyer = org_user('buyer');
+my $rival = org_user('buyer');
+my $invited = org_user('supplier');
+my $outsider = org_user('supplier');
 
 my $draft = create_rfq($buyer);
 my $private = publish_rfq($buyer, create_rfq($buyer, visibility => 'invited'),

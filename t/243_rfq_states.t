@@ -8,15 +8,16 @@ use v5.36;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use JSON::PP ();
+use SSCN::Sourcing;
 use SSCN::Test;
 use SSCN::Rfqs;
 use Test::More;
 
 require_stack();
 
-my $buyer = org_actor('buyer');
-my $supplier = org_actor('supplier');
-my $other_supplier = org_actor('supplier');
+my $buyer = org_user('buyer');
+my $supplier = org_user('supplier');
+my $other_supplier = org_user('supplier');
 
 sub status_of ($id) {
 	return psql_value("SELECT status FROM sscn.rfqs WHERE id = '$id'");

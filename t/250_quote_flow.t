@@ -9,15 +9,16 @@
 use v5.36;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use SSCN::Sourcing;
 use SSCN::Test;
 use SSCN::Quotes;
 use Test::More;
 
 require_stack();
 
-my $buyer = party('buyer');
-my $alpha = party('supplier');
-my $beta = party('supplier');
+my $buyer = org_user('buyer');
+my $alpha = org_user('supplier');
+my $beta = org_user('supplier');
 my $rfq = make_rfq($buyer, title => 'Flanged bushings');
 invite_supplier($rfq, $buyer, $alpha);
 
@@ -30,14 +31,14 @@ like($qa // '', qr/^[0-9a-f-]{36}$/, 'submit: quote id is a UUID');
 is($body->{status}, 'submitted', 'submit: status submitted');
 is($body->{revision}, 1, 'submit: revision 1');
 is($body->{unit_price}, '12.3456', 'submit: price stored exactly');
-is($body->{supplier_org_id}, $alpha->{org}, 'submit: supplier organization');
+is($body->{supplier_org_id}, $alpha->{org_id}, 'submit: supplier organization');
 is($body->{locked}, JSON::PP::false, 'submit: not locked');
 is($body->{notes}, "Material 1.4301.\nDelivery ex works.",
     'submit: multi-line notes kept');
 is(psql_value("SELECT unit_price FROM sscn.quote_revisions "
     . "WHERE quote_id = '$qa'"), '12.3456', 'submit: numeric in database');
 is(psql_value("SELECT response FROM sscn.rfq_invitations "
-    . "WHERE rfq_id = '$rfq' AND supplier_org_id = '$alpha->{org}'"),
+    . "WHERE rfq_id = '$rfq' AND supplier_org_id = '$alpha->{org_id}'"),
     'quoted', 'submit: invitation answered quoted');
 my @audit = audit_rows(header($res, 'X-Request-ID'));
 is(scalar(grep { $_->{action} eq 'quote.submit' && $_->{target} eq $qa }
@@ -58,7 +59,7 @@ is_error_response(submit_quote($buyer, $rfq), 403, 'forbidden',
 
 # ---- validation ---------------------------------------------------------
 
-my $gamma = party('supplier');
+my $gamma = org_user('supplier');
 my @bad = (
     [{ unit_price => 12.5 }, 'unit_price', 'fractional JSON number'],
     [{ unit_price => '-1' }, 'unit_price', 'negative price'],
@@ -74,7 +75,7 @@ my @bad = (
     [{ notes => 'x' x 5001 }, 'notes', 'notes too long'],
     [{ notes => "bell\x07" }, 'notes', 'control character in notes'],
     [{ status => 'awarded' }, 'status', 'server-owned status'],
-    [{ supplier_org_id => $beta->{org} }, 'supplier_org_id',
+    [{ supplier_org_id => $beta->{org_id} }, 'supplier_org_id',
 	'server-owned supplier'],
 );
 for my $case (@bad) {
@@ -83,7 +84,7 @@ for my $case (@bad) {
 	    'validation_failed', "submit $name");
 	ok(exists $b->{error}{fields}{$field}, "submit $name: names $field");
 }
-is(sql_row_count('sscn.quotes', "supplier_org_id = '$gamma->{org}'"), 0,
+is(sql_row_count('sscn.quotes', "supplier_org_id = '$gamma->{org_id}'"), 0,
     'invalid submits: nothing stored');
 
 $res = api('POST', "/api/v1/rfqs/$rfq/quotes", token => $gamma->{token},
@@ -132,7 +133,7 @@ $res = api('GET', "/api/v1/rfqs/$rfq/quotes", token => $buyer->{token});
 $body = is_json_ok($res, 200, 'buyer list');
 is(scalar @{ $body->{items} }, 2, 'buyer list: both quotes');
 my ($listed) = grep { $_->{id} eq $qa } @{ $body->{items} };
-is($listed->{supplier_name}, $alpha->{name}, 'buyer list: supplier name');
+is($listed->{supplier_name}, $alpha->{org_name}, 'buyer list: supplier name');
 is($listed->{unit_price}, '11.9000', 'buyer list: current revision');
 
 $res = api('GET', "/api/v1/rfqs/$rfq/quotes?limit=1",

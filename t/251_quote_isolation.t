@@ -9,16 +9,17 @@
 use v5.36;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use SSCN::Sourcing;
 use SSCN::Test;
 use SSCN::Quotes;
 use Test::More;
 
 require_stack();
 
-my $buyer = party('buyer');
-my $other_buyer = party('buyer');
-my $alpha = party('supplier');
-my $beta = party('supplier');
+my $buyer = org_user('buyer');
+my $other_buyer = org_user('buyer');
+my $alpha = org_user('supplier');
+my $beta = org_user('supplier');
 
 my $rfq = make_rfq($buyer);
 my $qa = submit_quote($alpha, $rfq)->{json}{id};
@@ -94,7 +95,7 @@ is_error_response(api('POST', "/api/v1/quotes/$qa/withdraw",
 for my $field (qw(status rfq_id supplier_org_id buyer_org_id revision
     current_revision id decided_at submitted_at)) {
 	my $value = $field =~ /revision/ ? 9 : $field eq 'status' ? 'awarded'
-	    : $field =~ /_at$/ ? '2020-01-01T00:00:00Z' : $beta->{org};
+	    : $field =~ /_at$/ ? '2020-01-01T00:00:00Z' : $beta->{org_id};
 	my $b = is_error_response(api('PATCH', "/api/v1/quotes/$qa",
 	    token => $alpha->{token}, json => { $field => $value }), 400,
 	    'validation_failed', "PATCH $field");

@@ -10,16 +10,17 @@ use v5.36;
 use utf8;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use SSCN::Sourcing;
 use SSCN::Test;
 use SSCN::Quotes;
 use Test::More;
 
 require_stack();
 
-my $buyer = party('buyer');
-my $other_buyer = party('buyer');
-my $alpha = party('supplier');
-my $beta = party('supplier');
+my $buyer = org_user('buyer');
+my $other_buyer = org_user('buyer');
+my $alpha = org_user('supplier');
+my $beta = org_user('supplier');
 my $rfq = make_rfq($buyer);
 
 sub post ($party, $rfq_id, $json) {
@@ -36,7 +37,7 @@ sub thread ($party, $rfq_id, $query = '') {
 
 my $res = post($alpha, $rfq, { body => "Is 1.4404 acceptable?\nThanks." });
 my $body = is_json_ok($res, 201, 'supplier posts');
-is($body->{supplier_org_id}, $alpha->{org}, 'post: own thread');
+is($body->{supplier_org_id}, $alpha->{org_id}, 'post: own thread');
 is($body->{author_side}, 'supplier', 'post: author side');
 is($body->{body}, "Is 1.4404 acceptable?\nThanks.", 'post: body kept');
 my ($audit) = grep { $_->{action} eq 'message.post' }
@@ -53,14 +54,14 @@ $res = thread($alpha, $rfq);
 $body = is_json_ok($res, 200, 'supplier reads');
 is(scalar @{ $body->{items} }, 1, 'supplier reads: only its thread');
 is($body->{items}[0]{author_name}, 'Rory Quill', 'supplier reads: author');
-$res = thread($alpha, $rfq, "?supplier_org_id=$beta->{org}");
+$res = thread($alpha, $rfq, "?supplier_org_id=$beta->{org_id}");
 is(scalar @{ $res->{json}{items} // [] }, 1,
     'supplier naming another thread still reads its own');
-ok(!grep({ $_->{supplier_org_id} ne $alpha->{org} }
+ok(!grep({ $_->{supplier_org_id} ne $alpha->{org_id} }
     @{ $res->{json}{items} // [] }), 'supplier never reads another thread');
 
 my $b = is_error_response(post($alpha, $rfq, { body => 'x',
-    supplier_org_id => $beta->{org} }), 400, 'validation_failed',
+    supplier_org_id => $beta->{org_id} }), 400, 'validation_failed',
     'supplier names a thread');
 ok(exists $b->{error}{fields}{supplier_org_id},
     'supplier names a thread: field');
@@ -70,13 +71,13 @@ ok(exists $b->{error}{fields}{supplier_org_id},
 $res = thread($buyer, $rfq);
 $body = is_json_ok($res, 200, 'buyer reads all');
 is(scalar @{ $body->{items} }, 2, 'buyer reads both threads');
-$res = thread($buyer, $rfq, "?supplier_org_id=$alpha->{org}");
+$res = thread($buyer, $rfq, "?supplier_org_id=$alpha->{org_id}");
 is(scalar @{ $res->{json}{items} }, 1, 'buyer reads one thread');
 is_error_response(thread($buyer, $rfq, '?supplier_org_id=nope'), 400,
     'validation_failed', 'buyer thread filter not a UUID');
 
 $res = post($buyer, $rfq, { body => 'Yes, 1.4404 is fine.',
-    supplier_org_id => $alpha->{org} });
+    supplier_org_id => $alpha->{org_id} });
 $body = is_json_ok($res, 201, 'buyer posts');
 is($body->{author_side}, 'buyer', 'buyer post: author side');
 is(scalar @{ thread($alpha, $rfq)->{json}{items} }, 2,
@@ -89,7 +90,7 @@ $b = is_error_response(post($buyer, $rfq, { body => 'to whom?' }), 400,
 ok(exists $b->{error}{fields}{supplier_org_id},
     'buyer post without thread: field');
 is_error_response(post($buyer, $rfq, { body => 'x',
-    supplier_org_id => $other_buyer->{org} }), 404, 'not_found',
+    supplier_org_id => $other_buyer->{org_id} }), 404, 'not_found',
     'buyer posts to a buyer organization');
 
 # ---- paging ---------------------------------------------------------------
@@ -133,7 +134,7 @@ $count = sql_row_count('sscn.messages', "rfq_id = '$rfq'");
 is_error_response(thread($other_buyer, $rfq), 404, 'not_found',
     'other buyer reads');
 is_error_response(post($other_buyer, $rfq, { body => 'x',
-    supplier_org_id => $alpha->{org} }), 404, 'not_found',
+    supplier_org_id => $alpha->{org_id} }), 404, 'not_found',
     'other buyer posts');
 
 my $invited = make_rfq($buyer, visibility => 'invited');
@@ -142,11 +143,11 @@ is_error_response(thread($alpha, $invited), 404, 'not_found',
 is_error_response(post($alpha, $invited, { body => 'x' }), 404, 'not_found',
     'uninvited supplier posts');
 is_error_response(post($buyer, $invited, { body => 'x',
-    supplier_org_id => $alpha->{org} }), 404, 'not_found',
+    supplier_org_id => $alpha->{org_id} }), 404, 'not_found',
     'buyer posts to an uninvited supplier');
 invite_supplier($invited, $buyer, $alpha);
 is(post($buyer, $invited, { body => 'Welcome.',
-    supplier_org_id => $alpha->{org} })->{status}, 201,
+    supplier_org_id => $alpha->{org_id} })->{status}, 201,
     'buyer posts to an invited supplier');
 is(scalar @{ thread($alpha, $invited)->{json}{items} }, 1,
     'invited supplier reads');
@@ -170,7 +171,7 @@ is(scalar @{ thread($alpha, $nda)->{json}{items} }, 1, 'read after the NDA');
 my $draft = make_rfq($buyer, status => 'draft');
 invite_supplier($draft, $buyer, $alpha);
 is_error_response(post($buyer, $draft, { body => 'x',
-    supplier_org_id => $alpha->{org} }), 409, 'conflict', 'post to a draft');
+    supplier_org_id => $alpha->{org_id} }), 409, 'conflict', 'post to a draft');
 my $cancelled = make_rfq($buyer);
 rfq_set($cancelled, status => "'cancelled'", cancelled_at => 'now()',
     cancel_reason => "'Budget withdrawn'");

@@ -8,6 +8,7 @@
 use v5.36;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use SSCN::Sourcing;
 use SSCN::Test;
 use SSCN::Rfqs;
 use Test::More;
@@ -15,9 +16,9 @@ use Time::HiRes qw(sleep time);
 
 require_stack();
 
-my $buyer = org_actor('buyer');
-my $first = org_actor('supplier');
-my $second = org_actor('supplier');
+my $buyer = org_user('buyer');
+my $first = org_user('supplier');
+my $second = org_user('supplier');
 my $DEADLINE = 8;
 
 # ---- the buyer creates, invites and publishes ---------------------------

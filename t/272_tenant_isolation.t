@@ -13,6 +13,7 @@
 use v5.36;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use SSCN::Sourcing;
 use SSCN::Test;
 use SSCN::Rfqs;
 use SSCN::Documents qw(pdf_bytes put_content);
@@ -57,8 +58,8 @@ is(psql_value("SELECT count(*) FROM pg_class c JOIN pg_namespace n "
 # a quote, a message, an attachment, a supplier profile with a
 # certification and an open member invitation.
 sub world ($label) {
-	my $buyer = org_actor('buyer', "Buyer $label");
-	my $supplier = org_actor('supplier', "Supplier $label");
+	my $buyer = org_user('buyer', name => "Buyer $label");
+	my $supplier = org_user('supplier', name => "Supplier $label");
 
 	my $profile = api('PUT', "/api/v1/suppliers/$supplier->{org_id}/profile",
 	    token => $supplier->{token}, json => {
@@ -123,12 +124,12 @@ for my $table (sort keys %TENANT) {
 		my $me = $a->{$role};
 		if ($table eq 'organizations') {
 			# B's supplier is in the directory; B's buyer is not.
-			is(as_runtime($me, $role, "SELECT count(*) FROM "
+			is(sql_as($me, "SELECT count(*) FROM "
 			    . "sscn.organizations WHERE id = '$b->{buyer}{org_id}'")
 			    // '', '0',
 			    "isolation: $role A does not see buyer B");
 		} elsif (!$DIRECTORY{$table}) {
-			is(as_runtime($me, $role,
+			is(sql_as($me,
 			    "SELECT count(*) FROM sscn.$table WHERE $theirs")
 			    // '', '0',
 			    "isolation: $role A sees no row of B in $table");
@@ -141,14 +142,14 @@ for my $table (sort keys %TENANT) {
 		    . "'sscn_app' AND table_schema = 'sscn' AND table_name = "
 		    . "'$table' AND privilege_type = 'UPDATE'");
 		if (length($column // '')) {
-			is(as_runtime($me, $role, "WITH c AS (UPDATE sscn.$table "
+			is(sql_as($me, "WITH c AS (UPDATE sscn.$table "
 			    . "SET $column = $column WHERE $theirs RETURNING 1) "
 			    . "SELECT count(*) FROM c"), '0',
 			    "isolation: $role A updates no row of B in $table");
 		}
 		if (psql_value("SELECT has_table_privilege('sscn_app', "
 		    . "'sscn.$table', 'DELETE')") eq 't') {
-			is(as_runtime($me, $role, "WITH c AS (DELETE FROM "
+			is(sql_as($me, "WITH c AS (DELETE FROM "
 			    . "sscn.$table WHERE $theirs RETURNING 1) "
 			    . "SELECT count(*) FROM c"), '0',
 			    "isolation: $role A deletes no row of B in $table");

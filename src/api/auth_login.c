@@ -321,9 +321,8 @@ auth_login(struct http_request *req)
 	json_reject_unknown(req->json, allowed_fields, fields);
 	json_get_string(req->json, "email", true, 1024, &email, fields);
 	json_get_string(req->json, "password", true, 16384, &password, fields);
-	if (json_object_object_length(fields) > 0)
-		return api_validation_failed(req, fields);
-	json_object_put(fields);
+	if ((err = api_validation_check(req, fields)) != SSCN_OK)
+		return err;
 	if (w->keys == NULL)
 		return SSCN_ERR_UNAVAILABLE;
 

@@ -299,9 +299,8 @@ auth_mfa_verify(struct http_request *req)
 	if ((code == NULL) == (recovery == NULL))
 		json_object_object_add(fields, "code", json_object_new_string(
 		    "give exactly one of code and recovery_code"));
-	if (json_object_object_length(fields) > 0)
-		return api_validation_failed(req, fields);
-	json_object_put(fields);
+	if ((err = api_validation_check(req, fields)) != SSCN_OK)
+		return err;
 	if (req->worker->keys == NULL)
 		return SSCN_ERR_UNAVAILABLE;
 	if (token_hash(mfa_token, hash_hex) == -1)
@@ -498,13 +497,8 @@ auth_totp_confirm(struct http_request *req)
 
 	json_reject_unknown(req->json, allowed, fields);
 	json_get_string(req->json, "code", true, 16, &code, fields);
-	if ((err = authn_require(req)) != SSCN_OK) {
-		json_object_put(fields);
+	if ((err = authn_require_valid(req, fields)) != SSCN_OK)
 		return err;
-	}
-	if (json_object_object_length(fields) > 0)
-		return api_validation_failed(req, fields);
-	json_object_put(fields);
 
 	if ((err = authn_begin(req)) != SSCN_OK)
 		return err;
@@ -646,13 +640,8 @@ auth_totp_disable(struct http_request *req)
 	json_reject_unknown(req->json, allowed, fields);
 	json_get_string(req->json, "password", true, 16384, &password, fields);
 	json_get_string(req->json, "code", true, 16, &code, fields);
-	if ((err = authn_require(req)) != SSCN_OK) {
-		json_object_put(fields);
+	if ((err = authn_require_valid(req, fields)) != SSCN_OK)
 		return err;
-	}
-	if (json_object_object_length(fields) > 0)
-		return api_validation_failed(req, fields);
-	json_object_put(fields);
 	if ((err = authn_require_recent(req)) != SSCN_OK)
 		return err;
 	if ((err = authn_begin(req)) != SSCN_OK)
@@ -733,13 +722,8 @@ auth_recovery_codes(struct http_request *req)
 
 	json_reject_unknown(req->json, allowed, fields);
 	json_get_string(req->json, "password", true, 16384, &password, fields);
-	if ((err = authn_require(req)) != SSCN_OK) {
-		json_object_put(fields);
+	if ((err = authn_require_valid(req, fields)) != SSCN_OK)
 		return err;
-	}
-	if (json_object_object_length(fields) > 0)
-		return api_validation_failed(req, fields);
-	json_object_put(fields);
 	if ((err = authn_require_recent(req)) != SSCN_OK)
 		return err;
 	if ((err = authn_begin(req)) != SSCN_OK)

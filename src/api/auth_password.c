@@ -110,13 +110,8 @@ auth_password_change(struct http_request *req)
 	json_get_string(req->json, "current_password", true, 16384, &current,
 	    fields);
 	json_get_string(req->json, "new_password", true, 16384, &fresh, fields);
-	if ((err = authn_require(req)) != SSCN_OK) {
-		json_object_put(fields);
+	if ((err = authn_require_valid(req, fields)) != SSCN_OK)
 		return err;
-	}
-	if (json_object_object_length(fields) > 0)
-		return api_validation_failed(req, fields);
-	json_object_put(fields);
 	if ((err = authn_require_recent(req)) != SSCN_OK)
 		return err;
 
@@ -189,9 +184,8 @@ auth_password_forgot(struct http_request *req)
 
 	json_reject_unknown(req->json, allowed, fields);
 	json_get_string(req->json, "email", true, EMAIL_MAX, &email, fields);
-	if (json_object_object_length(fields) > 0)
-		return api_validation_failed(req, fields);
-	json_object_put(fields);
+	if ((err = api_validation_check(req, fields)) != SSCN_OK)
+		return err;
 
 	/* An invalid address gets the same response as an unknown one. */
 	if (email_normalize(email, normalized, sizeof(normalized)) == 0) {

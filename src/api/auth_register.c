@@ -32,14 +32,6 @@
 /* Longest name of a person or an organization, in bytes. */
 #define NAME_MAX_BYTES 200
 
-enum sscn_err
-api_validation_failed(struct http_request *req, struct json_object *fields)
-{
-	http_send_error(req, 400, "validation_failed", "The request is "
-	    "invalid; see fields for each problem.", fields);
-	return SSCN_OK;
-}
-
 /* True when "s" has no control character (names end up in mail). */
 static bool
 text_is_plain(const char *s)
@@ -429,15 +421,15 @@ auth_password_check(struct http_request *req)
 	struct password_report	 report;
 	const char		*password = NULL, *email = NULL, *name = NULL;
 	size_t			 i;
+	enum sscn_err		 err;
 
 	json_reject_unknown(req->json, allowed, fields);
 	json_get_string(req->json, "password", true, 4096, &password, fields);
 	json_get_string(req->json, "email", false, EMAIL_MAX, &email, fields);
 	json_get_string(req->json, "full_name", false, NAME_MAX_BYTES, &name,
 	    fields);
-	if (json_object_object_length(fields) > 0)
-		return api_validation_failed(req, fields);
-	json_object_put(fields);
+	if ((err = api_validation_check(req, fields)) != SSCN_OK)
+		return err;
 
 	if (password_check(req->worker->password_policy,
 	    req->worker->common_passwords, password, email, name,

@@ -49,33 +49,25 @@ static const char *const document_purposes[] = { "certificate",
 static const char *const document_types[] = { "application/pdf",
     "image/png", "image/jpeg", NULL };
 
-static struct json_object *
-document_column(PGresult *res, int row, int column)
-{
-	if (PQgetisnull(res, row, column))
-		return NULL;
-	return json_object_new_string(PQgetvalue(res, row, column));
-}
-
 struct json_object *
 document_json(PGresult *res, int row)
 {
 	struct json_object *obj = json_object_new_object();
 
-	json_object_object_add(obj, "id", document_column(res, row, 0));
-	json_object_object_add(obj, "purpose", document_column(res, row, 1));
-	json_object_object_add(obj, "owner_id", document_column(res, row, 2));
-	json_object_object_add(obj, "filename", document_column(res, row, 3));
+	json_object_object_add(obj, "id", api_json_text(res, row, 0));
+	json_object_object_add(obj, "purpose", api_json_text(res, row, 1));
+	json_object_object_add(obj, "owner_id", api_json_text(res, row, 2));
+	json_object_object_add(obj, "filename", api_json_text(res, row, 3));
 	json_object_object_add(obj, "content_type",
-	    document_column(res, row, 4));
-	json_object_object_add(obj, "status", document_column(res, row, 5));
+	    api_json_text(res, row, 4));
+	json_object_object_add(obj, "status", api_json_text(res, row, 5));
 	json_object_object_add(obj, "size", PQgetisnull(res, row, 6) ? NULL :
 	    json_object_new_int64(strtoll(PQgetvalue(res, row, 6), NULL, 10)));
-	json_object_object_add(obj, "sha256", document_column(res, row, 7));
-	json_object_object_add(obj, "created_at", document_column(res, row, 8));
-	json_object_object_add(obj, "stored_at", document_column(res, row, 9));
+	json_object_object_add(obj, "sha256", api_json_text(res, row, 7));
+	json_object_object_add(obj, "created_at", api_json_text(res, row, 8));
+	json_object_object_add(obj, "stored_at", api_json_text(res, row, 9));
 	json_object_object_add(obj, "organization_id",
-	    document_column(res, row, 10));
+	    api_json_text(res, row, 10));
 	return obj;
 }
 
@@ -101,14 +93,12 @@ document_finish(struct http_request *req, const char *action, const char *id,
 	err = audit_write(req, req->user_id, req->org_id, action, id, "success",
 	    details);
 	json_object_put(details);
-	if (err == SSCN_OK)
-		err = db_commit(&req->worker->db, req->request_id);
-	if (err == SSCN_OK)
-		http_send_json(req, status, root);
-	else
+	if (err != SSCN_OK) {
 		db_rollback(&req->worker->db, req->request_id);
-	json_object_put(root);
-	return err;
+		json_object_put(root);
+		return err;
+	}
+	return api_commit_send(req, status, root);
 }
 
 /*
@@ -266,13 +256,8 @@ documents_create(struct http_request *req)
 	document_parse(req->json, &doc, fields);
 
 	/* A request without a login gets 401 whatever its body contains. */
-	if ((err = authn_require(req)) != SSCN_OK) {
-		json_object_put(fields);
+	if ((err = authn_require_valid(req, fields)) != SSCN_OK)
 		return err;
-	}
-	if (json_object_object_length(fields) > 0)
-		return api_validation_failed(req, fields);
-	json_object_put(fields);
 
 	if ((err = document_owner_check(req, doc.purpose, doc.owner_id)) !=
 	    SSCN_OK)

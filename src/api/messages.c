@@ -51,7 +51,7 @@ message_thread_query(struct http_request *req, char thread[37])
 	fields = json_object_new_object();
 	json_object_object_add(fields, "supplier_org_id",
 	    json_object_new_string("must be an organization id"));
-	return quote_invalid(req, fields);
+	return api_validation_failed(req, fields);
 }
 
 static struct json_object *
@@ -60,22 +60,22 @@ message_to_json(const PGresult *res, int row, const char *rfq_id)
 	struct json_object *m = json_object_new_object();
 
 	json_object_object_add(m, "id",
-	    quote_json_text(res, row, MESSAGE_COL_ID));
+	    api_json_text(res, row, MESSAGE_COL_ID));
 	json_object_object_add(m, "rfq_id", json_object_new_string(rfq_id));
 	json_object_object_add(m, "supplier_org_id",
-	    quote_json_text(res, row, MESSAGE_COL_SUPPLIER_ORG_ID));
+	    api_json_text(res, row, MESSAGE_COL_SUPPLIER_ORG_ID));
 	json_object_object_add(m, "supplier_name",
-	    quote_json_text(res, row, MESSAGE_COL_SUPPLIER_NAME));
+	    api_json_text(res, row, MESSAGE_COL_SUPPLIER_NAME));
 	json_object_object_add(m, "author_id",
-	    quote_json_text(res, row, MESSAGE_COL_AUTHOR_ID));
+	    api_json_text(res, row, MESSAGE_COL_AUTHOR_ID));
 	json_object_object_add(m, "author_name",
-	    quote_json_text(res, row, MESSAGE_COL_AUTHOR_NAME));
+	    api_json_text(res, row, MESSAGE_COL_AUTHOR_NAME));
 	json_object_object_add(m, "author_side",
-	    quote_json_text(res, row, MESSAGE_COL_AUTHOR_SIDE));
+	    api_json_text(res, row, MESSAGE_COL_AUTHOR_SIDE));
 	json_object_object_add(m, "body",
-	    quote_json_text(res, row, MESSAGE_COL_BODY));
+	    api_json_text(res, row, MESSAGE_COL_BODY));
 	json_object_object_add(m, "created_at",
-	    quote_json_text(res, row, MESSAGE_COL_CREATED_AT));
+	    api_json_text(res, row, MESSAGE_COL_CREATED_AT));
 	return m;
 }
 
@@ -85,16 +85,15 @@ message_list(struct http_request *req)
 	const char		*rfq_id = req->match.params[0];
 	struct paging		 paging;
 	struct quote_rfq	 rfq;
-	struct json_object	*items;
-	char			 thread[37], micros[21], cursor_id[37];
-	char			 limit[12];
+	struct json_object	*items, *root;
+	char			 thread[37];
 	const char		*params[5];
 	PGresult		*res = NULL;
 	enum sscn_err		 err;
 	int			 i, rows;
 
 	if ((err = authn_require(req)) != SSCN_OK ||
-	    (err = quote_paging(req, &paging, micros, cursor_id)) != SSCN_OK ||
+	    (err = quote_paging(req, &paging)) != SSCN_OK ||
 	    (err = message_thread_query(req, thread)) != SSCN_OK ||
 	    (err = quote_rfq_load(req, rfq_id, true, &rfq)) != SSCN_OK)
 		return err;
@@ -103,12 +102,11 @@ message_list(struct http_request *req)
 	if (!rfq.is_buyer)
 		memcpy(thread, req->org_id, sizeof(thread));
 
-	snprintf(limit, sizeof(limit), "%d", paging.limit + 1);
 	params[0] = rfq_id;
 	params[1] = thread[0] != '\0' ? thread : NULL;
-	params[2] = micros[0] != '\0' ? micros : NULL;
-	params[3] = micros[0] != '\0' ? cursor_id : NULL;
-	params[4] = limit;
+	params[2] = paging.after_key[0] != '\0' ? paging.after_key : NULL;
+	params[3] = paging.after_key[0] != '\0' ? paging.after_id : NULL;
+	params[4] = paging.fetch;
 	if ((err = api_db(req, "message_list", 5, params, &res)) != SSCN_OK)
 		return err;
 
@@ -116,11 +114,11 @@ message_list(struct http_request *req)
 	rows = PQntuples(res);
 	for (i = 0; i < rows && i < paging.limit; i++)
 		json_object_array_add(items, message_to_json(res, i, rfq_id));
-	quote_send_page(req, items, rows > paging.limit ? PQgetvalue(res,
-	    paging.limit - 1, MESSAGE_COL_CURSOR_MICROS) : NULL,
-	    rows > paging.limit ?
-	    PQgetvalue(res, paging.limit - 1, MESSAGE_COL_ID) : NULL);
+	root = paging_page_json(&paging, items, res, MESSAGE_COL_CURSOR_MICROS,
+	    MESSAGE_COL_ID);
 	PQclear(res);
+	http_send_json(req, 200, root);
+	json_object_put(root);
 	return SSCN_OK;
 }
 
@@ -162,9 +160,8 @@ message_post_begin(struct http_request *req, const char **text,
 		json_object_object_add(fields, "supplier_org_id",
 		    json_object_new_string("is set by the server for a "
 		    "supplier"));
-	if (json_object_object_length(fields) > 0)
-		return quote_invalid(req, fields);
-	json_object_put(fields);
+	if ((err = api_validation_check(req, fields)) != SSCN_OK)
+		return err;
 	return authn_begin(req);
 }
 
@@ -206,7 +203,7 @@ message_write(struct http_request *req, const char *rfq_id,
 	params[5] = req->org_id;
 	params[6] = text;
 	if ((err = api_db(req, "message_insert", 7, params, &res)) != SSCN_OK)
-		return quote_fail(req, err);
+		return api_rollback(req, err);
 
 	m = json_object_new_object();
 	json_object_object_add(m, "id", json_object_new_string(id));
@@ -218,7 +215,7 @@ message_write(struct http_request *req, const char *rfq_id,
 	json_object_object_add(m, "author_side", json_object_new_string(
 	    rfq->is_buyer ? "buyer" : "supplier"));
 	json_object_object_add(m, "body", json_object_new_string(text));
-	json_object_object_add(m, "created_at", quote_json_text(res, 0, 0));
+	json_object_object_add(m, "created_at", api_json_text(res, 0, 0));
 	PQclear(res);
 
 	/* The audit row names the thread, never the text. */
@@ -232,14 +229,11 @@ message_write(struct http_request *req, const char *rfq_id,
 	err = audit_write(req, req->user_id, req->org_id, "message.post", id,
 	    "success", details);
 	json_object_put(details);
-	if (err != SSCN_OK ||
-	    (err = db_commit(&req->worker->db, req->request_id)) != SSCN_OK) {
+	if (err != SSCN_OK) {
 		json_object_put(m);
-		return quote_fail(req, err);
+		return api_rollback(req, err);
 	}
-	http_send_json(req, 201, m);
-	json_object_put(m);
-	return SSCN_OK;
+	return api_commit_send(req, 201, m);
 }
 
 enum sscn_err

@@ -158,9 +158,8 @@ org_invitation_accept(struct http_request *req)
 
 	json_reject_unknown(req->json, allowed, fields);
 	json_get_string(req->json, "token", true, 128, &token, fields);
-	if (json_object_object_length(fields) > 0)
-		return api_validation_failed(req, fields);
-	json_object_put(fields);
+	if ((err = api_validation_check(req, fields)) != SSCN_OK)
+		return err;
 
 	if ((err = org_invitation_join(req, token)) != SSCN_OK)
 		db_rollback(&req->worker->db, req->request_id);

@@ -35,57 +35,6 @@
 
 /* ---- the members list ------------------------------------------------- */
 
-/*
- * The cursor is base64url (no padding) of "KEY|USER_ID": KEY is the
- * membership's creation time in microseconds since the epoch, USER_ID
- * the member's id, the last row of the page before.
- */
-#define ORG_CURSOR_TEXT_MAX (20 + 1 + 36)
-
-static void
-org_cursor_encode(const char *key, const char *user_id, char *out,
-    size_t outlen)
-{
-	char text[ORG_CURSOR_TEXT_MAX + 1];
-	int  n;
-
-	n = snprintf(text, sizeof(text), "%s|%s", key, user_id);
-	if (n < 0 || (size_t)n >= sizeof(text) ||
-	    sodium_base64_ENCODED_LEN((size_t)n,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) > outlen) {
-		out[0] = '\0';
-		return;
-	}
-	sodium_bin2base64(out, outlen, (const unsigned char *)text, (size_t)n,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-}
-
-/* Split a cursor into "key" and "user_id"; false when it is malformed. */
-static bool
-org_cursor_decode(const char *cursor, char key[21], char user_id[37])
-{
-	unsigned char	 text[ORG_CURSOR_TEXT_MAX + 1];
-	size_t		 len = 0;
-	char		*bar, *end;
-	long long	 n;
-
-	if (sodium_base642bin(text, sizeof(text) - 1, cursor, strlen(cursor),
-	    NULL, &len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
-		return false;
-	text[len] = '\0';
-	if ((bar = strchr((char *)text, '|')) == NULL)
-		return false;
-	*bar = '\0';
-
-	n = strtoll((char *)text, &end, 10);
-	if (end == (char *)text || *end != '\0' || n < 0 ||
-	    strlen((char *)text) > 20 || !session_is_uuid(bar + 1))
-		return false;
-	snprintf(key, 21, "%lld", n);
-	snprintf(user_id, 37, "%s", bar + 1);
-	return true;
-}
-
 /* The open invitations, for owners and admins. */
 static enum sscn_err
 org_invitations_json(struct http_request *req, struct json_object **out)
@@ -105,7 +54,7 @@ org_invitations_json(struct http_request *req, struct json_object **out)
 	for (i = 0; i < PQntuples(res); i++) {
 		struct json_object *inv = json_object_new_object();
 
-		org_json_columns(inv, res, i, names);
+		api_json_columns(inv, res, i, names);
 		json_object_array_add(*out, inv);
 	}
 	PQclear(res);
@@ -120,7 +69,7 @@ org_member_json(PGresult *res, int row)
 	    "role", "joined_at", NULL };
 	struct json_object *member = json_object_new_object();
 
-	org_json_columns(member, res, row, names);
+	api_json_columns(member, res, row, names);
 	return member;
 }
 
@@ -129,54 +78,38 @@ org_members_list(struct http_request *req)
 {
 	struct json_object	*fields, *root, *items, *invitations = NULL;
 	struct paging		 paging;
-	char			 key[21], after[37], limit[16];
-	char			 next[128] = "";
 	const char		*params[4];
 	PGresult		*res = NULL;
 	enum sscn_err		 err;
-	int			 i, rows;
+	int			 i;
 
 	if ((err = org_begin(req, req->match.params[0])) != SSCN_OK)
 		return err;
 
 	fields = json_object_new_object();
-	if (paging_parse(req->query, &paging, fields) == SSCN_OK &&
-	    paging.cursor[0] != '\0' &&
-	    !org_cursor_decode(paging.cursor, key, after))
-		json_object_object_add(fields, "cursor", json_object_new_string(
-		    "must be a next_cursor value of this list"));
-	if (json_object_object_length(fields) > 0)
-		return api_validation_failed(req, fields);
-	json_object_put(fields);
+	(void)paging_parse_keyed(req->query, &paging, fields);
+	if ((err = api_validation_check(req, fields)) != SSCN_OK)
+		return err;
 
-	/* Reading one row more than the page shows whether another follows. */
-	snprintf(limit, sizeof(limit), "%d", paging.limit + 1);
+	/* The cursor's key is the membership's creation in microseconds. */
 	params[0] = req->org_id;
-	params[1] = paging.cursor[0] != '\0' ? key : NULL;
-	params[2] = paging.cursor[0] != '\0' ? after : NULL;
-	params[3] = limit;
+	params[1] = paging.after_key[0] != '\0' ? paging.after_key : NULL;
+	params[2] = paging.after_key[0] != '\0' ? paging.after_id : NULL;
+	params[3] = paging.fetch;
 	if ((err = api_db(req, "org_members", 4, params, &res)) != SSCN_OK)
 		return err;
 
-	rows = PQntuples(res);
 	items = json_object_new_array();
-	for (i = 0; i < rows && i < paging.limit; i++)
+	for (i = 0; i < PQntuples(res) && i < paging.limit; i++)
 		json_object_array_add(items, org_member_json(res, i));
-	if (rows > paging.limit)
-		org_cursor_encode(PQgetvalue(res, paging.limit - 1, 5),
-		    PQgetvalue(res, paging.limit - 1, 0), next, sizeof(next));
+	root = paging_page_json(&paging, items, res, 5, 0);
 	PQclear(res);
 
 	if (org_is_manager(req) &&
 	    (err = org_invitations_json(req, &invitations)) != SSCN_OK) {
-		json_object_put(items);
+		json_object_put(root);
 		return err;
 	}
-
-	root = json_object_new_object();
-	json_object_object_add(root, "items", items);
-	json_object_object_add(root, "next_cursor", next[0] != '\0' ?
-	    json_object_new_string(next) : NULL);
 	if (invitations != NULL)
 		json_object_object_add(root, "invitations", invitations);
 	http_send_json(req, 200, root);
@@ -308,10 +241,10 @@ org_invite_store(struct http_request *req, const struct org_invite *invite)
 		err = audit_write(req, req->user_id, req->org_id,
 		    "org.member_invite", id, "success", details);
 	json_object_put(details);
-	if (err == SSCN_OK &&
-	    (err = db_commit(&req->worker->db, req->request_id)) == SSCN_OK)
-		http_send_json(req, 201, root);
-	json_object_put(root);
+	if (err == SSCN_OK)
+		err = api_commit_send(req, 201, root);
+	else
+		json_object_put(root);
 out:
 	sodium_memzero(token, sizeof(token));
 	return err;
@@ -331,9 +264,8 @@ org_members_invite(struct http_request *req)
 
 	fields = json_object_new_object();
 	org_invite_parse(req, &invite, fields);
-	if (json_object_object_length(fields) > 0)
-		return api_validation_failed(req, fields);
-	json_object_put(fields);
+	if ((err = api_validation_check(req, fields)) != SSCN_OK)
+		return err;
 
 	if ((err = org_invite_store(req, &invite)) != SSCN_OK)
 		db_rollback(&req->worker->db, req->request_id);
@@ -443,8 +375,7 @@ org_member_remove(struct http_request *req)
 	return SSCN_OK;
 
 rollback:
-	db_rollback(&req->worker->db, req->request_id);
-	return err;
+	return api_rollback(req, err);
 }
 
 /* Validate the body of a role change: { "role": owner|admin|member }. */
@@ -483,9 +414,8 @@ org_member_patch(struct http_request *req)
 
 	fields = json_object_new_object();
 	role = org_member_patch_parse(req, fields);
-	if (json_object_object_length(fields) > 0)
-		return api_validation_failed(req, fields);
-	json_object_put(fields);
+	if ((err = api_validation_check(req, fields)) != SSCN_OK)
+		return err;
 
 	if ((err = org_member_lock(req, user_id, &lock)) != SSCN_OK)
 		goto rollback;
@@ -517,16 +447,12 @@ org_member_patch(struct http_request *req)
 	member = org_member_json(res, 0);
 	PQclear(res);
 	if ((err = org_member_audit(req, "org.member_role", user_id,
-	    lock.role, role)) != SSCN_OK ||
-	    (err = db_commit(&req->worker->db, req->request_id)) != SSCN_OK) {
+	    lock.role, role)) != SSCN_OK) {
 		json_object_put(member);
 		goto rollback;
 	}
-	http_send_json(req, 200, member);
-	json_object_put(member);
-	return SSCN_OK;
+	return api_commit_send(req, 200, member);
 
 rollback:
-	db_rollback(&req->worker->db, req->request_id);
-	return err;
+	return api_rollback(req, err);
 }

@@ -48,18 +48,6 @@ org_is_manager(const struct http_request *req)
 	    strcmp(req->org_role, "admin") == 0;
 }
 
-void
-org_json_columns(struct json_object *obj, PGresult *res, int row,
-    const char *const *names)
-{
-	int i;
-
-	for (i = 0; names[i] != NULL; i++)
-		json_object_object_add(obj, names[i],
-		    PQgetisnull(res, row, i) ? NULL :
-		    json_object_new_string(PQgetvalue(res, row, i)));
-}
-
 /* The organization of one result row of org_select or org_update. */
 static struct json_object *
 org_json(PGresult *res)
@@ -68,7 +56,7 @@ org_json(PGresult *res)
 	    NULL };
 	struct json_object *org = json_object_new_object();
 
-	org_json_columns(org, res, 0, names);
+	api_json_columns(org, res, 0, names);
 	json_object_object_add(org, "require_mfa", json_object_new_boolean(
 	    strcmp(PQgetvalue(res, 0, 4), "t") == 0));
 	json_object_object_add(org, "created_at",
@@ -202,9 +190,8 @@ org_patch(struct http_request *req)
 		json_object_put(fields);
 		return err;
 	}
-	if (json_object_object_length(fields) > 0)
-		return api_validation_failed(req, fields);
-	json_object_put(fields);
+	if ((err = api_validation_check(req, fields)) != SSCN_OK)
+		return err;
 
 	params[0] = req->org_id;
 	params[1] = change.name;
@@ -234,15 +221,8 @@ org_patch(struct http_request *req)
 	}
 	org = org_json(res);
 	PQclear(res);
-	if ((err = db_commit(&req->worker->db, req->request_id)) != SSCN_OK) {
-		json_object_put(org);
-		return err;
-	}
-	http_send_json(req, 200, org);
-	json_object_put(org);
-	return SSCN_OK;
+	return api_commit_send(req, 200, org);
 
 rollback:
-	db_rollback(&req->worker->db, req->request_id);
-	return err;
+	return api_rollback(req, err);
 }

@@ -24,14 +24,6 @@ enum sscn_err org_begin(struct http_request *, const char *id)
 /* True when the session's role may manage the organization. */
 bool	org_is_manager(const struct http_request *);
 
-/*
- * Add one string member per name of the NULL-terminated "names" to
- * "obj", from row "row" of "res", column by column from column 0; an SQL
- * NULL becomes a JSON null.
- */
-void	org_json_columns(struct json_object *obj, struct pg_result *res,
-	    int row, const char *const *names);
-
 /* org_members.c */
 enum sscn_err org_members_list(struct http_request *);
 enum sscn_err org_members_invite(struct http_request *);

@@ -180,7 +180,7 @@ quote_award(struct http_request *req)
 	    SSCN_OK ||
 	    (err = quote_award_write(req, rfq_id, id)) != SSCN_OK ||
 	    (err = quote_award_mail(req, rfq_id, title)) != SSCN_OK)
-		return quote_fail(req, err);
+		return api_rollback(req, err);
 	if ((err = quote_commit_and_send(req, id, 200)) == SSCN_OK)
 		log_info(req->request_id, "quote_awarded", "quote=%s rfq=%s "
 		    "rejected=%d", id, rfq_id, rejected);

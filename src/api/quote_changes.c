@@ -182,7 +182,7 @@ quote_patch(struct http_request *req)
 		return err;
 	}
 	if (json_object_object_length(fields) > 0)
-		return quote_invalid(req, fields);
+		return api_validation_failed(req, fields);
 	if ((err = authn_begin(req)) != SSCN_OK ||
 	    (err = quote_read_for_change(req, id, &cur)) != SSCN_OK) {
 		json_object_put(fields);
@@ -192,14 +192,14 @@ quote_patch(struct http_request *req)
 	quote_merge_terms(cur, &terms, fields);
 	if (json_object_object_length(fields) > 0) {
 		PQclear(cur);
-		return quote_invalid(req, fields);
+		return api_validation_failed(req, fields);
 	}
 	json_object_put(fields);
 
 	err = quote_revise_write(req, id, cur, &terms);
 	PQclear(cur);
 	if (err != SSCN_OK)
-		return quote_fail(req, err);
+		return api_rollback(req, err);
 	return quote_commit_and_send(req, id, 200);
 }
 
@@ -220,19 +220,19 @@ quote_withdraw(struct http_request *req)
 
 	if ((err = api_db(req, "quote_withdraw", 1, params, &res)) != SSCN_OK) {
 		PQclear(cur);
-		return quote_fail(req, err);
+		return api_rollback(req, err);
 	}
 	withdrawn = PQntuples(res) == 1;
 	PQclear(res);
 	if (!withdrawn) {
 		PQclear(cur);
-		return quote_fail(req, SSCN_ERR_CONFLICT);
+		return api_rollback(req, SSCN_ERR_CONFLICT);
 	}
 
 	if ((err = quote_audit(req, "quote.withdraw", id, "rfq_id",
 	    PQgetvalue(cur, 0, QUOTE_COL_RFQ_ID), status_field)) != SSCN_OK) {
 		PQclear(cur);
-		return quote_fail(req, err);
+		return api_rollback(req, err);
 	}
 	PQclear(cur);
 	return quote_commit_and_send(req, id, 200);

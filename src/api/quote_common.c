@@ -1,7 +1,7 @@
 /*
  * quote_common.c - what the quote and message handlers share: the RFQ as
- * the caller sees it (with the NDA gate), the terms of a quote revision,
- * list cursors and the JSON form of a quote.
+ * the caller sees it (with the NDA gate), the terms of a quote revision
+ * and the JSON form of a quote.
  *
  * Amounts are decimal text from end to end: a JSON number with a
  * fraction arrives here as a double, which cannot hold every price of a
@@ -17,7 +17,6 @@
 
 #include <json-c/json.h>
 #include <libpq-fe.h>
-#include <sodium.h>
 
 #include "sscn.h"
 #include "api/auth_session.h"
@@ -28,9 +27,6 @@
 #define PRICE_FRACTION_DIGITS	4
 #define NOTES_MAX		5000
 #define LEAD_TIME_MAX		3650
-
-/* "MICROS|UUID": up to 20 digits, a bar, 36 characters. */
-#define CURSOR_RAW_MAX		(20 + 1 + 36)
 
 enum sscn_err
 quote_rfq_load(struct http_request *req, const char *rfq_id, bool nda_gate,
@@ -206,112 +202,45 @@ quote_terms_parse(struct http_request *req, struct json_object *body,
 	    SSCN_OK;
 }
 
-/* ---- cursors -------------------------------------------------------------- */
-
-void
-quote_cursor_encode(const char *micros, const char *id, char *out,
-    size_t outlen)
-{
-	char raw[CURSOR_RAW_MAX + 1];
-	int n;
-
-	n = snprintf(raw, sizeof(raw), "%s|%s", micros, id);
-	if (n < 0 || (size_t)n >= sizeof(raw) || outlen <
-	    sodium_base64_ENCODED_LEN((size_t)n,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING)) {
-		out[0] = '\0';
-		return;
-	}
-	sodium_bin2base64(out, outlen, (const unsigned char *)raw, (size_t)n,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-}
-
-bool
-quote_cursor_decode(const char *cursor, char *micros, char *id)
-{
-	unsigned char	 raw[CURSOR_RAW_MAX + 1];
-	size_t		 len = 0, digits;
-
-	if (sodium_base642bin(raw, CURSOR_RAW_MAX, cursor, strlen(cursor),
-	    NULL, &len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
-		return false;
-	raw[len] = '\0';
-	digits = strspn((const char *)raw, "0123456789");
-	if (digits == 0 || digits > 20 || raw[digits] != '|' ||
-	    len != digits + 1 + 36)
-		return false;
-	memcpy(micros, raw, digits);
-	micros[digits] = '\0';
-	memcpy(id, raw + digits + 1, 37);
-	return session_is_uuid(id);
-}
-
 /* ---- JSON ------------------------------------------------------------------- */
-
-struct json_object *
-quote_json_text(const PGresult *res, int row, int col)
-{
-	if (PQgetisnull(res, row, col))
-		return NULL;
-	return json_object_new_string(PQgetvalue(res, row, col));
-}
 
 struct json_object *
 quote_to_json(const PGresult *res, int row)
 {
 	struct json_object *q = json_object_new_object();
 
-	json_object_object_add(q, "id", quote_json_text(res, row, QUOTE_COL_ID));
+	json_object_object_add(q, "id", api_json_text(res, row, QUOTE_COL_ID));
 	json_object_object_add(q, "rfq_id",
-	    quote_json_text(res, row, QUOTE_COL_RFQ_ID));
+	    api_json_text(res, row, QUOTE_COL_RFQ_ID));
 	json_object_object_add(q, "supplier_org_id",
-	    quote_json_text(res, row, QUOTE_COL_SUPPLIER_ORG_ID));
+	    api_json_text(res, row, QUOTE_COL_SUPPLIER_ORG_ID));
 	json_object_object_add(q, "supplier_name",
-	    quote_json_text(res, row, QUOTE_COL_SUPPLIER_NAME));
+	    api_json_text(res, row, QUOTE_COL_SUPPLIER_NAME));
 	json_object_object_add(q, "status",
-	    quote_json_text(res, row, QUOTE_COL_STATUS));
+	    api_json_text(res, row, QUOTE_COL_STATUS));
 	json_object_object_add(q, "revision", json_object_new_int(
 	    atoi(PQgetvalue(res, row, QUOTE_COL_REVISION))));
 	json_object_object_add(q, "unit_price",
-	    quote_json_text(res, row, QUOTE_COL_UNIT_PRICE));
+	    api_json_text(res, row, QUOTE_COL_UNIT_PRICE));
 	json_object_object_add(q, "currency",
-	    quote_json_text(res, row, QUOTE_COL_CURRENCY));
+	    api_json_text(res, row, QUOTE_COL_CURRENCY));
 	json_object_object_add(q, "lead_time_days", json_object_new_int(
 	    atoi(PQgetvalue(res, row, QUOTE_COL_LEAD_TIME_DAYS))));
 	json_object_object_add(q, "valid_until",
-	    quote_json_text(res, row, QUOTE_COL_VALID_UNTIL));
+	    api_json_text(res, row, QUOTE_COL_VALID_UNTIL));
 	json_object_object_add(q, "notes",
-	    quote_json_text(res, row, QUOTE_COL_NOTES));
+	    api_json_text(res, row, QUOTE_COL_NOTES));
 	json_object_object_add(q, "submitted_at",
-	    quote_json_text(res, row, QUOTE_COL_SUBMITTED_AT));
+	    api_json_text(res, row, QUOTE_COL_SUBMITTED_AT));
 	json_object_object_add(q, "updated_at",
-	    quote_json_text(res, row, QUOTE_COL_UPDATED_AT));
+	    api_json_text(res, row, QUOTE_COL_UPDATED_AT));
 	json_object_object_add(q, "withdrawn_at",
-	    quote_json_text(res, row, QUOTE_COL_WITHDRAWN_AT));
+	    api_json_text(res, row, QUOTE_COL_WITHDRAWN_AT));
 	json_object_object_add(q, "decided_at",
-	    quote_json_text(res, row, QUOTE_COL_DECIDED_AT));
+	    api_json_text(res, row, QUOTE_COL_DECIDED_AT));
 	json_object_object_add(q, "locked", json_object_new_boolean(
 	    strcmp(PQgetvalue(res, row, QUOTE_COL_LOCKED), "t") == 0));
 	return q;
-}
-
-void
-quote_send_page(struct http_request *req, struct json_object *items,
-    const char *next_micros, const char *next_id)
-{
-	struct json_object	*root = json_object_new_object();
-	char			 cursor[128];
-
-	json_object_object_add(root, "items", items);
-	if (next_micros != NULL) {
-		quote_cursor_encode(next_micros, next_id, cursor,
-		    sizeof(cursor));
-		json_object_object_add(root, "next_cursor",
-		    json_object_new_string(cursor));
-	} else
-		json_object_object_add(root, "next_cursor", NULL);
-	http_send_json(req, 200, root);
-	json_object_put(root);
 }
 
 enum sscn_err
@@ -322,16 +251,10 @@ quote_commit_and_send(struct http_request *req, const char *id, int status)
 	enum sscn_err		 err;
 
 	if ((err = quote_read(req, id, &res)) != SSCN_OK)
-		return quote_fail(req, err);
+		return api_rollback(req, err);
 	body = quote_to_json(res, 0);
 	PQclear(res);
-	if ((err = db_commit(&req->worker->db, req->request_id)) != SSCN_OK) {
-		json_object_put(body);
-		return err;
-	}
-	http_send_json(req, status, body);
-	json_object_put(body);
-	return SSCN_OK;
+	return api_commit_send(req, status, body);
 }
 
 enum sscn_err
@@ -351,19 +274,5 @@ quote_audit(struct http_request *req, const char *action, const char *target,
 	err = audit_write(req, req->user_id, req->org_id, action, target,
 	    "success", details);
 	json_object_put(details);
-	return err;
-}
-
-enum sscn_err
-quote_invalid(struct http_request *req, struct json_object *fields)
-{
-	(void)api_validation_failed(req, fields);
-	return SSCN_ERR_VALIDATION;
-}
-
-enum sscn_err
-quote_fail(struct http_request *req, enum sscn_err err)
-{
-	db_rollback(&req->worker->db, req->request_id);
 	return err;
 }

@@ -41,13 +41,8 @@ quote_submit_begin(struct http_request *req, struct quote_terms *terms)
 		json_object_put(fields);
 		return err;
 	}
-	if ((err = authn_require(req)) != SSCN_OK) {
-		json_object_put(fields);
+	if ((err = authn_require_valid(req, fields)) != SSCN_OK)
 		return err;
-	}
-	if (json_object_object_length(fields) > 0)
-		return quote_invalid(req, fields);
-	json_object_put(fields);
 	return authn_begin(req);
 }
 
@@ -143,32 +138,23 @@ quote_submit(struct http_request *req)
 		    "must be the RFQ's currency, %s", rfq.currency);
 		json_object_object_add(fields, "currency",
 		    json_object_new_string(problem));
-		return quote_invalid(req, fields);
+		return api_validation_failed(req, fields);
 	}
 
 	token_random_uuid(quote_id);
 	if ((err = quote_submit_write(req, quote_id, rfq_id, &rfq, &terms)) !=
 	    SSCN_OK)
-		return quote_fail(req, err);
+		return api_rollback(req, err);
 	return quote_commit_and_send(req, quote_id, 201);
 }
 
 enum sscn_err
-quote_paging(struct http_request *req, struct paging *paging, char *micros,
-    char *id)
+quote_paging(struct http_request *req, struct paging *paging)
 {
 	struct json_object *fields = json_object_new_object();
 
-	micros[0] = id[0] = '\0';
-	if (paging_parse(req->query, paging, fields) == SSCN_OK &&
-	    paging->cursor[0] != '\0' &&
-	    !quote_cursor_decode(paging->cursor, micros, id))
-		json_object_object_add(fields, "cursor", json_object_new_string(
-		    "must be a next_cursor value of this list"));
-	if (json_object_object_length(fields) > 0)
-		return quote_invalid(req, fields);
-	json_object_put(fields);
-	return SSCN_OK;
+	(void)paging_parse_keyed(req->query, paging, fields);
+	return api_validation_check(req, fields);
 }
 
 enum sscn_err
@@ -176,8 +162,7 @@ quote_list(struct http_request *req)
 {
 	struct paging		 paging;
 	struct quote_rfq	 rfq;
-	struct json_object	*items;
-	char			 micros[21], cursor_id[37], limit[12];
+	struct json_object	*items, *root;
 	const char		*params[5];
 	PGresult		*res = NULL;
 	enum sscn_err		 err;
@@ -185,17 +170,16 @@ quote_list(struct http_request *req)
 
 	if ((err = authn_require(req)) != SSCN_OK)
 		return err;
-	if ((err = quote_paging(req, &paging, micros, cursor_id)) != SSCN_OK)
+	if ((err = quote_paging(req, &paging)) != SSCN_OK)
 		return err;
 	if ((err = quote_rfq_load(req, req->match.params[0], true, &rfq)) !=
 	    SSCN_OK)
 		return err;
 
-	snprintf(limit, sizeof(limit), "%d", paging.limit + 1);
 	params[0] = req->match.params[0];
-	params[1] = micros[0] != '\0' ? micros : NULL;
-	params[2] = micros[0] != '\0' ? cursor_id : NULL;
-	params[3] = limit;
+	params[1] = paging.after_key[0] != '\0' ? paging.after_key : NULL;
+	params[2] = paging.after_key[0] != '\0' ? paging.after_id : NULL;
+	params[3] = paging.fetch;
 	params[4] = rfq.is_buyer ? NULL : req->org_id;
 	if ((err = api_db(req, "quote_list", 5, params, &res)) != SSCN_OK)
 		return err;
@@ -204,11 +188,11 @@ quote_list(struct http_request *req)
 	rows = PQntuples(res);
 	for (i = 0; i < rows && i < paging.limit; i++)
 		json_object_array_add(items, quote_to_json(res, i));
-	quote_send_page(req, items, rows > paging.limit ?
-	    PQgetvalue(res, paging.limit - 1, QUOTE_COL_CURSOR_MICROS) : NULL,
-	    rows > paging.limit ?
-	    PQgetvalue(res, paging.limit - 1, QUOTE_COL_ID) : NULL);
+	root = paging_page_json(&paging, items, res, QUOTE_COL_CURSOR_MICROS,
+	    QUOTE_COL_ID);
 	PQclear(res);
+	http_send_json(req, 200, root);
+	json_object_put(root);
 	return SSCN_OK;
 }
 
@@ -231,16 +215,16 @@ quote_revisions_json(struct http_request *req, const char *id,
 		json_object_object_add(r, "revision", json_object_new_int(
 		    atoi(PQgetvalue(res, i, 0))));
 		json_object_object_add(r, "unit_price",
-		    quote_json_text(res, i, 1));
+		    api_json_text(res, i, 1));
 		json_object_object_add(r, "currency",
-		    quote_json_text(res, i, 2));
+		    api_json_text(res, i, 2));
 		json_object_object_add(r, "lead_time_days", json_object_new_int(
 		    atoi(PQgetvalue(res, i, 3))));
 		json_object_object_add(r, "valid_until",
-		    quote_json_text(res, i, 4));
-		json_object_object_add(r, "notes", quote_json_text(res, i, 5));
+		    api_json_text(res, i, 4));
+		json_object_object_add(r, "notes", api_json_text(res, i, 5));
 		json_object_object_add(r, "created_at",
-		    quote_json_text(res, i, 6));
+		    api_json_text(res, i, 6));
 		json_object_array_add(*out, r);
 	}
 	PQclear(res);

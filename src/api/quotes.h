@@ -74,26 +74,8 @@ enum sscn_err quote_rfq_load(struct http_request *, const char *rfq_id,
 	    bool nda_gate, struct quote_rfq *rfq)
 	    __attribute__((warn_unused_result));
 
-/*
- * A list cursor: base64url of "MICROS|UUID", the sort time in
- * microseconds since the epoch and the row id.  quote_cursor_decode()
- * fills "micros" (21 bytes) and "id" (37 bytes) and returns false for
- * anything that encode did not make.
- */
-void	quote_cursor_encode(const char *micros, const char *id,
-	    char *out, size_t outlen);
-bool	quote_cursor_decode(const char *cursor, char *micros, char *id);
-
-/* A JSON string of column "col" of row "row", or NULL for SQL NULL. */
-struct json_object *quote_json_text(const struct pg_result *, int row,
-	    int col);
-
 /* The quote of row "row" of a QUOTE_SELECT result, as the API shows it. */
 struct json_object *quote_to_json(const struct pg_result *, int row);
-
-/* Send the list body {"items", "next_cursor"} (consumes "items"). */
-void	quote_send_page(struct http_request *, struct json_object *items,
-	    const char *next_micros, const char *next_id);
 
 /*
  * Read quote "id" as it is now, commit, and send it with "status"; on
@@ -110,19 +92,6 @@ enum sscn_err quote_commit_and_send(struct http_request *, const char *id,
 enum sscn_err quote_audit(struct http_request *, const char *action,
 	    const char *target, const char *ref_name, const char *ref_id,
 	    const char *const *changed) __attribute__((warn_unused_result));
-
-/*
- * Send 400 validation_failed with "fields" (consumed) and return
- * SSCN_ERR_VALIDATION, so that callers stop at once; the error is
- * already sent, so http_serve() sends nothing more.
- */
-enum sscn_err quote_invalid(struct http_request *, struct json_object *fields);
-
-/*
- * Roll back the request's transaction and return "err", for the failure
- * paths of handlers that wrote.
- */
-enum sscn_err quote_fail(struct http_request *, enum sscn_err err);
 
 /* The terms of a quote revision, as a request body sets them. */
 struct quote_terms {
@@ -150,11 +119,11 @@ enum sscn_err quote_terms_parse(struct http_request *,
 enum sscn_err quote_read(struct http_request *, const char *id,
 	    struct pg_result **res) __attribute__((warn_unused_result));
 /*
- * Parse ?limit= and ?cursor= (sending 400 itself); "micros" (21 bytes)
- * and "id" (37 bytes) are "" on the first page.
+ * Parse ?limit= and a keyed ?cursor= (paging_parse_keyed()), sending
+ * 400 itself.
  */
-enum sscn_err quote_paging(struct http_request *, struct paging *,
-	    char *micros, char *id) __attribute__((warn_unused_result));
+enum sscn_err quote_paging(struct http_request *, struct paging *)
+	    __attribute__((warn_unused_result));
 enum sscn_err quote_submit(struct http_request *);
 enum sscn_err quote_list(struct http_request *);
 enum sscn_err quote_get(struct http_request *);

@@ -318,10 +318,10 @@ rfq_acceptance_json(struct http_request *req, PGresult *res)
 	    json_object_new_string(req->match.params[0]));
 	json_object_object_add(o, "supplier_org_id",
 	    json_object_new_string(req->org_id));
-	json_object_object_add(o, "user_id", rfq_json_text(res, 0, 0));
-	json_object_object_add(o, "nda_version", rfq_json_text(res, 0, 1));
-	json_object_object_add(o, "nda_sha256", rfq_json_text(res, 0, 2));
-	json_object_object_add(o, "accepted_at", rfq_json_text(res, 0, 3));
+	json_object_object_add(o, "user_id", api_json_text(res, 0, 0));
+	json_object_object_add(o, "nda_version", api_json_text(res, 0, 1));
+	json_object_object_add(o, "nda_sha256", api_json_text(res, 0, 2));
+	json_object_object_add(o, "accepted_at", api_json_text(res, 0, 3));
 	return o;
 }
 
@@ -341,13 +341,8 @@ rfq_nda_accept(struct http_request *req)
 	json_reject_unknown(req->json, allowed, fields);
 	json_get_string(req->json, "version", true, RFQ_NDA_VERSION_MAX,
 	    &version, fields);
-	if ((err = authn_require(req)) != SSCN_OK) {
-		json_object_put(fields);
+	if ((err = authn_require_valid(req, fields)) != SSCN_OK)
 		return err;
-	}
-	if (json_object_object_length(fields) > 0)
-		return api_validation_failed(req, fields);
-	json_object_put(fields);
 	if (strcmp(req->org_kind, "supplier") != 0)
 		return SSCN_ERR_FORBIDDEN;
 	if (!session_is_uuid(req->match.params[0]))
@@ -377,8 +372,7 @@ rfq_nda_accept(struct http_request *req)
 		err = db_commit(&req->worker->db, req->request_id);
 	if (err != SSCN_OK) {
 		PQclear(res);
-		db_rollback(&req->worker->db, req->request_id);
-		return err;
+		return api_rollback(req, err);
 	}
 	body = rfq_acceptance_json(req, res);
 	PQclear(res);

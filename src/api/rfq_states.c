@@ -307,13 +307,8 @@ rfq_cancel(struct http_request *req)
 	    &reason, fields) == SSCN_OK && *reason == '\0')
 		json_object_object_add(fields, "reason",
 		    json_object_new_string("must not be empty"));
-	if ((err = authn_require(req)) != SSCN_OK) {
-		json_object_put(fields);
+	if ((err = authn_require_valid(req, fields)) != SSCN_OK)
 		return err;
-	}
-	if (json_object_object_length(fields) > 0)
-		return api_validation_failed(req, fields);
-	json_object_put(fields);
 
 	if ((err = rfq_begin_change(req, &lock)) != SSCN_OK)
 		return err;

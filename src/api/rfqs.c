@@ -151,25 +151,15 @@ rfq_floor_div(int64_t a, int64_t b)
 /* ---- responses ---------------------------------------------------------- */
 
 struct json_object *
-rfq_json_text(PGresult *res, int row, int column)
-{
-	if (PQgetisnull(res, row, column))
-		return NULL;
-	return json_object_new_string(PQgetvalue(res, row, column));
-}
-
-struct json_object *
 rfq_rows_json(PGresult *res, const char *const *keys)
 {
 	struct json_object	*items = json_object_new_array();
-	int			 row, column;
+	int			 row;
 
 	for (row = 0; row < PQntuples(res); row++) {
 		struct json_object *o = json_object_new_object();
 
-		for (column = 0; keys[column] != NULL; column++)
-			json_object_object_add(o, keys[column],
-			    rfq_json_text(res, row, column));
+		api_json_columns(o, res, row, keys);
 		json_object_array_add(items, o);
 	}
 	return items;
@@ -351,7 +341,7 @@ rfq_send_nda_required(struct http_request *req, PGresult *res)
 	    PQgetvalue(res, 0, RFQ_C_ID));
 	nda = json_object_new_object();
 	json_object_object_add(nda, "document", json_object_new_string("nda"));
-	json_object_object_add(nda, "version", rfq_json_text(res, 0,
+	json_object_object_add(nda, "version", api_json_text(res, 0,
 	    RFQ_C_NDA_VERSION));
 	json_object_object_add(nda, "url",
 	    json_object_new_string("/api/v1/legal/nda"));
@@ -668,8 +658,7 @@ rfq_create(struct http_request *req)
 		err = db_commit(&req->worker->db, req->request_id);
 	if (err != SSCN_OK) {
 		PQclear(res);
-		db_rollback(&req->worker->db, req->request_id);
-		return err;
+		return api_rollback(req, err);
 	}
 	http_add_headerf(req, "Location: /api/v1/rfqs/%s", id);
 	rfq_send(req, 201, res);
@@ -751,8 +740,7 @@ rfq_list_parse(const char *query, struct rfq_list_query *q,
 	/* Problems are in "fields"; the cursor's own check follows. */
 	if (paging_parse(query, &q->paging, fields) == SSCN_OK &&
 	    q->paging.cursor[0] != '\0' && !session_is_uuid(q->paging.cursor))
-		rfq_problem(fields, "cursor",
-		    "must be a next_cursor value of this list");
+		(void)paging_cursor_invalid(fields);
 
 	q->status[0] = '\0';
 	if (query_get(query, "status", q->status, sizeof(q->status)) !=
@@ -790,7 +778,6 @@ rfq_list(struct http_request *req)
 	struct json_object	*fields = json_object_new_object();
 	struct json_object	*root, *items;
 	struct rfq_list_query	 q;
-	char			 limit[16];
 	const char		*params[4];
 	struct db_step		 step;
 	enum sscn_err		 err;
@@ -806,11 +793,10 @@ rfq_list(struct http_request *req)
 	}
 	json_object_put(fields);
 
-	snprintf(limit, sizeof(limit), "%d", q.paging.limit + 1);
 	params[0] = q.status[0] != '\0' ? q.status : NULL;
 	params[1] = q.mine ? "true" : "false";
 	params[2] = q.paging.cursor[0] != '\0' ? q.paging.cursor : NULL;
-	params[3] = limit;
+	params[3] = q.paging.fetch;
 	step = (struct db_step){ .name = q.statement, .nparams = 4,
 	    .params = params };
 	if ((err = authn_require_pipeline(req, &step, 1)) != SSCN_OK)
@@ -883,8 +869,7 @@ rfq_end_change(struct http_request *req, enum sscn_err err)
 
 	if (err != SSCN_OK && err != SSCN_ERR_CONFLICT &&
 	    err != SSCN_ERR_VALIDATION) {
-		db_rollback(&req->worker->db, req->request_id);
-		return err;
+		return api_rollback(req, err);
 	}
 	committed = db_commit(&req->worker->db, req->request_id);
 	return committed != SSCN_OK ? committed : err;

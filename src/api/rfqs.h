@@ -81,9 +81,6 @@ enum rfq_lock_column {
 /* The RFQ of one row as the API shows it. */
 struct json_object *rfq_json(struct pg_result *res, int row, bool detail);
 
-/* A column's text as a JSON string, or JSON null for SQL NULL. */
-struct json_object *rfq_json_text(struct pg_result *res, int row, int column);
-
 /*
  * Every row of "res" as an array of objects whose members are "keys"
  * (NULL-terminated), each the text of the column at its index.

@@ -334,8 +334,7 @@ directory_parse(struct http_request *req, struct directory_query *dq,
 
 	if (json_object_object_length(fields) == 0 &&
 	    dq->paging.cursor[0] != '\0' && !directory_cursor_decode(req, dq))
-		json_object_object_add(fields, "cursor", json_object_new_string(
-		    "must be a next_cursor value of this list"));
+		(void)paging_cursor_invalid(fields);
 	return json_object_object_length(fields) > 0 ? SSCN_ERR_VALIDATION :
 	    SSCN_OK;
 }
@@ -352,9 +351,8 @@ directory_select(struct http_request *req, const struct directory_query *dq,
 	const char	*category = dq->category[0] != '\0' ? dq->category : NULL;
 	const char	*country = dq->country[0] != '\0' ? dq->country : NULL;
 	const char	*after = dq->after ? dq->after_id : NULL;
-	char		 rank[32], limit[16];
+	char		 rank[32];
 
-	snprintf(limit, sizeof(limit), "%d", dq->paging.limit + 1);
 	if (dq->sort == DIRECTORY_RELEVANCE) {
 		/* Nine significant digits give the float4 back exactly. */
 		snprintf(rank, sizeof(rank), "%.9g", (double)dq->after_rank);
@@ -363,7 +361,7 @@ directory_select(struct http_request *req, const struct directory_query *dq,
 		params[2] = country;
 		params[3] = dq->after ? rank : NULL;
 		params[4] = after;
-		params[5] = limit;
+		params[5] = dq->paging.fetch;
 		return api_db(req, "supplier_search", 6, params, res);
 	}
 	if (q != NULL) {
@@ -371,13 +369,13 @@ directory_select(struct http_request *req, const struct directory_query *dq,
 		params[1] = category;
 		params[2] = country;
 		params[3] = after;
-		params[4] = limit;
+		params[4] = dq->paging.fetch;
 		return api_db(req, "supplier_search_by_name", 5, params, res);
 	}
 	params[0] = category;
 	params[1] = country;
 	params[2] = after;
-	params[3] = limit;
+	params[3] = dq->paging.fetch;
 	return api_db(req, "supplier_list", 4, params, res);
 }
 
@@ -391,14 +389,12 @@ directory_entry(PGresult *res, int row)
 	    json_object_new_string(PQgetvalue(res, row, 0)));
 	json_object_object_add(e, "name",
 	    json_object_new_string(PQgetvalue(res, row, 1)));
-	json_object_object_add(e, "country", PQgetisnull(res, row, 2) ? NULL :
-	    json_object_new_string(PQgetvalue(res, row, 2)));
+	json_object_object_add(e, "country", api_json_text(res, row, 2));
 	json_object_object_add(e, "categories",
 	    json_tokener_parse(PQgetvalue(res, row, 3)));
 	json_object_object_add(e, "regions",
 	    json_tokener_parse(PQgetvalue(res, row, 4)));
-	json_object_object_add(e, "website", PQgetisnull(res, row, 5) ? NULL :
-	    json_object_new_string(PQgetvalue(res, row, 5)));
+	json_object_object_add(e, "website", api_json_text(res, row, 5));
 	json_object_object_add(e, "updated_at",
 	    json_object_new_string(PQgetvalue(res, row, 6)));
 	return e;

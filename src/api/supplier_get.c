@@ -47,15 +47,6 @@ supplier_categories(struct http_request *req)
 	return SSCN_OK;
 }
 
-/* Column "col" of row 0 as a JSON string, or JSON null when SQL NULL. */
-static struct json_object *
-supplier_string(PGresult *res, int col)
-{
-	if (PQgetisnull(res, 0, col))
-		return NULL;
-	return json_object_new_string(PQgetvalue(res, 0, col));
-}
-
 /*
  * Column "col" of row 0, JSON text that PostgreSQL built, as a json-c
  * value; NULL (logged) in the unexpected case that it does not parse.
@@ -112,7 +103,7 @@ supplier_read(struct http_request *req, const char *org_id,
 	for (i = 0; i < sizeof(columns) / sizeof(columns[0]); i++)
 		json_object_object_add(root, columns[i].name, columns[i].json ?
 		    supplier_json(req, res, columns[i].col) :
-		    supplier_string(res, columns[i].col));
+		    api_json_text(res, 0, columns[i].col));
 	PQclear(res);
 	return root;
 }

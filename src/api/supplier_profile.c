@@ -666,20 +666,12 @@ supplier_profile_put(struct http_request *req)
 		err = profile_write(req, &in);
 	profile_input_free(&in);
 	if (err != SSCN_OK) {
-		db_rollback(&req->worker->db, req->request_id);
-		return err;
+		return api_rollback(req, err);
 	}
 
 	/* Read back inside the transaction, while its settings hold. */
 	if ((profile = supplier_read(req, req->org_id, &err)) == NULL) {
-		db_rollback(&req->worker->db, req->request_id);
-		return err;
+		return api_rollback(req, err);
 	}
-	if ((err = db_commit(&req->worker->db, req->request_id)) != SSCN_OK) {
-		json_object_put(profile);
-		return err;
-	}
-	http_send_json(req, 200, profile);
-	json_object_put(profile);
-	return SSCN_OK;
+	return api_commit_send(req, 200, profile);
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <json-c/json.h>
 #include <libpq-fe.h>
 #include <sodium.h>
 
@@ -226,6 +227,18 @@ authn_require(struct http_request *req)
 	if (err != SSCN_OK)
 		db_rollback(&req->worker->db, req->request_id);
 	return err;
+}
+
+enum sscn_err
+authn_require_valid(struct http_request *req, struct json_object *fields)
+{
+	enum sscn_err err;
+
+	if ((err = authn_require(req)) != SSCN_OK) {
+		json_object_put(fields);
+		return err;
+	}
+	return api_validation_check(req, fields);
 }
 
 enum sscn_err

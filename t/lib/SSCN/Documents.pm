@@ -1,9 +1,10 @@
 package SSCN::Documents;
 
-# Helpers for the document tests t/23x_*.t: organizations with a logged-in
-# member, the owner objects a document belongs to (made directly in the
-# database, as the superuser, until their own endpoints exist), small but
-# valid PDF, PNG and JPEG files, and the two upload steps.
+# Helpers for the document tests t/23x_*.t: the owner objects a document
+# belongs to (RFQs and quotes through the API where it is quick,
+# certifications and other states as the superuser), small but valid
+# PDF, PNG and JPEG files, and the two upload steps.  Accounts come from
+# SSCN::Sourcing.
 
 use v5.36;
 
@@ -12,47 +13,15 @@ use Digest::SHA qw(sha256_hex);
 use Exporter qw(import);
 use Test::More;
 
+use SSCN::Quotes ();
+use SSCN::Rfqs;
 use SSCN::Test;
 
 our @EXPORT = qw(
-    member org_member new_uuid
-    make_profile make_certification make_rfq make_quote accept_nda
-    pdf_bytes png_bytes jpeg_bytes
-    create_document put_content get_content document_row
-    sha256_hex
+    new_uuid make_profile make_certification make_rfq published_rfq
+    make_quote accept_nda pdf_bytes png_bytes jpeg_bytes create_document
+    put_content get_content document_row sha256_hex
 );
-
-# A verified user of a new organization of KIND (buyer or supplier),
-# logged in: {user, token, user_id, org_id}.  Dies when a step fails,
-# because no test can go on without it.
-sub member ($kind) {
-	my $user = verified_user(organization_kind => $kind,
-	    organization_name => "Docs $kind " . substr(random_id(), 0, 6))
-	    or die "could not create a $kind user\n";
-	my $login = login_user($user);
-	my $token = $login->{token} or die "could not log in the $kind user\n";
-	my $user_id = user_id_of($user->{email});
-	my $org_id = psql_value('SELECT organization_id FROM sscn.memberships '
-	    . "WHERE user_id = '$user_id'");
-	return { user => $user, token => $token, user_id => $user_id,
-	    org_id => $org_id };
-}
-
-# A second user who joins the organization of MEMBER with ROLE (member or
-# admin), logged in, in the same form as member().  The membership is
-# written directly, so the login's session acts for that organization.
-sub org_member ($member, $role) {
-	my $user = verified_user(organization_kind => 'buyer')
-	    or die "could not create a user\n";
-	my $user_id = user_id_of($user->{email});
-	psql_value("DELETE FROM sscn.memberships WHERE user_id = '$user_id'");
-	psql_value('INSERT INTO sscn.memberships (user_id, organization_id, '
-	    . "role) VALUES ('$user_id', '$member->{org_id}', '$role')");
-	my $token = login_user($user)->{token}
-	    or die "could not log in the new member\n";
-	return { user => $user, token => $token, user_id => $user_id,
-	    org_id => $member->{org_id} };
-}
 
 sub new_uuid () {
 	return psql_value('SELECT gen_random_uuid()');
@@ -76,8 +45,9 @@ sub make_certification ($org_id) {
 	return $id;
 }
 
-# An RFQ of the buyer organization ORG_ID; returns its id.  Options:
-# status (default published), nda_required (0 or 1), visibility
+# An RFQ of the buyer organization ORG_ID, written as the superuser for
+# states that the API reaches only in several steps; returns its id.
+# Options: status (default published), nda_required (0 or 1), visibility
 # (default public).
 sub make_rfq ($org_id, %opt) {
 	my $id = new_uuid();
@@ -97,13 +67,19 @@ sub make_rfq ($org_id, %opt) {
 	return $id;
 }
 
-# A submitted quote of SUPPLIER_ORG for RFQ_ID; returns its id.
-sub make_quote ($rfq_id, $supplier_org) {
-	my $id = new_uuid();
-	psql_value('INSERT INTO sscn.quotes (id, rfq_id, buyer_org_id, '
-	    . "supplier_org_id) SELECT '$id', id, buyer_org_id, "
-	    . "'$supplier_org' FROM sscn.rfqs WHERE id = '$rfq_id'");
-	return $id;
+# A published RFQ of BUYER (an org_user()), made through the API;
+# OVERRIDES go to rfq_body().  Returns its id.
+sub published_rfq ($buyer, %overrides) {
+	return publish_rfq($buyer, create_rfq($buyer, %overrides))->{id};
+}
+
+# The quote of SUPPLIER (an org_user()) for RFQ_ID, submitted through the
+# API; returns its id or dies.
+sub make_quote ($rfq_id, $supplier) {
+	my $res = SSCN::Quotes::submit_quote($supplier, $rfq_id);
+	die "submit quote: status $res->{status} $res->{body}\n"
+	    unless ($res->{status} // 0) == 201;
+	return $res->{json}{id};
 }
 
 # Record that SUPPLIER (a member()) accepted the NDA of RFQ_ID.

@@ -1,8 +1,8 @@
 package SSCN::Orgs;
 
-# Helpers for the organization and member tests (t/21N_*.t): accounts
-# that own an organization, members who joined one through an
-# invitation, and the invitation token taken from the invitation mail.
+# Helpers for the organization and member tests (t/21N_*.t): members who
+# joined an organization through an invitation, and the invitation token
+# taken from the invitation mail.  Owners come from SSCN::Sourcing.
 
 use v5.36;
 
@@ -12,28 +12,10 @@ use Test::More;
 use SSCN::Test;
 
 our @EXPORT = qw(
-    org_owner invite invitation_token join_by_registration org_row
-    request_id_of
+    invite invitation_token join_by_registration org_row request_id_of
 );
 
-# A verified account that owns a new organization, logged in.  Options go
-# to verified_user() (organization_kind, organization_name ...).  Returns
-# {user, token, user_id, org_id}, or undef with a diagnostic.
-sub org_owner (%opt) {
-	my $user = verified_user(%opt) or return undef;
-	my $login = login_user($user);
-	unless ($login->{token}) {
-		diag("login of $user->{email} failed: $login->{status}");
-		return undef;
-	}
-	my $user_id = user_id_of($user->{email});
-	my $org_id = psql_value('SELECT organization_id FROM sscn.memberships '
-	    . "WHERE user_id = '$user_id'");
-	return { user => $user, token => $login->{token},
-	    user_id => $user_id, org_id => $org_id };
-}
-
-# POST /api/v1/organizations/{org}/members as ACTOR (an org_owner()
+# POST /api/v1/organizations/{org}/members as ACTOR (an org_user()
 # hash or any {token}) for EMAIL with ROLE.  Returns the response.
 sub invite ($actor, $org_id, $email, $role = 'member') {
 	return api('POST', "/api/v1/organizations/$org_id/members",

@@ -1,9 +1,9 @@
 package SSCN::Quotes;
 
-# Helpers for the tests of quotes and messages (t/25*_*.t): organizations
-# with a logged-in owner, and RFQs, invitations and NDA acceptances
-# written straight into the database by the superuser, because the tests
-# of this part must not depend on the RFQ endpoints.
+# Helpers for the tests of quotes and messages (t/25*_*.t): quote bodies,
+# and RFQs, invitations and NDA acceptances written straight into the
+# database by the superuser, because the tests of this part must not
+# depend on the RFQ endpoints.  Accounts come from SSCN::Sourcing.
 
 use v5.36;
 
@@ -13,41 +13,9 @@ use Test::More;
 use SSCN::Test;
 
 our @EXPORT = qw(
-    party make_rfq rfq_set invite_supplier accept_nda
-    submit_quote quote_terms sql_row_count add_member
+    make_rfq rfq_set invite_supplier accept_nda submit_quote quote_terms
+    sql_row_count
 );
-
-# A new verified account that owns a new organization of KIND ('buyer' or
-# 'supplier'), logged in.  Returns {user, token, user_id, org, name}, or
-# BAIL_OUT when a step fails, since no later test could run.
-sub party ($kind, $name = undef) {
-	$name //= ($kind eq 'buyer' ? 'Buyer ' : 'Supplier ')
-	    . substr(random_id(), 0, 8);
-	my $user = verified_user(organization_kind => $kind,
-	    organization_name => $name)
-	    or BAIL_OUT("could not register a $kind account");
-	my $login = login_user($user);
-	BAIL_OUT("could not log in the $kind account")
-	    unless $login->{token};
-	my $user_id = user_id_of($user->{email});
-	my $org = psql_value("SELECT organization_id FROM sscn.memberships "
-	    . "WHERE user_id = '$user_id'");
-	return { user => $user, token => $login->{token}, user_id => $user_id,
-	    org => $org, name => $name };
-}
-
-# Add a new verified, logged-in account to ORG (of party PARTY) with
-# ROLE, and return it as party() does.  The account's own organization
-# from registration is removed, so its session acts for ORG.
-sub add_member ($party, $role) {
-	my $member = party('supplier');
-	psql_value("DELETE FROM sscn.memberships WHERE user_id = "
-	    . "'$member->{user_id}'");
-	psql_value("INSERT INTO sscn.memberships (organization_id, user_id, "
-	    . "role) VALUES ('$party->{org}', '$member->{user_id}', '$role')");
-	my $login = login_user($member->{user});
-	return { %$member, token => $login->{token}, org => $party->{org} };
-}
 
 # Insert an RFQ of BUYER (a party) and return its id.  Options: status
 # (default 'published'), currency ('EUR'), deadline (an SQL interval from
@@ -67,7 +35,7 @@ sub make_rfq ($buyer, %opt) {
 	psql_value("INSERT INTO sscn.rfqs (id, buyer_org_id, title, category, "
 	    . "quantity, unit, currency, delivery_country, quote_deadline, "
 	    . "visibility, nda_required, nda_version, sealed, status, "
-	    . "published_at, created_by) VALUES ('$id', '$buyer->{org}', "
+	    . "published_at, created_by) VALUES ('$id', '$buyer->{org_id}', "
 	    . "'$title', 'metal-machining', 500, 'pcs', '$currency', 'DE', "
 	    . "now() + interval '$deadline', '$visibility', $nda, "
 	    . "$nda_version, $sealed, '$status', $published, "
@@ -85,14 +53,14 @@ sub rfq_set ($id, %set) {
 sub invite_supplier ($rfq, $buyer, $supplier) {
 	return psql_value("INSERT INTO sscn.rfq_invitations (rfq_id, "
 	    . "buyer_org_id, supplier_org_id, invited_by) VALUES ('$rfq', "
-	    . "'$buyer->{org}', '$supplier->{org}', '$buyer->{user_id}')");
+	    . "'$buyer->{org_id}', '$supplier->{org_id}', '$buyer->{user_id}')");
 }
 
 sub accept_nda ($rfq, $buyer, $supplier, $version = '2026-01') {
 	return psql_value("INSERT INTO sscn.nda_acceptances (rfq_id, "
 	    . "buyer_org_id, supplier_org_id, user_id, nda_version, "
 	    . "nda_sha256, address, user_agent) VALUES ('$rfq', "
-	    . "'$buyer->{org}', '$supplier->{org}', '$supplier->{user_id}', "
+	    . "'$buyer->{org_id}', '$supplier->{org_id}', '$supplier->{user_id}', "
 	    . "'$version', sha256('nda'), '127.0.0.1', 'sscn-tests')");
 }
 

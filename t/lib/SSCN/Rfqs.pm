@@ -1,8 +1,8 @@
 package SSCN::Rfqs;
 
-# Helpers for the RFQ tests (t/24*.t): accounts of buyer and supplier
-# organizations, RFQ bodies, and SQL run as the runtime role with an
-# organization's row-level-security settings.
+# Helpers for the RFQ tests (t/24*.t): RFQ bodies, and RFQs created and
+# published through the API.  Accounts and SQL run as the runtime role
+# come from SSCN::Sourcing.
 
 use v5.36;
 
@@ -13,26 +13,8 @@ use SSCN::Test;
 use Test::More;
 
 our @EXPORT = qw(
-    org_actor rfq_body rfq_timestamp rfq_date
-    create_rfq publish_rfq rfq_row as_runtime
+    rfq_body rfq_timestamp rfq_date create_rfq publish_rfq rfq_row
 );
-
-# A verified, logged-in user who owns a new organization of KIND ('buyer'
-# or 'supplier'): {user, token, user_id, org_id, org_name}.  Dies when a
-# step fails, so that a test does not go on with half an account.
-sub org_actor ($kind, $name = undef) {
-	$name //= ucfirst($kind) . ' ' . substr(random_id(), 0, 8);
-	my $user = verified_user(organization_kind => $kind,
-	    organization_name => $name)
-	    or die "could not create a $kind account\n";
-	my $login = login_user($user);
-	my $token = $login->{token} or die "could not log in the $kind\n";
-	my $user_id = user_id_of($user->{email});
-	my $org_id = psql_value('SELECT organization_id FROM sscn.memberships '
-	    . "WHERE user_id = '$user_id'");
-	return { user => $user, token => $token, user_id => $user_id,
-	    org_id => $org_id, org_name => $name };
-}
 
 # An RFC 3339 UTC timestamp OFFSET seconds from now.
 sub rfq_timestamp ($offset) {
@@ -101,20 +83,6 @@ sub publish_rfq ($actor, $rfq, @suppliers) {
 sub rfq_row ($id) {
 	my $rows = psql_json("SELECT * FROM sscn.rfqs WHERE id = '$id'");
 	return $rows && @$rows ? $rows->[0] : undef;
-}
-
-# Run SQL as the runtime role sscn_app with the settings of ACTOR's
-# session (user, organization, role owner, KIND); returns psql's output
-# of SQL alone.
-sub as_runtime ($actor, $kind, $sql) {
-	my $out = psql_value("BEGIN; SET LOCAL ROLE sscn_app; "
-	    . "SELECT set_config('sscn.user_id', '$actor->{user_id}', true), "
-	    . "set_config('sscn.org_id', '$actor->{org_id}', true), "
-	    . "set_config('sscn.org_role', 'owner', true), "
-	    . "set_config('sscn.org_kind', '$kind', true); $sql; COMMIT");
-	my @lines = split /\n/, $out // '';
-	shift @lines;	# the set_config row
-	return join "\n", @lines;
 }
 
 1;
