@@ -828,6 +828,8 @@ enum sscn_err api_validation_check(struct http_request *,
 	    struct json_object *fields);
 
 enum sscn_err auth_register(struct http_request *);
+enum sscn_err me_organizations(struct http_request *);
+enum sscn_err me_organization_switch(struct http_request *);
 enum sscn_err auth_verify_email(struct http_request *);
 enum sscn_err auth_password_check(struct http_request *);
 enum sscn_err auth_login(struct http_request *);

@@ -57,7 +57,7 @@ my $invitation_id = $body->{id};
 my ($mail) = reverse mail_for(uc $invitee->{email}, 'org_invitation');
 ok($mail, 'invite: mail queued');
 my $base = conf_read()->{base_url};
-like($mail->{body} // '', qr{\Q$base\E/invitations/accept\?token=[A-Za-z0-9_-]{43}\b},
+like($mail->{body} // '', qr{\Q$base\E/invitations/accept#token=[A-Za-z0-9_-]{43}\b},
     'invite: mail has the accept link');
 like($mail->{body} // '', qr/Invite Works/, 'invite: mail names the organization');
 my $token = invitation_token(uc $invitee->{email});

@@ -168,7 +168,7 @@ org_invite_mail(struct http_request *req, const struct org_invite *invite,
 	    "organization \"%s\" on SSCN as %s.\n\nTo accept, open this link "
 	    "within 7 days and sign in with this e-mail address; if you have "
 	    "no SSCN account yet, you can register from there:\n\n"
-	    "%s/invitations/accept?token=%s\n\nIf you did not expect this "
+	    "%s/invitations/accept#token=%s\n\nIf you did not expect this "
 	    "invitation, ignore this mail.\n", PQgetvalue(res, 0, 1),
 	    PQgetvalue(res, 0, 0), invite->role, req->worker->conf->base_url,
 	    token);

@@ -359,6 +359,27 @@ const struct db_statement identity_statements[] = {
 	  "  WHERE o.id = sscn.current_org_id()) "
 	  "FROM sscn.users u WHERE u.id = $1::uuid",
 	  1, false },
+	/* me_orgs.c: the caller's memberships, first joined first. */
+	{ "me_organizations",
+	  "SELECT o.id::text, o.name, o.kind, m.role "
+	  "FROM sscn.memberships m "
+	  "JOIN sscn.organizations o ON o.id = m.organization_id "
+	  "WHERE m.user_id = sscn.current_user_id() "
+	  "ORDER BY m.created_at, o.id",
+	  0, true },
+	/*
+	 * Move the session to one of the user's organizations; the foreign
+	 * keys of sql/0003 check that the copy is true.
+	 */
+	{ "session_switch_org",
+	  "UPDATE sscn.sessions s SET organization_id = o.id, "
+	  "org_role = m.role, org_kind = o.kind, org_name = o.name "
+	  "FROM sscn.memberships m "
+	  "JOIN sscn.organizations o ON o.id = m.organization_id "
+	  "WHERE s.id = $1::uuid AND s.user_id = sscn.current_user_id() "
+	  "AND m.user_id = s.user_id AND m.organization_id = $2::uuid "
+	  "RETURNING o.id::text, o.name, o.kind, m.role",
+	  2, false },
 	{ "me_update",
 	  "UPDATE sscn.users SET full_name = coalesce($2, full_name), "
 	  "phone = CASE WHEN $3::boolean THEN $4 ELSE phone END "

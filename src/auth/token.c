@@ -49,6 +49,10 @@ token_random_uuid(char out[37])
 	char		 hex[33];
 
 	randombytes_buf(raw, sizeof(raw));
+
+	/* RFC 9562 version 4: 122 random bits, so strict parsers accept it. */
+	raw[6] = (unsigned char)((raw[6] & 0x0f) | 0x40);
+	raw[8] = (unsigned char)((raw[8] & 0x3f) | 0x80);
 	sodium_bin2hex(hex, sizeof(hex), raw, sizeof(raw));
 	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
 	    hex + 16, hex + 20);

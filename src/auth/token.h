@@ -24,7 +24,7 @@ void	token_generate(char *text, char *hash_hex);
  */
 int	token_hash(const char *text, char *hash_hex);
 
-/* A 128-bit random id written as a UUID (not RFC 4122 version 4). */
+/* A random id: an RFC 9562 version 4 UUID, 122 bits from libsodium. */
 void	token_random_uuid(char out[37]);
 
 #endif /* SSCN_AUTH_TOKEN_H */

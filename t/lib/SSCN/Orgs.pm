@@ -26,7 +26,7 @@ sub invite ($actor, $org_id, $email, $role = 'member') {
 sub invitation_token ($email) {
 	my ($mail) = reverse mail_for($email, 'org_invitation');
 	return undef unless $mail;
-	my ($token) = $mail->{body} =~ m{/invitations/accept\?token=([A-Za-z0-9_-]+)};
+	my ($token) = $mail->{body} =~ m{/invitations/accept#token=([A-Za-z0-9_-]+)};
 	return $token;
 }
 
