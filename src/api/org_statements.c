@@ -44,6 +44,20 @@ const struct db_statement org_statements[] = {
 	  "o.country IS DISTINCT FROM old.country, "
 	  "o.require_mfa IS DISTINCT FROM old.require_mfa",
 	  5, false },
+	/*
+	 * When the organization starts to require MFA: restrict the open
+	 * sessions of its members who have no TOTP, as a new login would,
+	 * so that the rule holds at once rather than at each next login.
+	 */
+	{ "org_restrict_sessions_mfa",
+	  "UPDATE sscn.sessions s SET restriction = 'mfa_enrollment' "
+	  "FROM sscn.users u "
+	  "WHERE u.id = s.user_id AND u.totp_enabled_at IS NULL "
+	  "AND s.revoked_at IS NULL AND s.restriction IS NULL "
+	  "AND s.user_id IN (SELECT m.user_id FROM sscn.memberships m "
+	  "  WHERE m.organization_id = sscn.current_org_id()) "
+	  "RETURNING s.id",
+	  0, false },
 	/* The organization's name and the caller's, for an invitation mail. */
 	{ "org_inviter",
 	  "SELECT o.name, u.full_name FROM sscn.organizations o "

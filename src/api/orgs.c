@@ -212,6 +212,23 @@ org_patch(struct http_request *req)
 	changed = json_object_new_array();
 	org_changed_fields(res, changed);
 	json_object_object_add(details, "fields", changed);
+
+	/* Turning require_mfa on applies to open sessions at once. */
+	if (strcmp(PQgetvalue(res, 0, 8), "t") == 0 &&
+	    strcmp(PQgetvalue(res, 0, 4), "t") == 0) {
+		PGresult *restricted = NULL;
+
+		err = api_db(req, "org_restrict_sessions_mfa", 0, NULL,
+		    &restricted);
+		if (err != SSCN_OK) {
+			json_object_put(details);
+			PQclear(res);
+			goto rollback;
+		}
+		json_object_object_add(details, "sessions_restricted",
+		    json_object_new_int(PQntuples(restricted)));
+		PQclear(restricted);
+	}
 	err = audit_write(req, req->user_id, req->org_id, "org.update",
 	    req->org_id, "success", details);
 	json_object_put(details);
