@@ -601,12 +601,12 @@ GRANT UPDATE (accepted_at, accepted_by, revoked_at)
 CREATE POLICY memberships_invited_insert ON sscn.memberships FOR INSERT
     TO sscn_app WITH CHECK (user_id = sscn.current_user_id());
 
--- A user joins an organization in only two ways, and the policies of
--- INSERT on memberships now say which, so the runtime role cannot put a
--- user into any organization it names: as the owner of an organization
--- created in the same transaction that has no members yet
--- (registration), or with the role of an invitation that the same user
--- accepted in the same transaction.  The first check must look at
+-- A user joins an organization in only two ways, and the INSERT policies
+-- on memberships allow only those, so the runtime role cannot put a user
+-- into any organization it names.  One is as the owner of an
+-- organization created in the same transaction that has no members yet
+-- (registration).  The other is with the role of an invitation that the
+-- same user accepted in the same transaction.  The first check must look at
 -- memberships, which a policy on memberships cannot query, so it runs
 -- as the owner in a function.
 CREATE FUNCTION sscn.organization_is_unclaimed(org uuid) RETURNS boolean
@@ -787,8 +787,8 @@ GRANT INSERT (id, organization_id, scheme, certificate_no, issuer,
 GRANT UPDATE (scheme, certificate_no, issuer, valid_from, valid_until,
     document_id, updated_at) ON sscn.certifications TO sscn_app;
 
--- A verification covers the certificate as it was checked: a change to
--- what it says makes it a claim again, unless the same statement sets the
+-- A verification covers the certificate as it was checked.  A change to
+-- its content makes it a claim again, unless the same statement sets the
 -- status (an operator correcting and verifying at once).  The trigger
 -- needs no column privilege, so the supplier's edit resets a status that
 -- the supplier itself cannot write.
@@ -921,8 +921,8 @@ CREATE INDEX rfqs_buyer_idx ON sscn.rfqs (buyer_org_id, created_at DESC, id);
 CREATE INDEX rfqs_open_idx ON sscn.rfqs (published_at DESC, id)
     WHERE status = 'published';
 
--- The status a reader sees: a published RFQ whose deadline has passed is
--- closed, whether or not anything has written that down yet.
+-- The status that reads return: a published RFQ whose deadline has passed
+-- is closed, even before any write has recorded that.
 CREATE FUNCTION sscn.rfq_effective_status(status text, deadline timestamptz)
     RETURNS text
     LANGUAGE sql STABLE
@@ -968,8 +968,8 @@ CREATE POLICY rfq_invitations_update ON sscn.rfq_invitations FOR UPDATE
 GRANT SELECT, INSERT ON sscn.rfq_invitations TO sscn_app;
 GRANT UPDATE (response) ON sscn.rfq_invitations TO sscn_app;
 
--- A buyer sees its own RFQs in every state; a supplier sees published and
--- later ones that are public or to which it is invited.
+-- A buyer can read its own RFQs in every state.  A supplier can read
+-- published and later ones that are public or to which it is invited.
 ALTER TABLE sscn.rfqs ENABLE ROW LEVEL SECURITY;
 CREATE POLICY rfqs_buyer ON sscn.rfqs TO sscn_app
     USING (buyer_org_id = sscn.current_org_id())
@@ -1135,9 +1135,9 @@ ALTER TABLE sscn.rfqs ADD CONSTRAINT rfqs_awarded_quote_fkey
     FOREIGN KEY (awarded_quote_id) REFERENCES sscn.quotes
     DEFERRABLE INITIALLY DEFERRED;
 
--- A supplier sees only its own quotes.  The buyer sees the quotes of its
--- RFQ, those of a sealed RFQ only once it has closed (by deadline or by
--- the buyer); a withdrawn quote stays hidden from the buyer.
+-- A supplier can read only its own quotes.  The buyer can read the quotes
+-- of its RFQ, those of a sealed RFQ only once it has closed (by deadline
+-- or by the buyer).  A withdrawn quote stays hidden from the buyer.
 ALTER TABLE sscn.quotes ENABLE ROW LEVEL SECURITY;
 CREATE POLICY quotes_supplier ON sscn.quotes TO sscn_app
     USING (supplier_org_id = sscn.current_org_id())
@@ -1217,7 +1217,7 @@ GRANT SELECT, INSERT ON sscn.messages TO sscn_app;
 -- The owners and admins of every supplier organization whose quote an
 -- award decided (awarded or rejected), for the award mails.  The buyer
 -- cannot read other organizations' memberships, so the function runs as
--- its owner, and answers only the buyer organization of the RFQ.
+-- its owner and returns rows only to the buyer organization of the RFQ.
 CREATE FUNCTION sscn.quote_award_recipients(rfq uuid)
     RETURNS TABLE (supplier_org_id uuid, email text, awarded boolean)
     LANGUAGE sql STABLE SECURITY DEFINER

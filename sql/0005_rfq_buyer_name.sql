@@ -8,10 +8,9 @@
 -- that cascades a rename, as sessions keep their organization's name
 -- (0003).
 --
--- Unrelated to the name, and kept here as a note for readers of 0002:
--- ids made from this version on, session ids included, are RFC 9562
--- version 4 UUIDs (122 random bits), not the 128 random bits that 0002
--- describes for sscn.sessions.
+-- A note for readers of 0002, unrelated to the name: ids made from this
+-- version on are RFC 9562 version 4 UUIDs with 122 random bits.  That
+-- includes session ids, for which 0002 describes 128 random bits.
 
 ALTER TABLE sscn.rfqs ADD COLUMN buyer_name text;
 

@@ -646,8 +646,8 @@ done:
 	}
 
 	/*
-	 * glibc keeps the heap that a large body grew; hand it back, so that
-	 * a worker that once took a 10 MiB upload does not stay that large.
+	 * glibc keeps the heap that a large body grew.  Return it, so that a
+	 * worker that once took a 10 MiB upload does not stay that large.
 	 */
 	if (req.body_len > HTTP_TRIM_AFTER)
 		malloc_trim(0);

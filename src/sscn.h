@@ -493,11 +493,11 @@ enum sscn_err db_exec(struct db *, const char *request_id, const char *name,
 	    SSCN_WARN_UNUSED;
 
 /*
- * db_exec() with binary data, so that large bytea values never pass
- * through hex text: "lengths" and "formats" give each parameter's length
- * in bytes and format (0 text, 1 binary; NULL for all text, as libpq
- * takes them), and "result_format" 1 returns every column in binary
- * format (bytea as its raw bytes; PQgetlength() gives the length).
+ * Run db_exec() with binary data, so that large bytea values never pass
+ * through hex text.  "lengths" and "formats" give each parameter's length
+ * in bytes and its format (0 text, 1 binary), or NULL for all text, as
+ * libpq takes them.  With "result_format" 1 every column comes back in
+ * binary format: bytea as its raw bytes, with PQgetlength() as the length.
  */
 enum sscn_err db_exec_params(struct db *, const char *request_id,
 	    const char *name, int nparams, const char *const *params,
@@ -525,9 +525,9 @@ struct db_step {
  * and end with the round trip.  A DB_STEP_BEGIN step opens an explicit
  * transaction that stays open (db->in_transaction) for db_commit() or
  * db_rollback().  Each statement runs whatever the earlier ones returned.
- * On SSCN_OK every step's "res" is the caller's to PQclear(); on failure
- * all are NULL, the transaction (if any) is rolled back, and the error is
- * mapped and logged as db_exec() does; a lost connection is not retried.
+ * On SSCN_OK every step's "res" is the caller's to PQclear().  On failure
+ * all are NULL, any transaction is rolled back, and the error is mapped
+ * and logged as db_exec() does.  A lost connection is not retried.
  */
 enum sscn_err db_pipeline(struct db *, const char *request_id,
 	    struct db_step *steps, size_t n) SSCN_WARN_UNUSED;
@@ -626,12 +626,12 @@ enum sscn_err authn_verify_token(struct http_request *, int64_t exp_leeway,
 	    struct jwt_claims *claims) SSCN_WARN_UNUSED;
 
 /*
- * authn_require() with a statement that extends the session check: "name"
- * is a prepared statement that takes the session check's parameters,
- * starts with its columns (SESSION_CHECK_COLUMNS in api/statements.c) and
- * adds its own from column AUTHN_SESSION_COLUMNS on, so one statement
- * authenticates and reads.  On SSCN_OK "*res" (caller PQclear()s) holds
- * the one row.  "name" must only read.
+ * Run authn_require() with a statement that extends the session check, so
+ * that one statement authenticates and reads.  "name" takes the session
+ * check's parameters and starts with its columns (SESSION_CHECK_COLUMNS in
+ * api/statements.c); its own columns start at AUTHN_SESSION_COLUMNS.  On
+ * SSCN_OK "*res" (caller PQclear()s) contains the one row.  "name" must
+ * only read.
  */
 #define AUTHN_SESSION_COLUMNS 12
 enum sscn_err authn_require_as(struct http_request *, const char *name,
@@ -642,9 +642,9 @@ enum sscn_err authn_require_as(struct http_request *, const char *name,
  * check and then the "n" (at most AUTHN_PIPELINE_MAX) statements of
  * "steps" in one round trip and one implicit transaction, so the check's
  * settings apply to them and no transaction stays open.  The steps run
- * whatever the check finds; for a session that is not open they run
- * without settings, so policies show them nothing, and for any rejected
- * session their results are discarded.  On SSCN_OK each step's "res" is
+ * whatever the check finds.  For a session that is not open they run
+ * without settings, so the policies return no rows to them, and the
+ * results of any rejected session are discarded.  On SSCN_OK each step's "res" is
  * the caller's to PQclear(); on failure all are NULL.  The steps must
  * only read.
  */
@@ -732,10 +732,10 @@ enum sscn_err paging_parse(const char *query, struct paging *,
 enum sscn_err paging_cursor_invalid(struct json_object *fields);
 
 /*
- * Keyed cursors, for lists sorted by a time and then an id: base64url
- * (RFC 4648, section 5, no padding) of "KEY|ID", where KEY is the last
- * row's sort key in microseconds since the epoch (1 to 20 digits) and ID
- * its UUID.  PAGING_CURSOR_MAX bytes hold one.
+ * Keyed cursors, for lists sorted by a time and then an id, are the
+ * base64url form (RFC 4648, section 5, no padding) of "KEY|ID".  KEY is
+ * the last row's sort key in microseconds since the epoch (1 to 20
+ * digits) and ID is its UUID.  A cursor fits in PAGING_CURSOR_MAX bytes.
  */
 #define PAGING_CURSOR_MAX 128
 
@@ -753,7 +753,7 @@ enum sscn_err paging_parse_keyed(const char *query, struct paging *,
 
 /*
  * The body of one page of a keyed list: {"items": "items" (consumed),
- * "next_cursor"}.  "res" holds the rows read with "fetch"; when it has
+ * "next_cursor"}.  "res" contains the rows read with "fetch".  When it has
  * more than the page, next_cursor is the cursor after the page's last
  * row, whose sort key and id are columns "key_col" and "id_col",
  * otherwise null.  The caller puts the result.
@@ -821,7 +821,7 @@ void	api_json_columns(struct json_object *obj, const struct pg_result *,
 	    int row, const char *const *names);
 
 /*
- * The end of a validation: api_validation_failed() when "fields" holds a
+ * End a validation: api_validation_failed() when "fields" contains a
  * problem, otherwise SSCN_OK.  "fields" is consumed either way.
  */
 enum sscn_err api_validation_check(struct http_request *,

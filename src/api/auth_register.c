@@ -11,7 +11,7 @@
  *
  * With an invitation_token the new account joins the inviting
  * organization in that transaction instead of creating one.  The token
- * is checked before the address, so its answer is the same for a new
+ * is checked before the address, so the response is the same for a new
  * and for an existing account.
  */
 #include "config.h"

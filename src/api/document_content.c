@@ -2,10 +2,10 @@
  * document_content.c - PUT and GET /api/v1/documents/{id}/content: the
  * bytes of a document, uploaded once and downloaded as an attachment.
  *
- * Upload: the user who created the document sends the raw bytes, at most
- * HTTP_LARGE_BODY_MAX (the route's own limit in http.c; nginx has the
- * same), with Content-Type equal to the declared type or
- * application/octet-stream.  The bytes must be the declared type by
+ * Upload: the user who created the document sends the raw bytes, with
+ * Content-Type equal to the declared type or application/octet-stream.
+ * The limit is HTTP_LARGE_BODY_MAX, the route's own limit in http.c, and
+ * nginx has the same.  The bytes must be the declared type by
  * content (document_check.c).  Content, size, SHA-256 and the status
  * "stored" are written in one transaction with the audit row, through
  * binary parameters, so no 10 MiB hex text is ever built.  A refused
@@ -241,7 +241,7 @@ content_audit(struct http_request *req, const char *id, const char *result,
 
 /*
  * Read the content of "id" with a binary result, so the bytes arrive as
- * they are; "*res" (caller PQclear()s) contains them in row 0, column 0.
+ * they are.  "*res" (caller PQclear()s) contains them in row 0, column 0.
  */
 static enum sscn_err
 content_read(struct http_request *req, const char *id, PGresult **res)

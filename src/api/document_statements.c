@@ -4,7 +4,7 @@
  *
  * Every statement runs inside the transaction that authn_require() opened,
  * so row-level security (sql/0004_sourcing.sql, documents_own and
- * documents_owner_select) decides which documents a caller reaches; the
+ * documents_owner_select) decides which documents a caller reaches.  The
  * conditions on sscn.current_org_id() below narrow that further where a
  * statement is about the caller's own organization only.
  */
@@ -62,8 +62,8 @@ const struct db_statement document_statements[] = {
 	  7, false },
 
 	/*
-	 * A document the caller may see, and whether the NDA gate holds it
-	 * back: an RFQ attachment of an RFQ with nda_required, asked for by
+	 * A document the caller may read, and whether the NDA gate withholds
+	 * it: an RFQ attachment of an RFQ with nda_required, requested by
 	 * an organization other than the RFQ's buyer that has not accepted
 	 * the RFQ's pinned NDA version.
 	 */

@@ -2,11 +2,11 @@
  * documents.c - POST /api/v1/documents and GET /api/v1/documents/{id}:
  * a document's metadata, the first of the two upload steps.
  *
- * A document belongs to an object of the caller's organization: a
- * certificate to one of its certifications or to its supplier profile
- * (owner_id is then the organization's id), an RFQ attachment to one of
- * its RFQs, a quote attachment to one of its quotes.  The content follows
- * with PUT .../content (document_content.c).
+ * A document belongs to an object of the caller's organization.  A
+ * certificate belongs to one of its certifications or to its supplier
+ * profile, and owner_id is then the organization's id.  An RFQ attachment
+ * belongs to one of its RFQs, a quote attachment to one of its quotes.
+ * The content follows with PUT .../content (document_content.c).
  *
  * The file name is the client's, so it is cleaned before it is stored:
  * NFC, no control or bidirectional formatting characters, no directory

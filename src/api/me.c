@@ -22,9 +22,9 @@ me_string(PGresult *res, int column)
 }
 
 /*
- * Send the profile.  "res" (consumed) holds, from column "at" on: email,
+ * Send the profile.  From column "at" on, "res" (consumed) contains email,
  * full_name, phone, whether TOTP is on, created_at and the name of the
- * session's organization; the rest comes from the session check.
+ * session's organization.  The rest comes from the session check.
  */
 static enum sscn_err
 me_send_result(struct http_request *req, PGresult *res, int at)

@@ -2,7 +2,7 @@
  * org_members.c - GET and POST /api/v1/organizations/{id}/members, PATCH
  * and DELETE /api/v1/organizations/{id}/members/{user_id}.
  *
- * Every member sees the list; owners and admins also see the open
+ * Every member can read the list.  Owners and admins also read the open
  * invitations, invite by e-mail, change roles and remove members.  An
  * admin cannot touch an owner or make anyone an owner, and the last owner
  * can neither leave nor lose the role, so an organization always has

@@ -1,8 +1,8 @@
 /*
  * org_statements.c - statements of organizations, members and
  * organization invitations.  Row-level security (sql/0004_sourcing.sql)
- * limits every one of them to what the session's organization may see;
- * the statements that take an organization id also compare it with
+ * limits every one of them to what the session's organization may read.
+ * The statements that take an organization id also compare it with
  * sscn.current_org_id(), so a handler that passed the wrong id still
  * reaches nothing outside the session's organization.
  */
@@ -28,7 +28,7 @@ const struct db_statement org_statements[] = {
 	/*
 	 * Parameters: id, name or NULL, whether to set the country, the
 	 * country or NULL, require_mfa or NULL.  The locked copy of the row
-	 * tells which fields the update changed, for the audit row.
+	 * shows which fields the update changed, for the audit row.
 	 */
 	{ "org_update",
 	  "UPDATE sscn.organizations o SET name = coalesce($2, o.name), "
@@ -47,7 +47,7 @@ const struct db_statement org_statements[] = {
 	/*
 	 * When the organization starts to require MFA: restrict the open
 	 * sessions of its members who have no TOTP, as a new login would,
-	 * so that the rule holds at once rather than at each next login.
+	 * so that the rule applies at once rather than at each next login.
 	 */
 	{ "org_restrict_sessions_mfa",
 	  "UPDATE sscn.sessions s SET restriction = 'mfa_enrollment' "
@@ -125,7 +125,7 @@ const struct db_statement org_statements[] = {
 	  "AND expires_at > now() ORDER BY created_at DESC, id LIMIT 100",
 	  1, true },
 	/*
-	 * An expired invitation still holds the one open slot per address
+	 * An expired invitation still takes the one open slot per address
 	 * (org_invitations_open_key); revoking it lets the address be
 	 * invited again.
 	 */
@@ -149,8 +149,8 @@ const struct db_statement org_statements[] = {
 	  6, false },
 	/*
 	 * The invitation a token names.  The row-level security policies
-	 * org_invitations_by_token_* show it only once sscn.token_hash holds
-	 * the same hash, which org_invitation_token sets first.
+	 * org_invitations_by_token_* return it only once sscn.token_hash
+	 * contains the same hash, which org_invitation_token sets first.
 	 */
 	{ "org_invitation_token",
 	  "SELECT set_config('sscn.token_hash', $1, true)",

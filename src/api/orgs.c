@@ -4,8 +4,8 @@
  * A session acts for one organization; only that organization is found
  * under /api/v1/organizations/{id}.  Any other id gets 404 as a
  * missing one would, so a caller learns nothing about organizations it
- * does not belong to.  Row-level security gives the same answer on its
- * own: the statements compare the id with sscn.current_org_id().
+ * does not belong to.  Row-level security gives the same result on its
+ * own, because the statements compare the id with sscn.current_org_id().
  * Settings change only by the organization's owners and admins; a plain
  * member gets 403.  The kind, id and creation time are fixed.
  */

@@ -2,9 +2,9 @@
  * rfq_statements.c - statements of RFQs, their supplier invitations and
  * NDA acceptances.
  *
- * Row-level security decides which RFQs a caller sees; statements that
- * change an RFQ also name the caller's organization as its buyer, so a
- * supplier that can read an RFQ still cannot write it.  Column positions
+ * Row-level security decides which RFQs a caller can read.  Statements
+ * that change an RFQ also name the caller's organization as its buyer,
+ * so a supplier that can read an RFQ still cannot write it.  Column positions
  * are enum rfq_column in api/rfqs.h.  Changes to the fields of an RFQ
  * arrive as one JSON object built by the handler from validated values,
  * and each column is set only when its key is present.
@@ -139,9 +139,9 @@ const struct db_statement rfq_statements[] = {
 	  1, false },
 
 	/*
-	 * $1 id, $2 the changed fields as JSON.  The last column tells
-	 * whether the terms a quote answers (quantity, unit, currency,
-	 * description) changed; "old" reads the row as it was before.
+	 * $1 id, $2 the changed fields as JSON.  The last column is true
+	 * when the terms that quotes respond to (quantity, unit, currency,
+	 * description) changed.  "old" reads the row as it was before.
 	 */
 	{ "rfq_update",
 	  "WITH old AS (SELECT quantity, unit, currency, description_md "

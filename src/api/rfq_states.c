@@ -6,7 +6,7 @@
  * deadline has passed reads as closed everywhere, and the buyer's next
  * change writes that down (rfq_begin_change()).  Award belongs to the
  * quotes.  Each transition runs in one transaction with its audit row and
- * the mail it causes; a transition from the wrong state answers 409.
+ * the mail it causes.  A transition from the wrong state returns 409.
  */
 #include "config.h"
 
@@ -78,7 +78,7 @@ rfq_read_current(struct http_request *req, PGresult **res)
 }
 
 /*
- * Finish a transition: commit (or roll back), then answer 200 with the
+ * Finish a transition: commit (or roll back), then send 200 with the
  * RFQ, or the validation problems in "fields" (consumed).
  */
 static enum sscn_err
@@ -108,7 +108,7 @@ rfq_finish(struct http_request *req, enum sscn_err err, PGresult *res,
 
 /* ---- publish ----------------------------------------------------------- */
 
-/* The guards of publishing that the locked row can answer. */
+/* Check the guards of publishing that the locked row can decide. */
 static void
 rfq_check_publishable(PGresult *lock, struct json_object *fields)
 {
@@ -237,8 +237,9 @@ rfq_close(struct http_request *req)
 /* ---- cancel ------------------------------------------------------------ */
 
 /*
- * Cancel and reject the open quotes; the suppliers that were invited or
- * quoted learn why.  A draft was never announced, so nobody is mailed.
+ * Cancel and reject the open quotes, and mail the reason to the suppliers
+ * that were invited or quoted.  A draft was never announced, so no mail
+ * is sent for it.
  */
 static enum sscn_err
 rfq_apply_cancel(struct http_request *req, PGresult *lock, const char *reason)

@@ -3,12 +3,12 @@
  *
  * A buyer organization creates RFQs as drafts and changes every field
  * until it publishes one; after that only an amendment of the terms is
- * allowed (rfq_patch()).  Which RFQs a caller sees is decided by
- * row-level security: the buyer sees its own in every state, a supplier
- * the published and later ones that are public or to which it is
- * invited.  A supplier sees an RFQ that requires an NDA only as a teaser
- * in lists and gets 403 nda_required for its details until its
- * organization has accepted the pinned NDA version.
+ * allowed (rfq_patch()).  Row-level security decides which RFQs a caller
+ * can read: the buyer its own in every state, a supplier the published
+ * and later ones that are public or to which it is invited.  A supplier
+ * gets an RFQ that requires an NDA only as a teaser in lists, and 403
+ * nda_required for its details, until its organization has accepted the
+ * pinned NDA version.
  *
  * Validation: every field of a body is checked before any change, and
  * unknown or server-owned fields are rejected.  The values that pass are
@@ -224,8 +224,8 @@ rfq_buyer(PGresult *res, int row)
 }
 
 /*
- * What a supplier sees of an RFQ whose NDA its organization has not
- * accepted: enough to decide whether to accept it.
+ * Build the teaser of an RFQ whose NDA the supplier's organization has
+ * not accepted: enough to decide whether to accept it.
  */
 static struct json_object *
 rfq_teaser_json(PGresult *res, int row)
@@ -377,8 +377,8 @@ struct rfq_field {
 
 /*
  * The fields a client may send.  A published RFQ takes only changes of
- * its terms and dates; quantity, unit, currency and description are the
- * terms that quotes answer.
+ * its terms and dates.  Quantity, unit, currency and description are the
+ * terms that quotes respond to.
  */
 static const struct rfq_field rfq_fields[] = {
 	{ "title", RFQ_F_LINE, RFQ_TITLE_MAX, 0, false, false },

@@ -204,24 +204,24 @@ static enum sscn_err
 cert_documents_check(struct http_request *req, struct json_object *rows,
     struct json_object *fields)
 {
-	struct json_object	*wanted, *found, *value;
+	struct json_object	*requested, *found, *value;
 	const char		*params[2];
 	enum sscn_err		 err;
 	size_t			 i, n = json_object_array_length(rows);
 	char			 name[SUPPLIER_FIELD_NAME_SIZE];
 
-	wanted = json_object_new_array();
+	requested = json_object_new_array();
 	for (i = 0; i < n; i++)
 		if (json_object_object_get_ex(json_object_array_get_idx(rows, i),
 		    "document_id", &value) && value != NULL)
-			json_object_array_add(wanted, json_object_get(value));
-	if (json_object_array_length(wanted) == 0) {
-		json_object_put(wanted);
+			json_object_array_add(requested, json_object_get(value));
+	if (json_object_array_length(requested) == 0) {
+		json_object_put(requested);
 		return SSCN_OK;
 	}
 
 	found = json_object_new_object();
-	params[0] = json_object_to_json_string_ext(wanted,
+	params[0] = json_object_to_json_string_ext(requested,
 	    JSON_C_TO_STRING_PLAIN);
 	params[1] = req->org_id;
 	err = cert_id_set(req, "supplier_certificate_documents", 2, params,
@@ -239,7 +239,7 @@ cert_documents_check(struct http_request *req, struct json_object *rows,
 		err = SSCN_ERR_VALIDATION;
 	}
 	json_object_put(found);
-	json_object_put(wanted);
+	json_object_put(requested);
 	return err;
 }
 

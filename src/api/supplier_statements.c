@@ -4,7 +4,7 @@
  *
  * Every statement runs as the runtime role inside the request's
  * transaction, so row-level security decides what a caller reads and
- * writes; the handlers' own checks come on top.  Lists and arrays travel
+ * writes.  The handlers' own checks come on top.  Lists and arrays travel
  * as JSON text parameters and are unpacked here, so no SQL text is ever
  * built from input.
  */
@@ -77,7 +77,7 @@ const struct db_statement supplier_statements[] = {
 	 * (NULL removes it).  Returns whether the profile is new, then for
 	 * description, categories, regions, capacities, identifiers and
 	 * website whether the value changed.  Both CTEs see the snapshot
-	 * from before the statement, so "prior" holds the old values.
+	 * from before the statement, so "prior" contains the old values.
 	 */
 	{ "supplier_profile_upsert",
 	  "WITH prior AS ("
@@ -177,8 +177,8 @@ const struct db_statement supplier_statements[] = {
 	 * country $3.  $4 and $5 are the rank and id of the last entry of
 	 * the previous page (both NULL for the first), $6 the number of
 	 * rows.  Adds the rank as the last column.  The function finds the
-	 * page with the GIN index (see sql/0004_sourcing.sql for why it
-	 * must run as the owner); the rows themselves are read here under
+	 * page with the GIN index, and sql/0004_sourcing.sql says why it
+	 * must run as the owner.  The rows themselves are read here under
 	 * row-level security.
 	 */
 	{ "supplier_search",
