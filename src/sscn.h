@@ -424,6 +424,19 @@ void	http_send_err(struct http_request *, enum sscn_err err);
  */
 void	http_serve(struct worker *, struct FCGX_Request *);
 
+/* ---- text forms of time (timefmt.c) ---------------------------------- */
+
+/*
+ * Convert a timestamptz in PostgreSQL's text form on sscnd's connections
+ * (TimeZone UTC, DateStyle ISO: "2026-12-05 00:34:26.5+00") to RFC 3339
+ * in whole seconds ("2026-12-05T00:34:26Z").  Returns false, leaving
+ * "out" unset, for any other text, such as "infinity" or a BC date.
+ * Cheaper than to_char() in the statement, which matters on hot reads.
+ */
+#define TIME_RFC3339_SIZE	21
+bool		time_pg_rfc3339(const char *value,
+		    char out[TIME_RFC3339_SIZE]);
+
 /* ---- database (db.c) ------------------------------------------------ */
 
 /* A statement prepared on every connection of a worker. */

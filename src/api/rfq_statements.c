@@ -16,31 +16,30 @@
 #define RFQ_TIME(col) \
 	"to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
-/* Columns of a list item; "r" is the RFQ, "o" its buyer organization. */
+/*
+ * Columns of a list item; "r" is the RFQ.  Values go out in their plain
+ * text form (timestamps as "2026-12-05 00:34:26+00", quantities with
+ * their scale) and rfqs.c formats them: formatting here cost the RFQ read
+ * a measurable share of PostgreSQL's time.  The NDA check is skipped for
+ * the buyer, who is never gated.
+ */
 #define RFQ_SUMMARY_COLUMNS \
-	"r.id::text, r.buyer_org_id::text, r.buyer_name, r.title, " \
-	"r.category, " \
-	"trim_scale(r.quantity)::text, r.unit, r.currency, " \
-	"r.delivery_country, to_char(r.need_by, 'YYYY-MM-DD'), " \
-	RFQ_TIME("r.quote_deadline") ", r.visibility, r.nda_required, " \
-	"r.nda_version, r.sealed, " \
-	"sscn.rfq_effective_status(r.status, r.quote_deadline), " \
-	RFQ_TIME("r.published_at") ", " \
-	RFQ_TIME("coalesce(r.closed_at, CASE WHEN " \
-	"sscn.rfq_effective_status(r.status, r.quote_deadline) = 'closed' " \
-	"THEN r.quote_deadline END)") ", " \
-	RFQ_TIME("r.created_at") ", " \
+	"r.id, r.buyer_org_id, r.buyer_name, r.title, r.category, " \
+	"r.quantity, r.unit, r.currency, r.delivery_country, r.need_by, " \
+	"r.quote_deadline, r.visibility, r.nda_required, r.nda_version, " \
+	"r.sealed, sscn.rfq_effective_status(r.status, r.quote_deadline), " \
+	"r.published_at, r.closed_at, r.created_at, " \
 	"r.buyer_org_id = sscn.current_org_id(), " \
-	"EXISTS (SELECT 1 FROM sscn.nda_acceptances a WHERE a.rfq_id = r.id " \
-	"  AND a.supplier_org_id = sscn.current_org_id() " \
-	"  AND a.nda_version = r.nda_version)"
+	"CASE WHEN r.buyer_org_id = sscn.current_org_id() THEN false " \
+	"ELSE EXISTS (SELECT 1 FROM sscn.nda_acceptances a " \
+	"  WHERE a.rfq_id = r.id AND a.supplier_org_id = sscn.current_org_id() " \
+	"  AND a.nda_version = r.nda_version) END"
 
 /* A whole RFQ: the summary, then what only GET /rfqs/{id} shows. */
 #define RFQ_DETAIL_COLUMNS \
-	RFQ_SUMMARY_COLUMNS ", r.description_md, " RFQ_TIME("r.awarded_at") \
-	", r.awarded_quote_id::text, " RFQ_TIME("r.cancelled_at") ", " \
-	"r.cancel_reason, r.created_by::text, " RFQ_TIME("r.updated_at") ", " \
-	"r.version"
+	RFQ_SUMMARY_COLUMNS ", r.description_md, r.awarded_at, " \
+	"r.awarded_quote_id, r.cancelled_at, r.cancel_reason, r.created_by, " \
+	"r.updated_at, r.version"
 
 /*
  * The sort key of a list.  Drafts have no deadline yet and sort after

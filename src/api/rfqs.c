@@ -171,12 +171,56 @@ rfq_flag(PGresult *res, int row, int column)
 	return strcmp(PQgetvalue(res, row, column), "t") == 0;
 }
 
-/* A JSON member and the column it comes from. */
+/*
+ * A JSON member and the column it comes from.  RFQ_M_TIME converts a
+ * timestamp with time_pg_rfc3339(); RFQ_M_CLOSED_AT does too, and when
+ * the column is NULL for an RFQ whose effective status is "closed" (its
+ * deadline passed but nothing wrote it down yet) answers the deadline.
+ */
 struct rfq_member {
 	const char	*key;
 	int		 column;
-	enum { RFQ_M_TEXT, RFQ_M_BOOL, RFQ_M_NUMBER } type;
+	enum { RFQ_M_TEXT, RFQ_M_BOOL, RFQ_M_NUMBER, RFQ_M_TIME,
+	    RFQ_M_CLOSED_AT } type;
 };
+
+/*
+ * A timestamp of the statements' plain text form as RFC 3339, or the
+ * text unchanged if it has another form; the connection's TimeZone and
+ * DateStyle (db.c) rule that out.
+ */
+static struct json_object *
+rfq_time(const char *text)
+{
+	char rfc3339[TIME_RFC3339_SIZE];
+
+	if (!time_pg_rfc3339(text, rfc3339))
+		return json_object_new_string(text);
+	return json_object_new_string(rfc3339);
+}
+
+/*
+ * A numeric column as a JSON number with PostgreSQL's digits, not a
+ * rounded double, and without the zeros that the column's scale adds
+ * ("12.500" becomes 12.5, "500.000" 500).
+ */
+static struct json_object *
+rfq_number(const char *text)
+{
+	char	 digits[64];
+	size_t	 len = strlen(text);
+
+	if (len >= sizeof(digits) || strpbrk(text, "eE") != NULL)
+		return json_object_new_double_s(strtod(text, NULL), text);
+	memcpy(digits, text, len + 1);
+	if (strchr(digits, '.') != NULL) {
+		while (len > 0 && digits[len - 1] == '0')
+			digits[--len] = '\0';
+		if (len > 0 && digits[len - 1] == '.')
+			digits[--len] = '\0';
+	}
+	return json_object_new_double_s(strtod(digits, NULL), digits);
+}
 
 /* Add "members" (ended by a NULL key) of "row" to "o". */
 static void
@@ -185,24 +229,31 @@ rfq_add_members(struct json_object *o, PGresult *res, int row,
 {
 	for (; members->key != NULL; members++) {
 		struct json_object	*value = NULL;
-		const char		*text;
+		int			 column = members->column;
 
-		if (PQgetisnull(res, row, members->column)) {
+		if (members->type == RFQ_M_CLOSED_AT &&
+		    PQgetisnull(res, row, column) &&
+		    strcmp(PQgetvalue(res, row, RFQ_C_STATUS), "closed") == 0)
+			column = RFQ_C_QUOTE_DEADLINE;
+		if (PQgetisnull(res, row, column)) {
 			json_object_object_add(o, members->key, NULL);
 			continue;
 		}
-		text = PQgetvalue(res, row, members->column);
 		switch (members->type) {
 		case RFQ_M_TEXT:
-			value = json_object_new_string(text);
+			value = json_object_new_string(PQgetvalue(res, row,
+			    column));
 			break;
 		case RFQ_M_BOOL:
-			value = json_object_new_boolean(strcmp(text, "t") == 0);
+			value = json_object_new_boolean(rfq_flag(res, row,
+			    column));
 			break;
 		case RFQ_M_NUMBER:
-			/* PostgreSQL's digits, not a rounded double. */
-			value = json_object_new_double_s(strtod(text, NULL),
-			    text);
+			value = rfq_number(PQgetvalue(res, row, column));
+			break;
+		case RFQ_M_TIME:
+		case RFQ_M_CLOSED_AT:
+			value = rfq_time(PQgetvalue(res, row, column));
 			break;
 		}
 		json_object_object_add(o, members->key, value);
@@ -234,7 +285,7 @@ rfq_teaser_json(PGresult *res, int row)
 		{ "id", RFQ_C_ID, RFQ_M_TEXT },
 		{ "title", RFQ_C_TITLE, RFQ_M_TEXT },
 		{ "category", RFQ_C_CATEGORY, RFQ_M_TEXT },
-		{ "quote_deadline", RFQ_C_QUOTE_DEADLINE, RFQ_M_TEXT },
+		{ "quote_deadline", RFQ_C_QUOTE_DEADLINE, RFQ_M_TIME },
 		{ "status", RFQ_C_STATUS, RFQ_M_TEXT },
 		{ "nda_required", RFQ_C_NDA_REQUIRED, RFQ_M_BOOL },
 		{ "nda_version", RFQ_C_NDA_VERSION, RFQ_M_TEXT },
@@ -260,23 +311,23 @@ rfq_json(PGresult *res, int row, bool detail)
 		{ "currency", RFQ_C_CURRENCY, RFQ_M_TEXT },
 		{ "delivery_country", RFQ_C_DELIVERY_COUNTRY, RFQ_M_TEXT },
 		{ "need_by", RFQ_C_NEED_BY, RFQ_M_TEXT },
-		{ "quote_deadline", RFQ_C_QUOTE_DEADLINE, RFQ_M_TEXT },
+		{ "quote_deadline", RFQ_C_QUOTE_DEADLINE, RFQ_M_TIME },
 		{ "visibility", RFQ_C_VISIBILITY, RFQ_M_TEXT },
 		{ "nda_required", RFQ_C_NDA_REQUIRED, RFQ_M_BOOL },
 		{ "nda_version", RFQ_C_NDA_VERSION, RFQ_M_TEXT },
 		{ "sealed", RFQ_C_SEALED, RFQ_M_BOOL },
 		{ "status", RFQ_C_STATUS, RFQ_M_TEXT },
-		{ "created_at", RFQ_C_CREATED_AT, RFQ_M_TEXT },
-		{ "published_at", RFQ_C_PUBLISHED_AT, RFQ_M_TEXT },
-		{ "closed_at", RFQ_C_CLOSED_AT, RFQ_M_TEXT },
+		{ "created_at", RFQ_C_CREATED_AT, RFQ_M_TIME },
+		{ "published_at", RFQ_C_PUBLISHED_AT, RFQ_M_TIME },
+		{ "closed_at", RFQ_C_CLOSED_AT, RFQ_M_CLOSED_AT },
 		{ NULL, 0, 0 }
 	};
 	static const struct rfq_member details[] = {
 		{ "description", RFQ_C_DESCRIPTION, RFQ_M_TEXT },
-		{ "awarded_at", RFQ_C_AWARDED_AT, RFQ_M_TEXT },
-		{ "cancelled_at", RFQ_C_CANCELLED_AT, RFQ_M_TEXT },
+		{ "awarded_at", RFQ_C_AWARDED_AT, RFQ_M_TIME },
+		{ "cancelled_at", RFQ_C_CANCELLED_AT, RFQ_M_TIME },
 		{ "cancel_reason", RFQ_C_CANCEL_REASON, RFQ_M_TEXT },
-		{ "updated_at", RFQ_C_UPDATED_AT, RFQ_M_TEXT },
+		{ "updated_at", RFQ_C_UPDATED_AT, RFQ_M_TIME },
 		{ "version", RFQ_C_VERSION, RFQ_M_NUMBER },
 		{ NULL, 0, 0 }
 	};
