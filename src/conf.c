@@ -127,6 +127,13 @@ static const struct conf_key conf_keys[] = {
 	{ "argon2_opslimit", CONF_UINT, CONF_FIELD(argon2_opslimit), 1, 64 },
 	{ "argon2_memlimit", CONF_SIZE, CONF_FIELD(argon2_memlimit),
 	    8192, 4096ULL * 1024 * 1024 },
+	{ "outbound_ca_file", CONF_STRING, CONF_FIELD(outbound_ca_file), 0, 0 },
+	{ "outbound_proxy", CONF_STRING, CONF_FIELD(outbound_proxy), 0, 0 },
+	{ "outbound_connect_timeout", CONF_UINT,
+	    CONF_FIELD(outbound_connect_timeout), 1, 60 },
+	{ "outbound_timeout", CONF_UINT, CONF_FIELD(outbound_timeout), 1, 300 },
+	{ "outbound_max_response", CONF_SIZE, CONF_FIELD(outbound_max_response),
+	    1024, 64ULL * 1024 * 1024 },
 };
 
 #define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -188,6 +195,10 @@ conf_defaults(struct sscn_conf *conf)
 	    "/common-passwords.txt");
 	conf->argon2_opslimit = 2;
 	conf->argon2_memlimit = 64 * 1024 * 1024;
+
+	conf->outbound_connect_timeout = 5;
+	conf->outbound_timeout = 10;
+	conf->outbound_max_response = 1024 * 1024;
 }
 
 static void
@@ -232,6 +243,8 @@ conf_free(struct sscn_conf *conf)
 	free(conf->jwt_audience);
 	free(conf->base_url);
 	free(conf->password_common_list);
+	free(conf->outbound_ca_file);
+	free(conf->outbound_proxy);
 	memset(conf, 0, sizeof(*conf));
 }
 

@@ -130,6 +130,13 @@ struct sscn_conf {
 	char		*password_common_list;	/* file, one password a line */
 	unsigned	 argon2_opslimit;	/* Argon2id passes */
 	size_t		 argon2_memlimit;	/* bytes */
+
+	/* Outbound HTTPS (outbound.h). */
+	char		*outbound_ca_file;	/* NULL: the system's CAs */
+	char		*outbound_proxy;	/* NULL: no proxy */
+	unsigned	 outbound_connect_timeout;	/* seconds */
+	unsigned	 outbound_timeout;	/* seconds, whole call */
+	size_t		 outbound_max_response;	/* bytes */
 };
 
 void	conf_defaults(struct sscn_conf *);

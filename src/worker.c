@@ -23,6 +23,7 @@
 #include <fcgiapp.h>
 
 #include "sscn.h"
+#include "outbound.h"
 #include "auth/password.h"
 #include "crypto/keys.h"
 
@@ -144,6 +145,7 @@ worker_run(const struct sscn_conf *conf, int listen_fd, unsigned index)
 	db_init(&w.db, conf->database, conf->db_connect_timeout,
 	    conf->db_statement_timeout);
 	worker_load_auth(&w, &policy);
+	outbound_init(conf);
 
 	/* Orphaned workers stop when the master dies. */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 ||

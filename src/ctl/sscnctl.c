@@ -15,6 +15,7 @@
 #include <libpq-fe.h>
 
 #include "ctl/ctl.h"
+#include "outbound.h"
 
 #define CTL_DEFAULT_CONF SYSCONFDIR "/sscn/sscn.conf"
 
@@ -138,7 +139,9 @@ main(int argc, char **argv)
 		return CTL_EXIT_FAIL;
 	}
 
+	outbound_init(&conf);
 	rc = ctl_commands[i].run(&conf, argc, argv);
+	outbound_cleanup();
 	conf_free(&conf);
 	return rc;
 }
