@@ -21,7 +21,9 @@
 
 #include "sscn.h"
 #include "api/orgs.h"
+#include "auth/email.h"
 #include "auth/token.h"
+#include "api/pii_fields.h"
 
 enum sscn_err
 org_invitation_find(struct http_request *req, const char *token,
@@ -107,7 +109,8 @@ org_invitation_join(struct http_request *req, const char *token)
 	const char		*params[3];
 	PGresult		*res = NULL;
 	enum sscn_err		 err;
-	char			 email[512];
+	char			 email[EMAIL_MAX * 3 + 1];
+	char			*stored = NULL;
 
 	params[0] = req->user_id;
 	if ((err = api_db(req, "org_user_email", 1, params, &res)) != SSCN_OK)
@@ -116,8 +119,17 @@ org_invitation_join(struct http_request *req, const char *token)
 		PQclear(res);
 		return SSCN_ERR_NOT_FOUND;
 	}
-	snprintf(email, sizeof(email), "%s", PQgetvalue(res, 0, 0));
+	err = api_pii_open(req, PII_USERS_EMAIL, req->user_id, res, 0, 0,
+	    &stored);
 	PQclear(res);
+	if (err != SSCN_OK)
+		return err;
+	/* Invitations hold the normalized address, as registration makes it. */
+	if (email_normalize(stored, email, sizeof(email)) == -1) {
+		pii_free(stored);
+		return SSCN_ERR_INTERNAL;
+	}
+	pii_free(stored);
 
 	if ((err = org_invitation_find(req, token, email, &inv)) != SSCN_OK ||
 	    (err = org_invitation_use(req, req->user_id, &inv)) != SSCN_OK)

@@ -86,7 +86,7 @@ const struct db_statement org_statements[] = {
 	  "JOIN sscn.users u ON u.id = m.user_id "
 	  "WHERE m.organization_id = $1::uuid "
 	  "AND m.organization_id = sscn.current_org_id() "
-	  "AND u.email_normalized = $2",
+	  "AND u.email_index = $2::bytea",
 	  2, false },
 	/*
 	 * The member "$2" and every owner, locked, so that two owners who
@@ -169,7 +169,7 @@ const struct db_statement org_statements[] = {
 	  "AND expires_at > now() RETURNING id",
 	  1, false },
 	{ "org_user_email",
-	  "SELECT email_normalized FROM sscn.users WHERE id = $1::uuid",
+	  "SELECT email FROM sscn.users WHERE id = $1::uuid",
 	  1, false },
 	/*
 	 * A session that acts for no organization (its membership ended, or

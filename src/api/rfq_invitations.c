@@ -21,6 +21,7 @@
 #include "sscn.h"
 #include "api/auth_session.h"
 #include "api/rfqs.h"
+#include "api/pii_fields.h"
 
 /* Supplier organizations in one request; 37 bytes each in the array. */
 #define RFQ_INVITE_MAX		100
@@ -387,17 +388,27 @@ rfq_nda_acceptances(struct http_request *req)
 	struct json_object	*root, *items;
 	PGresult		*res = NULL;
 	enum sscn_err		 err;
+	int			 i;
 
 	if ((err = rfq_require_buyer(req)) != SSCN_OK)
 		return err;
 	err = api_db(req, "rfq_nda_acceptances", 1, req->match.params, &res);
 	if (err != SSCN_OK)
 		return err;
-	root = json_object_new_object();
 	items = rfq_rows_json(res, (const char *const[]){ "supplier_org_id",
 	    "supplier_name", "user_id", "user_name", "nda_version",
 	    "nda_sha256", "accepted_at", NULL });
+	/* Column 3 holds the name's ciphertext: replace it with the name. */
+	for (i = 0; i < PQntuples(res); i++)
+		if ((err = api_pii_add(req, json_object_array_get_idx(items,
+		    (size_t)i), "user_name", PII_USERS_FULL_NAME,
+		    PQgetvalue(res, i, 2), res, i, 3)) != SSCN_OK) {
+			json_object_put(items);
+			PQclear(res);
+			return err;
+		}
 	PQclear(res);
+	root = json_object_new_object();
 	json_object_object_add(root, "items", items);
 	json_object_object_add(root, "next_cursor", NULL);
 	http_send_json(req, 200, root);

@@ -199,7 +199,7 @@ const struct db_statement rfq_statements[] = {
 	  2, false },
 	/* $1 id, $2 only these supplier organizations, or NULL for all. */
 	{ "rfq_supplier_contacts",
-	  "SELECT email, full_name, organization_id::text "
+	  "SELECT user_id::text, email, full_name, organization_id::text "
 	  "FROM sscn.rfq_supplier_contacts($1::uuid, $2::uuid[])",
 	  2, false },
 
