@@ -30,6 +30,18 @@ ALTER TABLE sscn.users
 -- address tried, whether or not an account exists.
 ALTER TABLE sscn.login_lockouts ADD COLUMN email_index bytea;
 
+-- ---- mail outbox ------------------------------------------------------------
+
+-- Recipient and body are ciphertexts too; the subject stays clear for the
+-- queue listing.  The identity id is drawn only at INSERT, so sscnd binds
+-- the ciphertexts to seal_id, a random UUID that it chooses first.
+ALTER TABLE sscn.mail_outbox RENAME COLUMN recipient TO recipient_clear;
+ALTER TABLE sscn.mail_outbox RENAME COLUMN body TO body_clear;
+ALTER TABLE sscn.mail_outbox
+    ADD COLUMN seal_id uuid DEFAULT gen_random_uuid(),
+    ADD COLUMN recipient bytea,
+    ADD COLUMN body bytea;
+
 -- sscnctl: convert-pii
 
 ALTER TABLE sscn.users
@@ -48,6 +60,16 @@ ALTER TABLE sscn.login_lockouts DROP COLUMN email_normalized;
 ALTER TABLE sscn.login_lockouts
     ALTER COLUMN email_index SET NOT NULL,
     ADD PRIMARY KEY (email_index);
+
+ALTER TABLE sscn.mail_outbox
+    DROP COLUMN recipient_clear,
+    DROP COLUMN body_clear;
+ALTER TABLE sscn.mail_outbox
+    ALTER COLUMN seal_id DROP DEFAULT,
+    ALTER COLUMN seal_id SET NOT NULL,
+    ALTER COLUMN recipient SET NOT NULL,
+    ALTER COLUMN body SET NOT NULL,
+    ADD CONSTRAINT mail_outbox_seal_id_key UNIQUE (seal_id);
 
 -- The dropped columns took their column privileges with them.
 GRANT INSERT (id, email_index, email, full_name, password_hash)

@@ -16,6 +16,8 @@
 #define PII_USERS_EMAIL		"users.email:"
 #define PII_USERS_FULL_NAME	"users.full_name:"
 #define PII_USERS_PHONE		"users.phone:"
+#define PII_OUTBOX_RECIPIENT	"mail_outbox.recipient:"
+#define PII_OUTBOX_BODY		"mail_outbox.body:"
 
 /*
  * Decrypt field "col" of row "row" in "res", of the column "aad_prefix"

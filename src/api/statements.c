@@ -55,8 +55,9 @@ const struct db_statement identity_statements[] = {
 	  9, false },
 	{ "outbox_insert",
 	  "INSERT INTO sscn.mail_outbox (recipient, subject, body, template, "
-	  "request_id) VALUES ($1, $2, $3, $4, $5)",
-	  5, false },
+	  "request_id, seal_id) VALUES ($1::bytea, $2, $3::bytea, $4, $5, "
+	  "$6::uuid)",
+	  6, false },
 	{ "set_user_context",
 	  "SELECT set_config('sscn.user_id', $1, true)",
 	  1, false },

@@ -16,6 +16,9 @@ const struct pii_column pii_columns[] = {
 	{ "sscn.users", "id", "email", "users.email:" },
 	{ "sscn.users", "id", "full_name", "users.full_name:" },
 	{ "sscn.users", "id", "phone", "users.phone:" },
+	{ "sscn.mail_outbox", "seal_id", "recipient",
+	    "mail_outbox.recipient:" },
+	{ "sscn.mail_outbox", "seal_id", "body", "mail_outbox.body:" },
 	/* Binary TOTP secrets, sealed by auth_mfa.c under its own prefix. */
 	{ "sscn.users", "id", "totp_secret", "sscn.users.totp_secret:" },
 	{ "sscn.users", "id", "totp_pending_secret",

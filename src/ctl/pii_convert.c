@@ -7,7 +7,8 @@
  * phone_clear, with email_normalized still present) and the part that
  * drops them.  It seals each user's fields under the current field key,
  * computes the blind index of the normalized address, and re-keys the
- * failed-login counters by that index.  It runs in the migration's
+ * failed-login counters by that index, and it seals the recipient and
+ * body of every message in the mail outbox.  It runs in the migration's
  * transaction, so a failure leaves the database as it was.
  */
 #include "config.h"
@@ -147,6 +148,52 @@ ctl_convert_lockouts(PGconn *conn, const struct sscn_keys *keys)
 	return 0;
 }
 
+static int
+ctl_convert_outbox(PGconn *conn, const struct sscn_keys *keys)
+{
+	PGresult	*res, *upd;
+	const char	*params[3];
+	char		*recipient, *body;
+	int		 i, n, ok;
+
+	res = PQexec(conn, "SELECT seal_id::text, recipient_clear, body_clear "
+	    "FROM sscn.mail_outbox ORDER BY id");
+	if (!ctl_result_ok(res, "reading the mail outbox")) {
+		PQclear(res);
+		return -1;
+	}
+	n = PQntuples(res);
+	for (i = 0; i < n; i++) {
+		params[0] = PQgetvalue(res, i, 0);
+		recipient = pii_seal(keys, "mail_outbox.recipient:", params[0],
+		    PQgetvalue(res, i, 1));
+		body = pii_seal(keys, "mail_outbox.body:", params[0],
+		    PQgetvalue(res, i, 2));
+		ok = recipient != NULL && body != NULL;
+		if (ok) {
+			params[1] = recipient;
+			params[2] = body;
+			upd = PQexecParams(conn, "UPDATE sscn.mail_outbox SET "
+			    "recipient = $2::bytea, body = $3::bytea "
+			    "WHERE seal_id = $1::uuid", 3, NULL, params, NULL,
+			    NULL, 0);
+			ok = ctl_result_ok(upd, "encrypting a queued mail");
+			PQclear(upd);
+		} else
+			fprintf(stderr, "sscnctl: could not encrypt a queued "
+			    "mail\n");
+		free(recipient);
+		free(body);
+		if (!ok) {
+			PQclear(res);
+			return -1;
+		}
+	}
+	PQclear(res);
+	printf("encrypted the recipients and bodies of %d mails\n", n);
+	return 0;
+}
+
 int
 ctl_migration_step(PGconn *conn, const struct sscn_conf *conf,
     const char *file, const char *step)
@@ -162,7 +209,8 @@ ctl_migration_step(PGconn *conn, const struct sscn_conf *conf,
 	if (ctl_load_keys(conf, &keys) == -1)
 		return -1;
 	if (ctl_convert_users(conn, keys) == 0 &&
-	    ctl_convert_lockouts(conn, keys) == 0)
+	    ctl_convert_lockouts(conn, keys) == 0 &&
+	    ctl_convert_outbox(conn, keys) == 0)
 		rc = 0;
 	keys_free(keys);
 	return rc;
