@@ -240,6 +240,34 @@ ctl_children(pid_t parent, pid_t *pids, int max)
 	return n;
 }
 
+/*
+ * Check that "pid" is an sscnd master: its command name is "sscnd" and
+ * it has children.  Returns 0, or -1 after printing the reason.
+ */
+static int
+ctl_check_master(pid_t pid)
+{
+	pid_t	 children[1];
+	char	 path[64], comm[32] = "";
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
+	f = fopen(path, "re");
+	if (f != NULL) {
+		if (fgets(comm, sizeof(comm), f) == NULL)
+			comm[0] = '\0';
+		fclose(f);
+	}
+	comm[strcspn(comm, "\n")] = '\0';
+	if (strcmp(comm, "sscnd") != 0 || ctl_children(pid, children, 1) < 1) {
+		fprintf(stderr, "sscnctl: process %ld is not the sscnd master "
+		    "(command \"%s\", or no workers); nothing was changed\n",
+		    (long)pid, comm);
+		return -1;
+	}
+	return 0;
+}
+
 /* Send SIGHUP to the master "pid" and wait until its old workers are gone. */
 static int
 ctl_reload_sscnd(pid_t pid)
@@ -249,8 +277,8 @@ ctl_reload_sscnd(pid_t pid)
 
 	nbefore = ctl_children(pid, before, 512);
 	if (nbefore <= 0) {
-		fprintf(stderr, "sscnctl: process %ld has no workers; is it "
-		    "the sscnd master?\n", (long)pid);
+		fprintf(stderr, "sscnctl: sscnd (pid %ld) has no workers\n",
+		    (long)pid);
 		return -1;
 	}
 	if (kill(pid, SIGHUP) == -1) {
@@ -535,7 +563,8 @@ ctl_keys(const struct sscn_conf *conf, int argc, char **argv)
 		goto out;
 	}
 
-	if (add && (ctl_keys_append(conf, &version) == -1 ||
+	if (add && (ctl_check_master(pid) == -1 ||
+	    ctl_keys_append(conf, &version) == -1 ||
 	    ctl_reload_sscnd(pid) == -1))
 		goto out;
 	if (ctl_rotate_reencrypt(conn, conf, (int)batch) == 0)
