@@ -1,8 +1,8 @@
 -- 0006_field_encryption.sql - personal data stored as AES-256-GCM
 -- ciphertext, and the e-mail address found through a blind index.
 --
--- The database never holds the keys: sscnd and sscnctl encrypt and decrypt
--- in C with the key file (src/crypto/pii.h).  Each ciphertext is bound to
+-- No key is stored in the database, because sscnd and sscnctl encrypt and
+-- decrypt in C with the key file (src/crypto/pii.h).  Each ciphertext is bound to
 -- its column and row, with the additional data "users.email:" and the user
 -- id, for example.  users.email_index is HMAC-SHA256 under the key file's
 -- "index" key over "email:" and the normalized address, so it finds an

@@ -87,7 +87,7 @@ pii_open(const struct sscn_keys *keys, const char *aad_prefix,
 	if (status != FIELDCRYPT_OK)
 		return status;
 
-	/* A text field never holds NUL; one would cut the C string short. */
+	/* A NUL inside a text field would cut the C string short. */
 	if (memchr(plain, '\0', plainlen) != NULL) {
 		fieldcrypt_free_plain(plain, plainlen);
 		return FIELDCRYPT_ERROR;

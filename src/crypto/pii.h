@@ -3,8 +3,8 @@
  * (fieldcrypt.h) exchanged with PostgreSQL as bytea text, and blind
  * indexes.
  *
- * Every encrypted column binds its ciphertext to the column and the row:
- * the authenticated data is the column's prefix (such as "users.email:")
+ * Every encrypted column binds its ciphertext to the column and the row.
+ * The authenticated data is the column's prefix (such as "users.email:")
  * followed by the row's key (such as the user id), so a ciphertext copied
  * to another row or column fails to decrypt.  pii_columns.c lists every
  * such column.
@@ -27,7 +27,7 @@ struct sscn_keys;
 #define PII_INDEX_LEN		32
 #define PII_INDEX_HEX_SIZE	(2 + 2 * PII_INDEX_LEN + 1)
 
-/* One encrypted column; pii_columns.c holds the list. */
+/* One encrypted column, as listed in pii_columns.c. */
 struct pii_column {
 	const char	*table;		/* schema-qualified, e.g. "sscn.users" */
 	const char	*key_column;	/* the row key bound into the AAD */

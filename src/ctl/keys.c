@@ -15,8 +15,8 @@
  * 3. Re-encrypt every ciphertext of an older version, column by column, in
  *    batches of --batch rows.  Each batch is one short transaction that
  *    locks its rows with FOR UPDATE SKIP LOCKED, so requests that update
- *    other rows never wait; rows locked by a request are picked up by a
- *    later batch.  Until step 3 ends, rows under the old key keep
+ *    other rows never wait.  A later batch picks up the rows that a
+ *    request had locked.  Until step 3 ends, rows under the old key keep
  *    decrypting because the old line stays in the key file.
  */
 #include "config.h"
