@@ -42,6 +42,19 @@ ALTER TABLE sscn.mail_outbox
     ADD COLUMN recipient bytea,
     ADD COLUMN body bytea;
 
+-- ---- client addresses -------------------------------------------------------
+
+-- The address a session was opened from, and the address of each legal
+-- and NDA acceptance, as text ciphertexts.  The additional data names the
+-- row: the session id, "user:kind:version" and "rfq:supplier:version".
+-- The audit log keeps its addresses clear as security evidence.
+ALTER TABLE sscn.sessions RENAME COLUMN address TO address_clear;
+ALTER TABLE sscn.sessions ADD COLUMN address bytea;
+ALTER TABLE sscn.legal_acceptances RENAME COLUMN address TO address_clear;
+ALTER TABLE sscn.legal_acceptances ADD COLUMN address bytea;
+ALTER TABLE sscn.nda_acceptances RENAME COLUMN address TO address_clear;
+ALTER TABLE sscn.nda_acceptances ADD COLUMN address bytea;
+
 -- sscnctl: convert-pii
 
 ALTER TABLE sscn.users
@@ -70,6 +83,10 @@ ALTER TABLE sscn.mail_outbox
     ALTER COLUMN recipient SET NOT NULL,
     ALTER COLUMN body SET NOT NULL,
     ADD CONSTRAINT mail_outbox_seal_id_key UNIQUE (seal_id);
+
+ALTER TABLE sscn.sessions DROP COLUMN address_clear;
+ALTER TABLE sscn.legal_acceptances DROP COLUMN address_clear;
+ALTER TABLE sscn.nda_acceptances DROP COLUMN address_clear;
 
 -- The dropped columns took their column privileges with them.
 GRANT INSERT (id, email_index, email, full_name, password_hash)

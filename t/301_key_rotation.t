@@ -93,7 +93,9 @@ like($out, qr/sscn\.users\.email: re-encrypted \d+ rows/,
 like($report, qr/^ok=\d+$/, 'rotate: every read during the rotation worked')
     or diag("reads: $report");
 my ($reads) = $report =~ /^ok=(\d+)$/;
-cmp_ok($reads // 0, '>', 2 * @users, 'rotate: reads overlapped the rotation');
+# The first round ran before the rotation started; any read beyond it ran
+# during the rotation or the half second after it.
+cmp_ok($reads // 0, '>', scalar @users, 'rotate: reads overlapped the rotation');
 
 # ---- the key file ---------------------------------------------------------
 

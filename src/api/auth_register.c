@@ -134,15 +134,9 @@ register_new_user(struct http_request *req, const char *user_id,
 			return err;
 	}
 
-	params[0] = user_id;
-	params[1] = "terms";
-	params[2] = terms;
-	params[3] = req->remote_addr;
-	if ((err = api_db(req, "legal_accept", 4, params, NULL)) != SSCN_OK)
-		return err;
-	params[1] = "privacy";
-	params[2] = privacy;
-	if ((err = api_db(req, "legal_accept", 4, params, NULL)) != SSCN_OK)
+	if ((err = api_legal_accept(req, user_id, "terms", terms)) != SSCN_OK ||
+	    (err = api_legal_accept(req, user_id, "privacy", privacy)) !=
+	    SSCN_OK)
 		return err;
 
 	token_generate(token, token_hash_hex);

@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <json-c/json.h>
@@ -73,6 +74,29 @@ api_pii_seal(struct http_request *req, const char *aad_prefix,
 		return SSCN_ERR_INTERNAL;
 	}
 	return SSCN_OK;
+}
+
+enum sscn_err
+api_legal_accept(struct http_request *req, const char *user_id,
+    const char *kind, const char *version)
+{
+	const char	*params[4];
+	char		 row_key[160];
+	char		*address = NULL;
+	enum sscn_err	 err;
+
+	/* The row key as PII_LEGAL_ACCEPTANCE_KEY computes it in SQL. */
+	snprintf(row_key, sizeof(row_key), "%s:%s:%s", user_id, kind, version);
+	if ((err = api_pii_seal(req, PII_LEGAL_ADDRESS, row_key,
+	    req->remote_addr, &address)) != SSCN_OK)
+		return err;
+	params[0] = user_id;
+	params[1] = kind;
+	params[2] = version;
+	params[3] = address;
+	err = api_db(req, "legal_accept", 4, params, NULL);
+	free(address);
+	return err;
 }
 
 enum sscn_err

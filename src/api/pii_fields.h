@@ -18,6 +18,9 @@
 #define PII_USERS_PHONE		"users.phone:"
 #define PII_OUTBOX_RECIPIENT	"mail_outbox.recipient:"
 #define PII_OUTBOX_BODY		"mail_outbox.body:"
+#define PII_SESSIONS_ADDRESS	"sessions.address:"
+#define PII_LEGAL_ADDRESS	"legal_acceptances.address:"
+#define PII_NDA_ADDRESS		"nda_acceptances.address:"
 
 /*
  * Decrypt field "col" of row "row" in "res", of the column "aad_prefix"
@@ -54,5 +57,12 @@ enum sscn_err api_pii_seal(struct http_request *req, const char *aad_prefix,
  */
 enum sscn_err api_email_index(struct http_request *req, const char *email,
 	    char *index) SSCN_WARN_UNUSED;
+
+/*
+ * Record that "user_id" accepted legal document "kind" in "version", with
+ * the client address sealed, in the caller's transaction.
+ */
+enum sscn_err api_legal_accept(struct http_request *req, const char *user_id,
+	    const char *kind, const char *version) SSCN_WARN_UNUSED;
 
 #endif /* SSCN_API_PII_FIELDS_H */

@@ -335,6 +335,8 @@ rfq_nda_accept(struct http_request *req)
 	const char		*version = NULL;
 	const char		*params[4];
 	char			 agent[RFQ_USER_AGENT_MAX + 1];
+	char			 row_key[160];
+	char			*address = NULL;
 	PGresult		*res = NULL;
 	enum sscn_err		 err;
 	bool			 created = false;
@@ -353,11 +355,18 @@ rfq_nda_accept(struct http_request *req)
 		return err;
 
 	rfq_clean_user_agent(req->user_agent, agent, sizeof(agent));
+	/* The row key as PII_NDA_ACCEPTANCE_KEY computes it in SQL. */
+	snprintf(row_key, sizeof(row_key), "%s:%s:%s", req->match.params[0],
+	    req->org_id, version);
+	if ((err = api_pii_seal(req, PII_NDA_ADDRESS, row_key,
+	    req->remote_addr, &address)) != SSCN_OK)
+		return api_rollback(req, err);
 	params[0] = req->match.params[0];
 	params[1] = version;
-	params[2] = req->remote_addr;
+	params[2] = address;
 	params[3] = agent;
 	err = api_db(req, "rfq_nda_accept", 4, params, &res);
+	free(address);
 	if (err == SSCN_OK && PQntuples(res) != 1)
 		err = SSCN_ERR_CONFLICT;
 	if (err == SSCN_OK && (created = strcmp(PQgetvalue(res, 0, 4),

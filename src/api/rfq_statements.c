@@ -247,7 +247,7 @@ const struct db_statement rfq_statements[] = {
 	/*
 	 * Record an acceptance of version $2 by the caller's organization,
 	 * with the SHA-256 of that exact text, or return the one already
-	 * recorded: $1 RFQ, $2 version, $3 address, $4 user agent.  The last
+	 * recorded: $1 RFQ, $2 version, $3 address ciphertext, $4 user agent.  The last
 	 * column is true for a new row.  The outer SELECT reads the snapshot
 	 * before the insert, so it finds only an earlier acceptance.
 	 */
@@ -257,7 +257,7 @@ const struct db_statement rfq_statements[] = {
 	  "  address, user_agent) "
 	  "SELECT r.id, r.buyer_org_id, sscn.current_org_id(), "
 	  "  sscn.current_user_id(), r.nda_version, "
-	  "  sha256(convert_to(d.body, 'UTF8')), $3::inet, $4 "
+	  "  sha256(convert_to(d.body, 'UTF8')), $3::bytea, $4 "
 	  "FROM sscn.rfqs r JOIN sscn.legal_documents d "
 	  "  ON d.kind = 'nda' AND d.version = r.nda_version "
 	  "WHERE r.id = $1::uuid AND r.nda_required AND r.nda_version = $2 "

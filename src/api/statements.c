@@ -82,7 +82,7 @@ const struct db_statement identity_statements[] = {
 	  "user_agent, restriction, organization_id, org_role, org_kind, "
 	  "org_name) "
 	  "SELECT $1::uuid, $2::uuid, $3::smallint, to_timestamp($4::bigint), "
-	  "$5::inet, $6, nullif($7, ''), m.organization_id, m.role, o.kind, "
+	  "$5::bytea, $6, nullif($7, ''), m.organization_id, m.role, o.kind, "
 	  "o.name "
 	  "FROM (SELECT) AS one LEFT JOIN LATERAL ("
 	  "  SELECT m.organization_id, m.role FROM sscn.memberships m"
@@ -115,7 +115,7 @@ const struct db_statement identity_statements[] = {
 	{ "session_list",
 	  "SELECT id::text, to_char(created_at AT TIME ZONE 'UTC', "
 	  "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), to_char(last_seen_at AT TIME "
-	  "ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), host(address), "
+	  "ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), address, "
 	  "user_agent FROM sscn.sessions WHERE user_id = $1::uuid "
 	  "AND revoked_at IS NULL "
 	  "AND last_seen_at > now() - make_interval(secs => $2::int) "
@@ -155,7 +155,7 @@ const struct db_statement identity_statements[] = {
 	  1, false },
 	{ "legal_accept",
 	  "INSERT INTO sscn.legal_acceptances (user_id, kind, version, address) "
-	  "VALUES ($1::uuid, $2, $3, $4::inet) ON CONFLICT DO NOTHING",
+	  "VALUES ($1::uuid, $2, $3, $4::bytea) ON CONFLICT DO NOTHING",
 	  4, false },
 	{ "user_insert",
 	  "INSERT INTO sscn.users (id, email_index, email, full_name, "

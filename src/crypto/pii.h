@@ -30,10 +30,19 @@ struct sscn_keys;
 /* One encrypted column, as listed in pii_columns.c. */
 struct pii_column {
 	const char	*table;		/* schema-qualified, e.g. "sscn.users" */
-	const char	*key_column;	/* the row key bound into the AAD */
+	const char	*key_column;	/* SQL of the row key in the AAD */
 	const char	*column;	/* bytea ciphertext, may be NULL */
 	const char	*aad_prefix;	/* e.g. "users.email:" */
 };
+
+/*
+ * Row keys of the tables with a composite primary key, as SQL over the
+ * row; the C code that seals their columns joins the same values with ":".
+ */
+#define PII_LEGAL_ACCEPTANCE_KEY \
+	"user_id::text || ':' || kind || ':' || version"
+#define PII_NDA_ACCEPTANCE_KEY \
+	"rfq_id::text || ':' || supplier_org_id::text || ':' || nda_version"
 
 extern const struct pii_column pii_columns[];
 extern const size_t pii_ncolumns;

@@ -19,6 +19,11 @@ const struct pii_column pii_columns[] = {
 	{ "sscn.mail_outbox", "seal_id", "recipient",
 	    "mail_outbox.recipient:" },
 	{ "sscn.mail_outbox", "seal_id", "body", "mail_outbox.body:" },
+	{ "sscn.sessions", "id", "address", "sessions.address:" },
+	{ "sscn.legal_acceptances", PII_LEGAL_ACCEPTANCE_KEY, "address",
+	    "legal_acceptances.address:" },
+	{ "sscn.nda_acceptances", PII_NDA_ACCEPTANCE_KEY, "address",
+	    "nda_acceptances.address:" },
 	/* Binary TOTP secrets, sealed by auth_mfa.c under its own prefix. */
 	{ "sscn.users", "id", "totp_secret", "sscn.users.totp_secret:" },
 	{ "sscn.users", "id", "totp_pending_secret",

@@ -365,12 +365,12 @@ ctl_rotate_batch(PGconn *conn, const struct sscn_keys *keys,
 
 	*done = 0;
 	snprintf(limit, sizeof(limit), "%d", batch);
-	snprintf(select, sizeof(select), "SELECT %s::text, %s FROM %s "
+	snprintf(select, sizeof(select), "SELECT (%s)::text, %s FROM %s "
 	    "WHERE %s IS NOT NULL AND substring(%s FROM 1 FOR 2) <> $1::bytea "
-	    "ORDER BY %s LIMIT $2::int FOR UPDATE SKIP LOCKED", c->key_column,
-	    c->column, c->table, c->column, c->column, c->key_column);
+	    "ORDER BY 1 LIMIT $2::int FOR UPDATE SKIP LOCKED", c->key_column,
+	    c->column, c->table, c->column, c->column);
 	snprintf(update, sizeof(update), "UPDATE %s SET %s = $2::bytea "
-	    "WHERE %s::text = $1", c->table, c->column, c->key_column);
+	    "WHERE (%s)::text = $1", c->table, c->column, c->key_column);
 
 	res = PQexec(conn, "BEGIN");
 	PQclear(res);

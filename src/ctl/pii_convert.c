@@ -8,7 +8,8 @@
  * drops them.  It seals each user's fields under the current field key,
  * computes the blind index of the normalized address, and re-keys the
  * failed-login counters by that index, and it seals the recipient and
- * body of every message in the mail outbox.  It runs in the migration's
+ * body of every message in the mail outbox and the client address of
+ * every session and legal or NDA acceptance.  It runs in the migration's
  * transaction, so a failure leaves the database as it was.
  */
 #include "config.h"
@@ -194,6 +195,57 @@ ctl_convert_outbox(PGconn *conn, const struct sscn_keys *keys)
 	return 0;
 }
 
+/*
+ * Seal the text of "clear_sql" (an SQL expression over the row, NULL
+ * skipped) into "column" of every row of "table", bound to "key_sql".
+ * All names are constants of this file.
+ */
+static int
+ctl_convert_column(PGconn *conn, const struct sscn_keys *keys,
+    const char *table, const char *key_sql, const char *clear_sql,
+    const char *column, const char *aad_prefix)
+{
+	char		 select[512], update[512];
+	const char	*params[2];
+	PGresult	*res, *upd;
+	char		*sealed;
+	int		 i, n, ok;
+
+	snprintf(select, sizeof(select), "SELECT (%s)::text, %s FROM %s "
+	    "WHERE %s IS NOT NULL", key_sql, clear_sql, table, clear_sql);
+	snprintf(update, sizeof(update), "UPDATE %s SET %s = $2::bytea "
+	    "WHERE (%s)::text = $1", table, column, key_sql);
+	res = PQexec(conn, select);
+	if (!ctl_result_ok(res, "reading the clear values")) {
+		PQclear(res);
+		return -1;
+	}
+	n = PQntuples(res);
+	for (i = 0; i < n; i++) {
+		params[0] = PQgetvalue(res, i, 0);
+		sealed = pii_seal(keys, aad_prefix, params[0],
+		    PQgetvalue(res, i, 1));
+		if (sealed == NULL) {
+			fprintf(stderr, "sscnctl: could not encrypt %s.%s\n",
+			    table, column);
+			PQclear(res);
+			return -1;
+		}
+		params[1] = sealed;
+		upd = PQexecParams(conn, update, 2, NULL, params, NULL, NULL, 0);
+		ok = ctl_result_ok(upd, "encrypting a value");
+		PQclear(upd);
+		free(sealed);
+		if (!ok) {
+			PQclear(res);
+			return -1;
+		}
+	}
+	PQclear(res);
+	printf("encrypted %d values of %s.%s\n", n, table, column);
+	return 0;
+}
+
 int
 ctl_migration_step(PGconn *conn, const struct sscn_conf *conf,
     const char *file, const char *step)
@@ -210,7 +262,15 @@ ctl_migration_step(PGconn *conn, const struct sscn_conf *conf,
 		return -1;
 	if (ctl_convert_users(conn, keys) == 0 &&
 	    ctl_convert_lockouts(conn, keys) == 0 &&
-	    ctl_convert_outbox(conn, keys) == 0)
+	    ctl_convert_outbox(conn, keys) == 0 &&
+	    ctl_convert_column(conn, keys, "sscn.sessions", "id",
+	    "host(address_clear)", "address", "sessions.address:") == 0 &&
+	    ctl_convert_column(conn, keys, "sscn.legal_acceptances",
+	    PII_LEGAL_ACCEPTANCE_KEY, "host(address_clear)", "address",
+	    "legal_acceptances.address:") == 0 &&
+	    ctl_convert_column(conn, keys, "sscn.nda_acceptances",
+	    PII_NDA_ACCEPTANCE_KEY, "host(address_clear)", "address",
+	    "nda_acceptances.address:") == 0)
 		rc = 0;
 	keys_free(keys);
 	return rc;
