@@ -38,6 +38,13 @@ for my $text (@$emails, @$names, $user->{email}, $user->{full_name}, $phone) {
 my $normalized = normalized_email($user->{email});
 unlike($dump, qr/\Q$normalized\E/, 'dump: no normalized address in clear');
 
+# The audit log keeps addresses of clients clear, but never a user's
+# e-mail or name in its details or target.
+my $audit_hits = psql_value("SELECT count(*) FROM sscn.audit_log WHERE "
+    . "coalesce(details::text, '') || coalesce(target, '') ~* "
+    . "'example\\.test|Brennan|Greta Albers'");
+is($audit_hits, 0, 'audit: no address or name in details');
+
 # ---- stored columns -------------------------------------------------------
 
 my $id = user_id_of($user->{email});

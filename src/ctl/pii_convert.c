@@ -3,14 +3,13 @@
  * step that encrypts the personal data of an existing database.
  *
  * Step "convert-pii" of sql/0006_field_encryption.sql runs between the
- * part that renamed the clear columns (email_clear, full_name_clear,
- * phone_clear, with email_normalized still present) and the part that
- * drops them.  It seals each user's fields under the current field key,
- * computes the blind index of the normalized address, and re-keys the
- * failed-login counters by that index, and it seals the recipient and
- * body of every message in the mail outbox and the client address of
- * every session and legal or NDA acceptance.  It runs in the migration's
- * transaction, so a failure leaves the database as it was.
+ * part that renamed the clear columns (to *_clear, with email_normalized
+ * still present) and the part that drops them.  It seals each user's
+ * fields under the current field key, computes the blind index of the
+ * normalized address, and re-keys the failed-login counters by that index.
+ * It also seals the recipient and body of every queued mail and the client
+ * address of every session and legal or NDA acceptance.  It runs in the
+ * migration's transaction, so a failure leaves the database as it was.
  */
 #include "config.h"
 
