@@ -55,6 +55,15 @@ ALTER TABLE sscn.legal_acceptances ADD COLUMN address bytea;
 ALTER TABLE sscn.nda_acceptances RENAME COLUMN address TO address_clear;
 ALTER TABLE sscn.nda_acceptances ADD COLUMN address bytea;
 
+-- ---- organization invitations ----------------------------------------------
+
+-- The invited address as a ciphertext (the normalized form, as before)
+-- and its blind index, which keeps one open invitation per address.
+ALTER TABLE sscn.org_invitations RENAME COLUMN email_normalized TO email_clear;
+ALTER TABLE sscn.org_invitations
+    ADD COLUMN email bytea,
+    ADD COLUMN email_index bytea;
+
 -- sscnctl: convert-pii
 
 ALTER TABLE sscn.users
@@ -87,6 +96,17 @@ ALTER TABLE sscn.mail_outbox
 ALTER TABLE sscn.sessions DROP COLUMN address_clear;
 ALTER TABLE sscn.legal_acceptances DROP COLUMN address_clear;
 ALTER TABLE sscn.nda_acceptances DROP COLUMN address_clear;
+
+-- Dropping email_clear drops org_invitations_open_key with it.
+ALTER TABLE sscn.org_invitations DROP COLUMN email_clear;
+ALTER TABLE sscn.org_invitations
+    ALTER COLUMN email SET NOT NULL,
+    ALTER COLUMN email_index SET NOT NULL,
+    ADD CONSTRAINT org_invitations_email_index_check
+	CHECK (length(email_index) = 32);
+CREATE UNIQUE INDEX org_invitations_open_key ON sscn.org_invitations
+    (organization_id, email_index)
+    WHERE accepted_at IS NULL AND revoked_at IS NULL;
 
 -- The dropped columns took their column privileges with them.
 GRANT INSERT (id, email_index, email, full_name, password_hash)

@@ -61,6 +61,13 @@ psql_value("INSERT INTO sscn.sessions (id, user_id, aal, auth_time, address) "
 psql_value("INSERT INTO sscn.legal_acceptances (user_id, kind, version, "
     . "address) SELECT '$user', kind, version, '2001:db8::7' FROM "
     . "sscn.legal_documents WHERE kind = 'terms' LIMIT 1", @db);
+psql_value("INSERT INTO sscn.organizations (id, kind, name) VALUES "
+    . "('7d0c1a5e-3333-4a2b-8c3d-0123456789ab', 'buyer', 'Quist ApS')", @db);
+psql_value("INSERT INTO sscn.org_invitations (id, organization_id, "
+    . "email_normalized, role, token_hash, expires_at) VALUES "
+    . "(gen_random_uuid(), '7d0c1a5e-3333-4a2b-8c3d-0123456789ab', "
+    . "'invitee.quist\@example.test', 'member', sha256('t302'), "
+    . "now() + interval '1 day')", @db);
 is(psql_value("SELECT count(*) FROM sscn.users", @db), 1,
     'version 5: user in clear inserted');
 
@@ -77,14 +84,17 @@ like($out, qr/encrypted 1 values of sscn\.sessions\.address/,
     'convert: session address counted');
 like($out, qr/encrypted 1 values of sscn\.legal_acceptances\.address/,
     'convert: acceptance address counted');
+like($out, qr/encrypted the addresses of 1 invitations/,
+    'convert: invitation counted');
 like($out, qr/applied 0006_field_encryption\.sql/, 'convert: 0006 recorded');
 
-my $text = psql_value("SELECT concat_ws('|', u, l, m, s, a) FROM "
+my $text = psql_value("SELECT concat_ws('|', u, l, m, s, a, i) FROM "
     . "(SELECT string_agg(t::text, ',') AS u FROM sscn.users t) u, "
     . "(SELECT string_agg(t::text, ',') AS l FROM sscn.login_lockouts t) l, "
     . "(SELECT string_agg(t::text, ',') AS m FROM sscn.mail_outbox t) m, "
     . "(SELECT string_agg(t::text, ',') AS s FROM sscn.sessions t) s, "
-    . "(SELECT string_agg(t::text, ',') AS a FROM sscn.legal_acceptances t) a",
+    . "(SELECT string_agg(t::text, ',') AS a FROM sscn.legal_acceptances t) a, "
+    . "(SELECT string_agg(t::text, ',') AS i FROM sscn.org_invitations t) i",
     @db);
 ok(length($text // ''), 'convert: rows read');
 for my $clear ('quist', 'Ada Quist', '3312', '192.0.2.44', '2001:db8::7',
@@ -99,6 +109,9 @@ is(psql_value("SELECT encode(email_index, 'hex') FROM sscn.users", @db),
 is(psql_value("SELECT count(*) FROM sscn.login_lockouts WHERE email_index = '"
     . email_index_of('NOBODY@example.test') . "'::bytea AND failures = 1", @db),
     1, 'read: lockout of an unknown address re-keyed');
+is(psql_value("SELECT encode(email_index, 'hex') FROM sscn.org_invitations",
+    @db), substr(email_index_of('Invitee.Quist@example.test'), 2),
+    'read: blind index of the invited address');
 is(psql_value("SELECT length(full_name) FROM sscn.users", @db),
     length($name) + 30, 'read: name is a ciphertext of its length');
 

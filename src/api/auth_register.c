@@ -309,7 +309,7 @@ auth_register(struct http_request *req)
 	if ((err = db_begin(&w->db, req->request_id)) != SSCN_OK)
 		goto out;
 	if (invitation != NULL) {
-		err = org_invitation_find(req, invitation, normalized, &inv);
+		err = org_invitation_find(req, invitation, email_index, &inv);
 		if (err == SSCN_ERR_NOT_FOUND) {
 			db_rollback(&w->db, req->request_id);
 			fields = json_object_new_object();

@@ -21,13 +21,12 @@
 
 #include "sscn.h"
 #include "api/orgs.h"
-#include "auth/email.h"
 #include "auth/token.h"
 #include "api/pii_fields.h"
 
 enum sscn_err
 org_invitation_find(struct http_request *req, const char *token,
-    const char *email, struct org_invitation *inv)
+    const char *email_index, struct org_invitation *inv)
 {
 	char		 hash_hex[TOKEN_HASH_HEX];
 	const char	*params[1];
@@ -52,7 +51,7 @@ org_invitation_find(struct http_request *req, const char *token,
 		return SSCN_ERR_NOT_FOUND;
 	}
 	open = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
-	if (!open || strcmp(PQgetvalue(res, 0, 2), email) != 0) {
+	if (!open || strcmp(PQgetvalue(res, 0, 2), email_index) != 0) {
 		PQclear(res);
 		return SSCN_ERR_NOT_FOUND;
 	}
@@ -109,8 +108,7 @@ org_invitation_join(struct http_request *req, const char *token)
 	const char		*params[3];
 	PGresult		*res = NULL;
 	enum sscn_err		 err;
-	char			 email[EMAIL_MAX * 3 + 1];
-	char			*stored = NULL;
+	char			 email_index[PII_INDEX_HEX_SIZE];
 
 	params[0] = req->user_id;
 	if ((err = api_db(req, "org_user_email", 1, params, &res)) != SSCN_OK)
@@ -119,19 +117,11 @@ org_invitation_join(struct http_request *req, const char *token)
 		PQclear(res);
 		return SSCN_ERR_NOT_FOUND;
 	}
-	err = api_pii_open(req, PII_USERS_EMAIL, req->user_id, res, 0, 0,
-	    &stored);
+	snprintf(email_index, sizeof(email_index), "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
-	if (err != SSCN_OK)
-		return err;
-	/* Invitations hold the normalized address, as registration makes it. */
-	if (email_normalize(stored, email, sizeof(email)) == -1) {
-		pii_free(stored);
-		return SSCN_ERR_INTERNAL;
-	}
-	pii_free(stored);
 
-	if ((err = org_invitation_find(req, token, email, &inv)) != SSCN_OK ||
+	if ((err = org_invitation_find(req, token, email_index, &inv)) !=
+	    SSCN_OK ||
 	    (err = org_invitation_use(req, req->user_id, &inv)) != SSCN_OK)
 		return err;
 

@@ -57,9 +57,16 @@ org_invitations_json(struct http_request *req, struct json_object **out)
 
 		api_json_columns(inv, res, i, names);
 		json_object_array_add(*out, inv);
+		/* Column 1 holds the ciphertext: replace it with the address. */
+		if ((err = api_pii_add(req, inv, "email", PII_INVITATION_EMAIL,
+		    PQgetvalue(res, i, 0), res, i, 1)) != SSCN_OK) {
+			json_object_put(*out);
+			*out = NULL;
+			break;
+		}
 	}
 	PQclear(res);
-	return SSCN_OK;
+	return err;
 }
 
 /*
@@ -223,7 +230,8 @@ org_invite_store(struct http_request *req, const struct org_invite *invite)
 	char			 token[TOKEN_TEXT_LEN + 1];
 	char			 hash_hex[TOKEN_HASH_HEX];
 	char			 email_index[PII_INDEX_HEX_SIZE];
-	const char		*params[6];
+	char			*sealed = NULL;
+	const char		*params[7];
 	PGresult		*res = NULL;
 	enum sscn_err		 err;
 
@@ -240,7 +248,6 @@ org_invite_store(struct http_request *req, const struct org_invite *invite)
 		return SSCN_ERR_CONFLICT;
 	}
 	PQclear(res);
-	params[1] = invite->normalized;
 	if ((err = api_db(req, "org_invitation_revoke_expired", 2, params,
 	    NULL)) != SSCN_OK)
 		return err;
@@ -249,14 +256,19 @@ org_invite_store(struct http_request *req, const struct org_invite *invite)
 	token_random_uuid(id);
 	token_generate(token, hash_hex);
 	snprintf(ttl, sizeof(ttl), "%d", ORG_INVITATION_TTL);
+	if ((err = api_pii_seal(req, PII_INVITATION_EMAIL, id,
+	    invite->normalized, &sealed)) != SSCN_OK)
+		goto out;
 	params[0] = id;
 	params[1] = req->org_id;
-	params[2] = invite->normalized;
+	params[2] = sealed;
 	params[3] = invite->role;
 	params[4] = hash_hex;
 	params[5] = ttl;
-	if ((err = api_db(req, "org_invitation_insert", 6, params, &res)) !=
-	    SSCN_OK)
+	params[6] = email_index;
+	err = api_db(req, "org_invitation_insert", 7, params, &res);
+	free(sealed);
+	if (err != SSCN_OK)
 		goto out;
 
 	root = json_object_new_object();

@@ -19,6 +19,7 @@
 #define PII_OUTBOX_RECIPIENT	"mail_outbox.recipient:"
 #define PII_OUTBOX_BODY		"mail_outbox.body:"
 #define PII_SESSIONS_ADDRESS	"sessions.address:"
+#define PII_INVITATION_EMAIL	"org_invitations.email:"
 #define PII_LEGAL_ADDRESS	"legal_acceptances.address:"
 #define PII_NDA_ADDRESS		"nda_acceptances.address:"
 

@@ -7,7 +7,8 @@
  * still present) and the part that drops them.  It seals each user's
  * fields under the current field key, computes the blind index of the
  * normalized address, and re-keys the failed-login counters by that index.
- * It also seals the recipient and body of every queued mail and the client
+ * It also seals the recipient and body of every queued mail, the address
+ * of every organization invitation with its blind index, and the client
  * address of every session and legal or NDA acceptance.  It runs in the
  * migration's transaction, so a failure leaves the database as it was.
  */
@@ -149,6 +150,51 @@ ctl_convert_lockouts(PGconn *conn, const struct sscn_keys *keys)
 }
 
 static int
+ctl_convert_invitations(PGconn *conn, const struct sscn_keys *keys)
+{
+	PGresult	*res, *upd;
+	const char	*params[3];
+	char		 index[PII_INDEX_HEX_SIZE];
+	char		*email;
+	int		 i, n, ok;
+
+	res = PQexec(conn, "SELECT id::text, email_clear "
+	    "FROM sscn.org_invitations");
+	if (!ctl_result_ok(res, "reading the invitations")) {
+		PQclear(res);
+		return -1;
+	}
+	n = PQntuples(res);
+	for (i = 0; i < n; i++) {
+		params[0] = PQgetvalue(res, i, 0);
+		email = pii_seal(keys, "org_invitations.email:", params[0],
+		    PQgetvalue(res, i, 1));
+		ok = email != NULL && pii_email_index(keys,
+		    PQgetvalue(res, i, 1), index, sizeof(index)) == 0;
+		if (ok) {
+			params[1] = email;
+			params[2] = index;
+			upd = PQexecParams(conn, "UPDATE sscn.org_invitations "
+			    "SET email = $2::bytea, email_index = $3::bytea "
+			    "WHERE id = $1::uuid", 3, NULL, params, NULL, NULL,
+			    0);
+			ok = ctl_result_ok(upd, "encrypting an invitation");
+			PQclear(upd);
+		} else
+			fprintf(stderr, "sscnctl: could not encrypt an "
+			    "invitation\n");
+		free(email);
+		if (!ok) {
+			PQclear(res);
+			return -1;
+		}
+	}
+	PQclear(res);
+	printf("encrypted the addresses of %d invitations\n", n);
+	return 0;
+}
+
+static int
 ctl_convert_outbox(PGconn *conn, const struct sscn_keys *keys)
 {
 	PGresult	*res, *upd;
@@ -262,6 +308,7 @@ ctl_migration_step(PGconn *conn, const struct sscn_conf *conf,
 	if (ctl_convert_users(conn, keys) == 0 &&
 	    ctl_convert_lockouts(conn, keys) == 0 &&
 	    ctl_convert_outbox(conn, keys) == 0 &&
+	    ctl_convert_invitations(conn, keys) == 0 &&
 	    ctl_convert_column(conn, keys, "sscn.sessions", "id",
 	    "host(address_clear)", "address", "sessions.address:") == 0 &&
 	    ctl_convert_column(conn, keys, "sscn.legal_acceptances",
