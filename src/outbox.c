@@ -8,18 +8,23 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <libpq-fe.h>
 
 #include "sscn.h"
+#include "api/pii_fields.h"
+#include "auth/token.h"
 
 enum sscn_err
 outbox_queue(struct http_request *req, const char *recipient,
     const char *subject, const char *body, const char *template_name)
 {
-	const char	*params[5];
+	const char	*params[6];
 	PGresult	*res = NULL;
+	char		 seal_id[37];
+	char		*sealed_recipient = NULL, *sealed_body = NULL;
 	enum sscn_err	 err;
 
 	if (strpbrk(recipient, "\r\n") != NULL ||
@@ -29,13 +34,23 @@ outbox_queue(struct http_request *req, const char *recipient,
 		return SSCN_ERR_VALIDATION;
 	}
 
-	params[0] = recipient;
+	token_random_uuid(seal_id);
+	if ((err = api_pii_seal(req, PII_OUTBOX_RECIPIENT, seal_id, recipient,
+	    &sealed_recipient)) != SSCN_OK ||
+	    (err = api_pii_seal(req, PII_OUTBOX_BODY, seal_id, body,
+	    &sealed_body)) != SSCN_OK)
+		goto out;
+	params[0] = sealed_recipient;
 	params[1] = subject;
-	params[2] = body;
+	params[2] = sealed_body;
 	params[3] = template_name;
 	params[4] = req->request_id;
-	err = db_exec(&req->worker->db, req->request_id, "outbox_insert", 5,
+	params[5] = seal_id;
+	err = db_exec(&req->worker->db, req->request_id, "outbox_insert", 6,
 	    params, &res);
 	PQclear(res);
+out:
+	free(sealed_recipient);
+	free(sealed_body);
 	return err;
 }

@@ -29,9 +29,9 @@ sub password_problems ($res) {
 }
 
 sub account_count ($email) {
-	my $quoted = normalized_email($email) =~ s/'/''/gr;
-	return psql_value(Encode::encode('UTF-8', "SELECT count(*) FROM sscn.users "
-	    . "WHERE email_normalized = '$quoted'"));
+	my $index = email_index_of($email);
+	return psql_value("SELECT count(*) FROM sscn.users "
+	    . "WHERE email_index = '$index'::bytea");
 }
 
 # ---- a new address ----------------------------------------------------------------

@@ -285,9 +285,9 @@ SKIP: {
 done_testing();
 
 sub user_hash ($email) {
-	my $quoted = lc($email) =~ s/'/''/gr;
+	my $index = email_index_of($email);
 	return psql_value("SELECT password_hash FROM sscn.users "
-	    . "WHERE email_normalized = '$quoted'") // '';
+	    . "WHERE email_index = '$index'::bytea") // '';
 }
 
 sub find_bcrypt_tool () {

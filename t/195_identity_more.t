@@ -53,9 +53,9 @@ END {
 }
 
 sub password_hash_of ($email) {
-	my $quoted = normalized_email($email) =~ s/'/''/gr;
+	my $index = email_index_of($email);
 	return psql_value("SELECT password_hash FROM sscn.users "
-	    . "WHERE email_normalized = '$quoted'") // '';
+	    . "WHERE email_index = '$index'::bytea") // '';
 }
 
 sub argon2_passes ($hash) {
@@ -290,9 +290,9 @@ SKIP: {
 	my ($foreign) = $out =~ /^(\$argon2id\$\S+)$/m;
 	ok($status == 0 && defined $foreign, "argon2 made a hash with t=$other")
 	    or diag($out);
-	my $quoted = normalized_email($user->{email}) =~ s/'/''/gr;
+	my $index = email_index_of($user->{email});
 	psql_value("UPDATE sscn.users SET password_hash = '" . ($foreign // '')
-	    . "' WHERE email_normalized = '$quoted'");
+	    . "' WHERE email_index = '$index'::bytea");
 
 	my $res = login_user($user);
 	is($res->{status}, 200, "login with the t=$other hash") or diag($res->{body});

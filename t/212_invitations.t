@@ -169,8 +169,8 @@ for my $case (['expires_at = now() - interval \'1 second\'', 'expired'],
 	invite($owner, $org, $user->{user}{email});
 	my $t = invitation_token($user->{user}{email});
 	psql_value("UPDATE sscn.org_invitations SET $set WHERE organization_id "
-	    . "= '$org' AND email_normalized = '"
-	    . normalized_email($user->{user}{email}) . "'");
+	    . "= '$org' AND email_index = '"
+	    . email_index_of($user->{user}{email}) . "'::bytea");
 	is_error_response(api('POST', '/api/v1/invitations/accept',
 	    token => $user->{token}, json => { token => $t }), 404, 'not_found',
 	    "accept: $name token is 404");
@@ -216,7 +216,7 @@ is(membership_role($org, $new_id), 'member',
 is(psql_value("SELECT count(*) FROM sscn.memberships WHERE user_id = "
     . "'$new_id'"), 1, 'register: no organization of its own');
 is(psql_value("SELECT accepted_by FROM sscn.org_invitations WHERE "
-    . "email_normalized = '" . normalized_email($new_email) . "'"), $new_id,
+    . "email_index = '" . email_index_of($new_email) . "'::bytea"), $new_id,
     'register: invitation accepted');
 my ($verify) = reverse mail_for($new_email, 'verify_email');
 ok($verify && api('POST', '/api/v1/auth/verify-email',

@@ -17,6 +17,7 @@
 
 #include "sscn.h"
 #include "api/auth_session.h"
+#include "api/pii_fields.h"
 
 #define ADMIN_LIST_DEFAULT	20
 #define ADMIN_LIST_MAX		100
@@ -102,14 +103,20 @@ admin_users_list(struct http_request *req)
 	items = json_object_new_array();
 	rows = PQntuples(res);
 	for (i = 0; i < rows && i < limit; i++) {
-		struct json_object *u = json_object_new_object();
+		struct json_object	*u = json_object_new_object();
+		const char		*id = PQgetvalue(res, i, 0);
 
-		json_object_object_add(u, "id",
-		    json_object_new_string(PQgetvalue(res, i, 0)));
-		json_object_object_add(u, "email",
-		    json_object_new_string(PQgetvalue(res, i, 1)));
-		json_object_object_add(u, "full_name",
-		    json_object_new_string(PQgetvalue(res, i, 2)));
+		json_object_array_add(items, u);
+		json_object_object_add(u, "id", json_object_new_string(id));
+		if ((err = api_pii_add(req, u, "email", PII_USERS_EMAIL, id,
+		    res, i, 1)) != SSCN_OK ||
+		    (err = api_pii_add(req, u, "full_name", PII_USERS_FULL_NAME,
+		    id, res, i, 2)) != SSCN_OK) {
+			json_object_put(root);
+			json_object_put(items);
+			PQclear(res);
+			return err;
+		}
 		json_object_object_add(u, "is_admin", json_object_new_boolean(
 		    strcmp(PQgetvalue(res, i, 3), "t") == 0));
 		json_object_object_add(u, "mfa_enabled", json_object_new_boolean(
@@ -119,7 +126,6 @@ admin_users_list(struct http_request *req)
 		json_object_object_add(u, "last_login_at",
 		    PQgetisnull(res, i, 6) ? NULL :
 		    json_object_new_string(PQgetvalue(res, i, 6)));
-		json_object_array_add(items, u);
 	}
 	json_object_object_add(root, "items", items);
 	json_object_object_add(root, "next_cursor", rows > limit ?

@@ -28,6 +28,7 @@
 #include "api/auth_login.h"
 #include "api/auth_session.h"
 #include "auth/email.h"
+#include "api/pii_fields.h"
 #include "auth/password.h"
 #include "auth/token.h"
 
@@ -38,16 +39,16 @@ login_account_free(struct login_account *a)
 		sodium_memzero(a->password_hash, strlen(a->password_hash));
 		free(a->password_hash);
 	}
-	free(a->email);
-	free(a->full_name);
+	pii_free(a->email);
+	pii_free(a->full_name);
 	memset(a, 0, sizeof(*a));
 }
 
 enum sscn_err
-login_load_account(struct http_request *req, const char *normalized,
+login_load_account(struct http_request *req, const char *email_index,
     struct login_account *a)
 {
-	const char	*params[1] = { normalized };
+	const char	*params[1] = { email_index };
 	PGresult	*res = NULL;
 	enum sscn_err	 err;
 
@@ -65,12 +66,12 @@ login_load_account(struct http_request *req, const char *normalized,
 	a->admin_locked = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
 	a->mfa_enabled = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
 	a->is_admin = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
-	a->email = strdup(PQgetvalue(res, 0, 6));
-	a->full_name = strdup(PQgetvalue(res, 0, 7));
+	err = api_pii_open(req, PII_USERS_EMAIL, a->id, res, 0, 6, &a->email);
+	if (err == SSCN_OK)
+		err = api_pii_open(req, PII_USERS_FULL_NAME, a->id, res, 0, 7,
+		    &a->full_name);
 	PQclear(res);
-	if (a->email == NULL || a->full_name == NULL)
-		return SSCN_ERR_INTERNAL;
-	return SSCN_OK;
+	return err;
 }
 
 /*
@@ -78,9 +79,9 @@ login_load_account(struct http_request *req, const char *normalized,
  * Runs outside any transaction so other workers see the claim at once.
  */
 enum sscn_err
-login_claim(struct http_request *req, const char *normalized, bool *allowed)
+login_claim(struct http_request *req, const char *email_index, bool *allowed)
 {
-	const char	*params[1] = { normalized };
+	const char	*params[1] = { email_index };
 	PGresult	*res = NULL;
 	enum sscn_err	 err;
 	unsigned	 attempt;
@@ -101,7 +102,7 @@ login_claim(struct http_request *req, const char *normalized, bool *allowed)
  * this failure reaches the threshold, the lock with its one mail.
  */
 enum sscn_err
-login_failed(struct http_request *req, const char *normalized,
+login_failed(struct http_request *req, const char *email_index,
     const struct login_account *a, const char *reason, bool evaluated)
 {
 	const struct sscn_conf	*conf = req->worker->conf;
@@ -124,7 +125,7 @@ login_failed(struct http_request *req, const char *normalized,
 	/* Only an evaluated failure can be the one that reaches the limit. */
 	snprintf(duration, sizeof(duration), "%u", conf->lockout_duration);
 	snprintf(threshold, sizeof(threshold), "%u", conf->lockout_threshold);
-	params[0] = normalized;
+	params[0] = email_index;
 	params[1] = duration;
 	params[2] = threshold;
 
@@ -196,7 +197,7 @@ login_address_allowed(struct http_request *req, bool *allowed)
  * hand out an MFA token (MFA on) or finish the login.
  */
 static enum sscn_err
-login_succeeded(struct http_request *req, const char *normalized,
+login_succeeded(struct http_request *req, const char *email_index,
     const struct login_account *a, const char *password, bool needs_rehash)
 {
 	struct worker		*w = req->worker;
@@ -217,7 +218,7 @@ login_succeeded(struct http_request *req, const char *normalized,
 	 * password step gives back just the attempt it claimed, so wrong
 	 * codes keep counting across new password steps.
 	 */
-	params[0] = normalized;
+	params[0] = email_index;
 	if ((err = api_db(req, a->mfa_enabled ? "login_release_claim" :
 	    "login_clear", 1, params, NULL)) != SSCN_OK)
 		goto rollback;
@@ -313,6 +314,7 @@ auth_login(struct http_request *req)
 	struct login_account	 a;
 	const char		*email = NULL, *password = NULL;
 	char			 normalized[EMAIL_MAX * 3 + 1];
+	char			 email_index[PII_INDEX_HEX_SIZE];
 	enum password_verify_result result = PASSWORD_MISMATCH;
 	const char		*reason;
 	enum sscn_err		 err;
@@ -332,6 +334,8 @@ auth_login(struct http_request *req)
 		return login_reject(req);
 	}
 
+	if ((err = api_email_index(req, normalized, email_index)) != SSCN_OK)
+		return err;
 	if ((err = login_address_allowed(req, &allowed)) != SSCN_OK)
 		return err;
 	if (!allowed) {
@@ -343,9 +347,9 @@ auth_login(struct http_request *req)
 		return SSCN_OK;
 	}
 
-	if ((err = login_claim(req, normalized, &allowed)) != SSCN_OK)
+	if ((err = login_claim(req, email_index, &allowed)) != SSCN_OK)
 		return err;
-	if ((err = login_load_account(req, normalized, &a)) != SSCN_OK) {
+	if ((err = login_load_account(req, email_index, &a)) != SSCN_OK) {
 		login_account_free(&a);
 		return err;
 	}
@@ -369,13 +373,13 @@ auth_login(struct http_request *req)
 	}
 
 	if (reason != NULL) {
-		err = login_failed(req, normalized, &a, reason,
+		err = login_failed(req, email_index, &a, reason,
 		    allowed && strcmp(reason, "locked") != 0);
 		login_account_free(&a);
 		return err != SSCN_OK ? err : login_reject(req);
 	}
 
-	err = login_succeeded(req, normalized, &a, password, needs_rehash);
+	err = login_succeeded(req, email_index, &a, password, needs_rehash);
 	login_account_free(&a);
 	return err;
 }

@@ -30,6 +30,7 @@
 #include "auth/token.h"
 #include "auth/totp.h"
 #include "crypto/fieldcrypt.h"
+#include "api/pii_fields.h"
 
 #define MFA_SALT_LEN	RECOVERY_CODE_SALT_LEN
 #define MFA_HASH_LEN	RECOVERY_CODE_HASH_LEN
@@ -260,7 +261,8 @@ mfa_invalid(struct http_request *req)
 /* Columns of "mfa_user": see api/statements.c. */
 enum {
 	MFA_U_ID, MFA_U_EMAIL, MFA_U_NAME, MFA_U_ADMIN, MFA_U_SECRET,
-	MFA_U_STEP, MFA_U_NORMALIZED, MFA_U_HASH, MFA_U_ENABLED, MFA_U_PENDING
+	MFA_U_STEP, MFA_U_EMAIL_INDEX, MFA_U_HASH, MFA_U_ENABLED,
+	MFA_U_PENDING
 };
 
 static enum sscn_err
@@ -269,6 +271,29 @@ mfa_load_user(struct http_request *req, const char *user_id, PGresult **res)
 	const char *params[1] = { user_id };
 
 	return api_db(req, "mfa_user", 1, params, res);
+}
+
+/* Decrypt the e-mail address of the "mfa_user" row in "user". */
+static enum sscn_err
+mfa_user_email(struct http_request *req, PGresult *user, char **email)
+{
+	return api_pii_open(req, PII_USERS_EMAIL, PQgetvalue(user, 0, MFA_U_ID),
+	    user, 0, MFA_U_EMAIL, email);
+}
+
+/* Queue a notice to the user of "user", in the caller's transaction. */
+static enum sscn_err
+mfa_queue_notice(struct http_request *req, PGresult *user,
+    const char *subject, const char *body, const char *template)
+{
+	enum sscn_err	 err;
+	char		*email;
+
+	if ((err = mfa_user_email(req, user, &email)) != SSCN_OK)
+		return err;
+	err = outbox_queue(req, email, subject, body, template);
+	pii_free(email);
+	return err;
 }
 
 /* POST /api/v1/auth/mfa/verify: the second step of a login. */
@@ -283,7 +308,7 @@ auth_mfa_verify(struct http_request *req)
 	struct login_account	 account;
 	const char		*mfa_token = NULL, *code = NULL, *recovery = NULL;
 	char			 hash_hex[TOKEN_HASH_HEX];
-	char			 user_id[37], normalized[800];
+	char			 user_id[37], email_index[PII_INDEX_HEX_SIZE];
 	const char		*params[2];
 	const char		*reason = NULL;
 	PGresult		*res = NULL, *user = NULL;
@@ -315,17 +340,17 @@ auth_mfa_verify(struct http_request *req)
 		return mfa_invalid(req);
 	}
 	snprintf(user_id, sizeof(user_id), "%s", PQgetvalue(res, 0, 0));
-	snprintf(normalized, sizeof(normalized), "%s", PQgetvalue(res, 0, 1));
+	snprintf(email_index, sizeof(email_index), "%s", PQgetvalue(res, 0, 1));
 	PQclear(res);
 
-	if ((err = login_claim(req, normalized, &allowed)) != SSCN_OK)
+	if ((err = login_claim(req, email_index, &allowed)) != SSCN_OK)
 		return err;
-	if ((err = login_load_account(req, normalized, &account)) != SSCN_OK) {
+	if ((err = login_load_account(req, email_index, &account)) != SSCN_OK) {
 		login_account_free(&account);
 		return err;
 	}
 	if (!allowed) {
-		err = login_failed(req, normalized, &account, "locked", false);
+		err = login_failed(req, email_index, &account, "locked", false);
 		login_account_free(&account);
 		return err != SSCN_OK ? err : mfa_invalid(req);
 	}
@@ -356,7 +381,7 @@ auth_mfa_verify(struct http_request *req)
 	if (reason != NULL) {
 		db_rollback(&req->worker->db, req->request_id);
 		PQclear(user);
-		err = login_failed(req, normalized, &account, reason, true);
+		err = login_failed(req, email_index, &account, reason, true);
 		login_account_free(&account);
 		return err != SSCN_OK ? err : mfa_invalid(req);
 	}
@@ -373,7 +398,7 @@ auth_mfa_verify(struct http_request *req)
 		goto out;
 	}
 	PQclear(res);
-	params[0] = normalized;
+	params[0] = email_index;
 	if ((err = api_db(req, "login_clear", 1, params, NULL)) != SSCN_OK)
 		goto rollback;
 	params[0] = user_id;
@@ -390,8 +415,9 @@ auth_mfa_verify(struct http_request *req)
 
 	memset(&acct, 0, sizeof(acct));
 	snprintf(acct.id, sizeof(acct.id), "%s", user_id);
-	acct.email = PQgetvalue(user, 0, MFA_U_EMAIL);
-	acct.full_name = PQgetvalue(user, 0, MFA_U_NAME);
+	/* login_load_account() decrypted them for this same user. */
+	acct.email = account.email;
+	acct.full_name = account.full_name;
 	acct.is_admin = strcmp(PQgetvalue(user, 0, MFA_U_ADMIN), "t") == 0;
 	acct.mfa_enabled = true;
 	err = session_login_finish(req, &acct, 2);
@@ -412,7 +438,7 @@ auth_totp_setup(struct http_request *req)
 	unsigned char		 secret[TOTP_SECRET_LEN];
 	char			 b32[TOTP_SECRET_B32_SIZE];
 	char			 uri[512];
-	char			*svg = NULL, *sealed = NULL;
+	char			*svg = NULL, *sealed = NULL, *email = NULL;
 	const char		*params[2];
 	struct json_object	*root;
 	PGresult		*user = NULL;
@@ -436,10 +462,12 @@ auth_totp_setup(struct http_request *req)
 		return SSCN_OK;
 	}
 
+	if ((err = mfa_user_email(req, user, &email)) != SSCN_OK)
+		goto rollback;
 	totp_secret_generate(secret);
 	if (totp_base32_encode(secret, sizeof(secret), b32, sizeof(b32)) < 0 ||
-	    totp_otpauth_uri(MFA_ISSUER, PQgetvalue(user, 0, MFA_U_EMAIL), b32,
-	    uri, sizeof(uri)) < 0 || qr_svg(uri, &svg) == -1) {
+	    totp_otpauth_uri(MFA_ISSUER, email, b32, uri, sizeof(uri)) < 0 ||
+	    qr_svg(uri, &svg) == -1) {
 		err = SSCN_ERR_INTERNAL;
 		goto rollback;
 	}
@@ -466,6 +494,7 @@ auth_totp_setup(struct http_request *req)
 rollback:
 	db_rollback(&req->worker->db, req->request_id);
 out:
+	pii_free(email);
 	PQclear(user);
 	sodium_memzero(secret, sizeof(secret));
 	sodium_memzero(b32, sizeof(b32));
@@ -555,7 +584,7 @@ auth_totp_confirm(struct http_request *req)
 	    SSCN_OK ||
 	    (err = audit_write(req, req->user_id, NULL, "auth.mfa_confirm",
 	    req->user_id, "success", NULL)) != SSCN_OK ||
-	    (err = outbox_queue(req, PQgetvalue(user, 0, MFA_U_EMAIL),
+	    (err = mfa_queue_notice(req, user,
 	    "Multi-factor authentication is on for your SSCN account",
 	    "Multi-factor authentication was turned on for your SSCN account. "
 	    "If that was not you, contact your administrator at once.\n",
@@ -610,18 +639,25 @@ static enum sscn_err
 mfa_count_failure(struct http_request *req, PGresult *user, const char *reason)
 {
 	struct login_account	 account;
-	const char		*normalized = PQgetvalue(user, 0, MFA_U_NORMALIZED);
+	const char		*email_index = PQgetvalue(user, 0,
+				    MFA_U_EMAIL_INDEX);
 	enum sscn_err		 err;
 	bool			 allowed;
 
-	if ((err = login_claim(req, normalized, &allowed)) != SSCN_OK)
+	if ((err = login_claim(req, email_index, &allowed)) != SSCN_OK)
 		return err;
 	memset(&account, 0, sizeof(account));
 	account.exists = true;
 	snprintf(account.id, sizeof(account.id), "%s", req->user_id);
-	account.email = PQgetvalue(user, 0, MFA_U_EMAIL);
-	account.full_name = PQgetvalue(user, 0, MFA_U_NAME);
-	return login_failed(req, normalized, &account, reason, allowed);
+	if ((err = mfa_user_email(req, user, &account.email)) != SSCN_OK ||
+	    (err = api_pii_open(req, PII_USERS_FULL_NAME, req->user_id, user,
+	    0, MFA_U_NAME, &account.full_name)) != SSCN_OK) {
+		login_account_free(&account);
+		return err;
+	}
+	err = login_failed(req, email_index, &account, reason, allowed);
+	login_account_free(&account);
+	return err;
 }
 
 /* DELETE /api/v1/auth/mfa/totp: turn MFA off with password and code. */
@@ -690,7 +726,7 @@ auth_totp_disable(struct http_request *req)
 	    SSCN_OK ||
 	    (err = audit_write(req, req->user_id, NULL, "auth.mfa_disable",
 	    req->user_id, "success", NULL)) != SSCN_OK ||
-	    (err = outbox_queue(req, PQgetvalue(user, 0, MFA_U_EMAIL),
+	    (err = mfa_queue_notice(req, user,
 	    "Multi-factor authentication is off for your SSCN account",
 	    "Multi-factor authentication was turned off for your SSCN "
 	    "account. If that was not you, reset your password and contact "

@@ -19,11 +19,45 @@
 
 #include "sscn.h"
 #include "auth/email.h"
+#include "api/pii_fields.h"
 #include "auth/password.h"
 #include "auth/token.h"
 
 /* Columns of "user_password". */
-enum { PW_HASH, PW_EMAIL, PW_NAME, PW_NORMALIZED };
+enum { PW_HASH, PW_EMAIL, PW_NAME, PW_EMAIL_INDEX };
+
+/* A user's decrypted address and name, for checks and mails. */
+struct pw_user {
+	char	*email;
+	char	*name;
+};
+
+/*
+ * Decrypt the address and name in columns "email_col" and "name_col" of
+ * the first row of "res", which belongs to "user_id".
+ */
+static enum sscn_err
+pw_user_open(struct http_request *req, const char *user_id,
+    const PGresult *res, int email_col, int name_col, struct pw_user *pu)
+{
+	enum sscn_err err;
+
+	pu->email = pu->name = NULL;
+	err = api_pii_open(req, PII_USERS_EMAIL, user_id, res, 0, email_col,
+	    &pu->email);
+	if (err == SSCN_OK)
+		err = api_pii_open(req, PII_USERS_FULL_NAME, user_id, res, 0,
+		    name_col, &pu->name);
+	return err;
+}
+
+static void
+pw_user_free(struct pw_user *pu)
+{
+	pii_free(pu->email);
+	pii_free(pu->name);
+	pu->email = pu->name = NULL;
+}
 
 /* Reject a weak new password with 400 weak_password; true when sent. */
 static bool
@@ -101,6 +135,7 @@ auth_password_change(struct http_request *req)
 	const char		*current = NULL, *fresh = NULL;
 	const char		*params[1];
 	PGresult		*user = NULL;
+	struct pw_user		 pu = { NULL, NULL };
 	enum password_verify_result result;
 	enum sscn_err		 err;
 	bool			 rehash;
@@ -140,19 +175,21 @@ auth_password_change(struct http_request *req)
 			    "current password is wrong.", NULL);
 		goto out;
 	}
-	if (pw_reject_weak(req, fresh, PQgetvalue(user, 0, PW_EMAIL),
-	    PQgetvalue(user, 0, PW_NAME), &err))
+	if ((err = pw_user_open(req, req->user_id, user, PW_EMAIL, PW_NAME,
+	    &pu)) != SSCN_OK)
+		goto rollback;
+	if (pw_reject_weak(req, fresh, pu.email, pu.name, &err))
 		goto rollback;
 
 	snprintf(body, sizeof(body), "Hello %s,\n\nthe password of your SSCN "
 	    "account was changed, and your other sessions were ended. If that "
 	    "was not you, reset your password at %s at once.\n",
-	    PQgetvalue(user, 0, PW_NAME), req->worker->conf->base_url);
+	    pu.name, req->worker->conf->base_url);
 	if ((err = pw_store(req, req->user_id, fresh, req->session_id,
 	    "password_change")) != SSCN_OK ||
 	    (err = audit_write(req, req->user_id, NULL, "auth.password_change",
 	    req->user_id, "success", NULL)) != SSCN_OK ||
-	    (err = outbox_queue(req, PQgetvalue(user, 0, PW_EMAIL), "Your SSCN "
+	    (err = outbox_queue(req, pu.email, "Your SSCN "
 	    "password was changed", body, "password_changed")) != SSCN_OK ||
 	    (err = db_commit(&req->worker->db, req->request_id)) != SSCN_OK)
 		goto rollback;
@@ -162,6 +199,7 @@ auth_password_change(struct http_request *req)
 rollback:
 	db_rollback(&req->worker->db, req->request_id);
 out:
+	pw_user_free(&pu);
 	PQclear(user);
 	return err;
 }
@@ -175,11 +213,13 @@ auth_password_forgot(struct http_request *req)
 	struct json_object	*root;
 	const char		*email = NULL;
 	char			 normalized[EMAIL_MAX * 3 + 1];
+	char			 email_index[PII_INDEX_HEX_SIZE];
 	char			 token[TOKEN_TEXT_LEN + 1];
 	char			 hash_hex[TOKEN_HASH_HEX];
 	char			 ttl[16], body[1024];
 	const char		*params[4];
 	PGresult		*user = NULL;
+	struct pw_user		 pu = { NULL, NULL };
 	enum sscn_err		 err;
 
 	json_reject_unknown(req->json, allowed, fields);
@@ -191,12 +231,19 @@ auth_password_forgot(struct http_request *req)
 	if (email_normalize(email, normalized, sizeof(normalized)) == 0) {
 		if ((err = db_begin(&req->worker->db, req->request_id)) != SSCN_OK)
 			return err;
-		params[0] = normalized;
+		if ((err = api_email_index(req, normalized, email_index)) !=
+		    SSCN_OK)
+			goto rollback;
+		params[0] = email_index;
 		if ((err = api_db(req, "user_by_email", 1, params, &user)) !=
 		    SSCN_OK)
 			goto rollback;
 		if (PQntuples(user) == 1) {
 			const char *user_id = PQgetvalue(user, 0, 0);
+
+			if ((err = pw_user_open(req, user_id, user, 1, 2,
+			    &pu)) != SSCN_OK)
+				goto rollback;
 
 			token_generate(token, hash_hex);
 			snprintf(ttl, sizeof(ttl), "%u", conf->reset_token_ttl);
@@ -204,7 +251,7 @@ auth_password_forgot(struct http_request *req)
 			    "new password for SSCN, open this link within %u "
 			    "minutes:\n\n%s/reset-password#token=%s\n\nIf you did "
 			    "not ask for this, ignore this mail; your password "
-			    "stays as it is.\n", PQgetvalue(user, 0, 2),
+			    "stays as it is.\n", pu.name,
 			    (conf->reset_token_ttl + 59) / 60, conf->base_url,
 			    token);
 
@@ -220,7 +267,7 @@ auth_password_forgot(struct http_request *req)
 				err = api_db(req, "token_insert", 4, params, NULL);
 			}
 			if (err == SSCN_OK)
-				err = outbox_queue(req, PQgetvalue(user, 0, 1),
+				err = outbox_queue(req, pu.email,
 				    "Reset your SSCN password", body,
 				    "password_reset");
 			if (err == SSCN_OK)
@@ -248,6 +295,7 @@ auth_password_forgot(struct http_request *req)
 rollback:
 	db_rollback(&req->worker->db, req->request_id);
 out:
+	pw_user_free(&pu);
 	PQclear(user);
 	return err;
 }
@@ -262,6 +310,7 @@ auth_password_reset(struct http_request *req)
 	char			 user_id[37], body[512];
 	const char		*params[2];
 	PGresult		*res = NULL, *user = NULL;
+	struct pw_user		 pu = { NULL, NULL };
 	enum sscn_err		 err;
 
 	json_reject_unknown(req->json, allowed, fields);
@@ -297,8 +346,10 @@ auth_password_reset(struct http_request *req)
 	params[0] = user_id;
 	if ((err = api_db(req, "user_password", 1, params, &user)) != SSCN_OK)
 		goto rollback;
-	if (pw_reject_weak(req, fresh, PQgetvalue(user, 0, PW_EMAIL),
-	    PQgetvalue(user, 0, PW_NAME), &err))
+	if ((err = pw_user_open(req, user_id, user, PW_EMAIL, PW_NAME, &pu)) !=
+	    SSCN_OK)
+		goto rollback;
+	if (pw_reject_weak(req, fresh, pu.email, pu.name, &err))
 		goto rollback;
 
 	params[0] = hash_hex;
@@ -308,15 +359,14 @@ auth_password_reset(struct http_request *req)
 	PQclear(res);
 	snprintf(body, sizeof(body), "Hello %s,\n\nthe password of your SSCN "
 	    "account was reset and every session was ended. If that was not "
-	    "you, contact your administrator at once.\n",
-	    PQgetvalue(user, 0, PW_NAME));
-	params[0] = PQgetvalue(user, 0, PW_NORMALIZED);
+	    "you, contact your administrator at once.\n", pu.name);
+	params[0] = PQgetvalue(user, 0, PW_EMAIL_INDEX);
 	if ((err = pw_store(req, user_id, fresh, NULL, "password_reset")) !=
 	    SSCN_OK ||
 	    (err = api_db(req, "login_clear", 1, params, NULL)) != SSCN_OK ||
 	    (err = audit_write(req, user_id, NULL, "auth.password_reset",
 	    user_id, "success", NULL)) != SSCN_OK ||
-	    (err = outbox_queue(req, PQgetvalue(user, 0, PW_EMAIL), "Your SSCN "
+	    (err = outbox_queue(req, pu.email, "Your SSCN "
 	    "password was reset", body, "password_reset_done")) != SSCN_OK ||
 	    (err = db_commit(&req->worker->db, req->request_id)) != SSCN_OK)
 		goto rollback;
@@ -326,6 +376,7 @@ auth_password_reset(struct http_request *req)
 rollback:
 	db_rollback(&req->worker->db, req->request_id);
 out:
+	pw_user_free(&pu);
 	PQclear(user);
 	json_object_put(fields);
 	return err;

@@ -26,6 +26,7 @@
 #include "sscn.h"
 #include "api/orgs.h"
 #include "auth/email.h"
+#include "api/pii_fields.h"
 #include "auth/password.h"
 #include "auth/token.h"
 
@@ -133,15 +134,9 @@ register_new_user(struct http_request *req, const char *user_id,
 			return err;
 	}
 
-	params[0] = user_id;
-	params[1] = "terms";
-	params[2] = terms;
-	params[3] = req->remote_addr;
-	if ((err = api_db(req, "legal_accept", 4, params, NULL)) != SSCN_OK)
-		return err;
-	params[1] = "privacy";
-	params[2] = privacy;
-	if ((err = api_db(req, "legal_accept", 4, params, NULL)) != SSCN_OK)
+	if ((err = api_legal_accept(req, user_id, "terms", terms)) != SSCN_OK ||
+	    (err = api_legal_accept(req, user_id, "privacy", privacy)) !=
+	    SSCN_OK)
 		return err;
 
 	token_generate(token, token_hash_hex);
@@ -183,11 +178,12 @@ out:
 
 /* The address is taken: tell its owner, create nothing. */
 static enum sscn_err
-register_existing_user(struct http_request *req, const char *normalized)
+register_existing_user(struct http_request *req, const char *email_index)
 {
-	const char	*params[1] = { normalized };
+	const char	*params[1] = { email_index };
 	PGresult	*res = NULL;
 	char		 body[768];
+	char		*email = NULL, *name = NULL;
 	enum sscn_err	 err;
 
 	err = db_exec(&req->worker->db, req->request_id, "user_by_email", 1,
@@ -196,16 +192,24 @@ register_existing_user(struct http_request *req, const char *normalized)
 		PQclear(res);
 		return err;
 	}
+	if ((err = api_pii_open(req, PII_USERS_EMAIL, PQgetvalue(res, 0, 0),
+	    res, 0, 1, &email)) != SSCN_OK ||
+	    (err = api_pii_open(req, PII_USERS_FULL_NAME,
+	    PQgetvalue(res, 0, 0), res, 0, 2, &name)) != SSCN_OK)
+		goto out;
 	snprintf(body, sizeof(body), "Hello %s,\n\nsomeone tried to register "
 	    "a new SSCN account with this e-mail address, which already has "
 	    "one. If that was you, sign in or reset your password at %s. "
-	    "Otherwise you can ignore this mail.\n", PQgetvalue(res, 0, 2),
+	    "Otherwise you can ignore this mail.\n", name,
 	    req->worker->conf->base_url);
-	err = outbox_queue(req, PQgetvalue(res, 0, 1), "Your SSCN account",
-	    body, "register_existing");
+	err = outbox_queue(req, email, "Your SSCN account", body,
+	    "register_existing");
 	if (err == SSCN_OK)
 		err = audit_write(req, NULL, NULL, "auth.register",
 		    PQgetvalue(res, 0, 0), "failure", NULL);
+out:
+	pii_free(email);
+	pii_free(name);
 	PQclear(res);
 	return err;
 }
@@ -227,6 +231,8 @@ auth_register(struct http_request *req)
 	const char		*invitation = NULL;
 	struct org_invitation	 inv;
 	char			 normalized[EMAIL_MAX * 3 + 1];
+	char			 email_index[PII_INDEX_HEX_SIZE];
+	char			*sealed_email = NULL, *sealed_name = NULL;
 	char			 hash[PASSWORD_HASH_SIZE];
 	char			 user_id[37];
 	const char		*params[5];
@@ -294,10 +300,16 @@ auth_register(struct http_request *req)
 		return SSCN_ERR_INTERNAL;
 
 	token_random_uuid(user_id);
+	if ((err = api_email_index(req, email, email_index)) != SSCN_OK ||
+	    (err = api_pii_seal(req, PII_USERS_EMAIL, user_id, email,
+	    &sealed_email)) != SSCN_OK ||
+	    (err = api_pii_seal(req, PII_USERS_FULL_NAME, user_id, full_name,
+	    &sealed_name)) != SSCN_OK)
+		goto out;
 	if ((err = db_begin(&w->db, req->request_id)) != SSCN_OK)
 		goto out;
 	if (invitation != NULL) {
-		err = org_invitation_find(req, invitation, normalized, &inv);
+		err = org_invitation_find(req, invitation, email_index, &inv);
 		if (err == SSCN_ERR_NOT_FOUND) {
 			db_rollback(&w->db, req->request_id);
 			fields = json_object_new_object();
@@ -311,9 +323,9 @@ auth_register(struct http_request *req)
 			goto rollback;
 	}
 	params[0] = user_id;
-	params[1] = normalized;
-	params[2] = email;
-	params[3] = full_name;
+	params[1] = email_index;
+	params[2] = sealed_email;
+	params[3] = sealed_name;
 	params[4] = hash;
 	err = db_exec(&w->db, req->request_id, "user_insert", 5, params, &res);
 	if (err != SSCN_OK)
@@ -324,7 +336,7 @@ auth_register(struct http_request *req)
 	err = created ? register_new_user(req, user_id, email, full_name,
 	    org_name, org_kind, terms, privacy,
 	    invitation != NULL ? &inv : NULL) :
-	    register_existing_user(req, normalized);
+	    register_existing_user(req, email_index);
 	if (err != SSCN_OK)
 		goto rollback;
 	if ((err = db_commit(&w->db, req->request_id)) != SSCN_OK)
@@ -342,6 +354,8 @@ auth_register(struct http_request *req)
 rollback:
 	db_rollback(&w->db, req->request_id);
 out:
+	free(sealed_email);
+	free(sealed_name);
 	sodium_memzero(hash, sizeof(hash));
 	return err;
 }

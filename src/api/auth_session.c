@@ -22,6 +22,7 @@
 #include "api/auth_session.h"
 #include "auth/jwt.h"
 #include "auth/token.h"
+#include "api/pii_fields.h"
 
 /* Longest signed access token; jwt_sign() fails beyond it. */
 #define SESSION_TOKEN_MAX 2048
@@ -100,10 +101,14 @@ session_start(struct http_request *req, const struct session_user *user,
 	const char		*params[7];
 	PGresult		*res = NULL;
 	struct json_object	*details;
+	char			*address = NULL;
 	enum sscn_err		 err;
 	int			 i;
 
 	token_random_uuid(session_id);
+	if ((err = api_pii_seal(req, PII_SESSIONS_ADDRESS, session_id,
+	    req->remote_addr, &address)) != SSCN_OK)
+		return err;
 	snprintf(aal_text, sizeof(aal_text), "%d", aal);
 	snprintf(auth_time_text, sizeof(auth_time_text), "%lld",
 	    (long long)auth_time);
@@ -111,13 +116,15 @@ session_start(struct http_request *req, const struct session_user *user,
 	params[1] = user->id;
 	params[2] = aal_text;
 	params[3] = auth_time_text;
-	params[4] = req->remote_addr;
+	params[4] = address;
 	params[5] = req->user_agent != NULL &&
 	    strlen(req->user_agent) <= 512 &&
 	    utf8_valid((const unsigned char *)req->user_agent,
 	    strlen(req->user_agent)) ? req->user_agent : NULL;
 	params[6] = restriction != NULL ? restriction : "";
-	if ((err = api_db(req, "session_insert", 7, params, NULL)) != SSCN_OK)
+	err = api_db(req, "session_insert", 7, params, NULL);
+	free(address);
+	if (err != SSCN_OK)
 		return err;
 
 	details = json_object_new_object();
@@ -406,14 +413,19 @@ auth_sessions_list(struct http_request *req)
 		    json_object_new_string(PQgetvalue(res, i, 1)));
 		json_object_object_add(item, "last_seen_at",
 		    json_object_new_string(PQgetvalue(res, i, 2)));
-		json_object_object_add(item, "ip", PQgetisnull(res, i, 3) ?
-		    NULL : json_object_new_string(PQgetvalue(res, i, 3)));
+		json_object_array_add(items, item);
+		if ((err = api_pii_add(req, item, "ip", PII_SESSIONS_ADDRESS,
+		    PQgetvalue(res, i, 0), res, i, 3)) != SSCN_OK) {
+			json_object_put(root);
+			json_object_put(items);
+			PQclear(res);
+			return err;
+		}
 		json_object_object_add(item, "user_agent",
 		    PQgetisnull(res, i, 4) ? NULL :
 		    json_object_new_string(PQgetvalue(res, i, 4)));
 		json_object_object_add(item, "current", json_object_new_boolean(
 		    strcmp(PQgetvalue(res, i, 0), req->session_id) == 0));
-		json_object_array_add(items, item);
 	}
 	PQclear(res);
 	json_object_object_add(root, "items", items);

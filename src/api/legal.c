@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 
 #include "sscn.h"
+#include "api/pii_fields.h"
 
 static bool
 legal_kind_known(const char *kind)
@@ -128,13 +129,7 @@ legal_accept(struct http_request *req)
 
 	if ((err = authn_begin(req)) != SSCN_OK)
 		return err;
-	params[0] = req->user_id;
-	params[1] = kind;
-	params[2] = version;
-	params[3] = req->remote_addr;
-	err = db_exec(&req->worker->db, req->request_id, "legal_accept", 4,
-	    params, &res);
-	PQclear(res);
+	err = api_legal_accept(req, req->user_id, kind, version);
 	if (err == SSCN_OK) {
 		details = json_object_new_object();
 		json_object_object_add(details, "version",

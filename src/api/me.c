@@ -4,12 +4,14 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 #include <libpq-fe.h>
 
 #include "sscn.h"
+#include "api/pii_fields.h"
 
 #define PHONE_MAX 40
 
@@ -22,14 +24,16 @@ me_string(PGresult *res, int column)
 }
 
 /*
- * Send the profile.  From column "at" on, "res" (consumed) contains email,
- * full_name, phone, whether TOTP is on, created_at and the name of the
- * session's organization.  The rest comes from the session check.
+ * Send the profile.  From column "at" on, "res" (consumed) contains the
+ * encrypted email, full_name and phone, whether TOTP is on, created_at and
+ * the name of the session's organization.  The rest comes from the
+ * session check.
  */
 static enum sscn_err
 me_send_result(struct http_request *req, PGresult *res, int at)
 {
 	struct json_object	*root, *org = NULL;
+	enum sscn_err		 err;
 
 	if (PQntuples(res) != 1 || PQnfields(res) < at + 6) {
 		PQclear(res);
@@ -38,9 +42,16 @@ me_send_result(struct http_request *req, PGresult *res, int at)
 
 	root = json_object_new_object();
 	json_object_object_add(root, "id", json_object_new_string(req->user_id));
-	json_object_object_add(root, "email", me_string(res, at));
-	json_object_object_add(root, "full_name", me_string(res, at + 1));
-	json_object_object_add(root, "phone", me_string(res, at + 2));
+	if ((err = api_pii_add(req, root, "email", PII_USERS_EMAIL,
+	    req->user_id, res, 0, at)) != SSCN_OK ||
+	    (err = api_pii_add(req, root, "full_name", PII_USERS_FULL_NAME,
+	    req->user_id, res, 0, at + 1)) != SSCN_OK ||
+	    (err = api_pii_add(req, root, "phone", PII_USERS_PHONE,
+	    req->user_id, res, 0, at + 2)) != SSCN_OK) {
+		json_object_put(root);
+		PQclear(res);
+		return err;
+	}
 	json_object_object_add(root, "is_admin",
 	    json_object_new_boolean(req->is_admin));
 	json_object_object_add(root, "mfa_enabled", json_object_new_boolean(
@@ -121,6 +132,7 @@ me_patch(struct http_request *req)
 	const char		*params[4];
 	PGresult		*res = NULL;
 	enum sscn_err		 err;
+	char			*sealed_name = NULL, *sealed_phone = NULL;
 	bool			 set_phone;
 
 	json_reject_unknown(req->json, allowed, fields);
@@ -147,13 +159,22 @@ me_patch(struct http_request *req)
 
 	if ((err = me_begin(req)) != SSCN_OK)
 		return err;
+	if ((err = api_pii_seal(req, PII_USERS_FULL_NAME, req->user_id,
+	    full_name, &sealed_name)) != SSCN_OK ||
+	    (err = api_pii_seal(req, PII_USERS_PHONE, req->user_id, phone,
+	    &sealed_phone)) != SSCN_OK) {
+		db_rollback(&req->worker->db, req->request_id);
+		return err;
+	}
 	params[0] = req->user_id;
-	params[1] = full_name;
+	params[1] = sealed_name;
 	params[2] = set_phone ? "true" : "false";
-	params[3] = phone;
+	params[3] = sealed_phone;
 	err = db_exec(&req->worker->db, req->request_id, "me_update", 4,
 	    params, &res);
 	PQclear(res);
+	free(sealed_name);
+	free(sealed_phone);
 	if (err == SSCN_OK)
 		err = audit_write(req, req->user_id, NULL, "user.update_profile",
 		    req->user_id, "success", NULL);

@@ -20,6 +20,7 @@
 #include "api/auth_session.h"
 #include "api/quotes.h"
 #include "auth/token.h"
+#include "api/pii_fields.h"
 
 #define MESSAGE_BODY_MAX 10000
 
@@ -54,8 +55,10 @@ message_thread_query(struct http_request *req, char thread[37])
 	return api_validation_failed(req, fields);
 }
 
+/* One message; NULL after a logged failure to decrypt the author's name. */
 static struct json_object *
-message_to_json(const PGresult *res, int row, const char *rfq_id)
+message_to_json(struct http_request *req, const PGresult *res, int row,
+    const char *rfq_id)
 {
 	struct json_object *m = json_object_new_object();
 
@@ -68,8 +71,12 @@ message_to_json(const PGresult *res, int row, const char *rfq_id)
 	    api_json_text(res, row, MESSAGE_COL_SUPPLIER_NAME));
 	json_object_object_add(m, "author_id",
 	    api_json_text(res, row, MESSAGE_COL_AUTHOR_ID));
-	json_object_object_add(m, "author_name",
-	    api_json_text(res, row, MESSAGE_COL_AUTHOR_NAME));
+	if (api_pii_add(req, m, "author_name", PII_USERS_FULL_NAME,
+	    PQgetvalue(res, row, MESSAGE_COL_AUTHOR_ID), res, row,
+	    MESSAGE_COL_AUTHOR_NAME) != SSCN_OK) {
+		json_object_put(m);
+		return NULL;
+	}
 	json_object_object_add(m, "author_side",
 	    api_json_text(res, row, MESSAGE_COL_AUTHOR_SIDE));
 	json_object_object_add(m, "body",
@@ -112,8 +119,16 @@ message_list(struct http_request *req)
 
 	items = json_object_new_array();
 	rows = PQntuples(res);
-	for (i = 0; i < rows && i < paging.limit; i++)
-		json_object_array_add(items, message_to_json(res, i, rfq_id));
+	for (i = 0; i < rows && i < paging.limit; i++) {
+		struct json_object *m = message_to_json(req, res, i, rfq_id);
+
+		if (m == NULL) {
+			json_object_put(items);
+			PQclear(res);
+			return SSCN_ERR_INTERNAL;
+		}
+		json_object_array_add(items, m);
+	}
 	root = paging_page_json(&paging, items, res, MESSAGE_COL_CURSOR_MICROS,
 	    MESSAGE_COL_ID);
 	PQclear(res);

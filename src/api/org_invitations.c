@@ -22,10 +22,11 @@
 #include "sscn.h"
 #include "api/orgs.h"
 #include "auth/token.h"
+#include "api/pii_fields.h"
 
 enum sscn_err
 org_invitation_find(struct http_request *req, const char *token,
-    const char *email, struct org_invitation *inv)
+    const char *email_index, struct org_invitation *inv)
 {
 	char		 hash_hex[TOKEN_HASH_HEX];
 	const char	*params[1];
@@ -50,7 +51,7 @@ org_invitation_find(struct http_request *req, const char *token,
 		return SSCN_ERR_NOT_FOUND;
 	}
 	open = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
-	if (!open || strcmp(PQgetvalue(res, 0, 2), email) != 0) {
+	if (!open || strcmp(PQgetvalue(res, 0, 2), email_index) != 0) {
 		PQclear(res);
 		return SSCN_ERR_NOT_FOUND;
 	}
@@ -107,7 +108,7 @@ org_invitation_join(struct http_request *req, const char *token)
 	const char		*params[3];
 	PGresult		*res = NULL;
 	enum sscn_err		 err;
-	char			 email[512];
+	char			 email_index[PII_INDEX_HEX_SIZE];
 
 	params[0] = req->user_id;
 	if ((err = api_db(req, "org_user_email", 1, params, &res)) != SSCN_OK)
@@ -116,10 +117,11 @@ org_invitation_join(struct http_request *req, const char *token)
 		PQclear(res);
 		return SSCN_ERR_NOT_FOUND;
 	}
-	snprintf(email, sizeof(email), "%s", PQgetvalue(res, 0, 0));
+	snprintf(email_index, sizeof(email_index), "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 
-	if ((err = org_invitation_find(req, token, email, &inv)) != SSCN_OK ||
+	if ((err = org_invitation_find(req, token, email_index, &inv)) !=
+	    SSCN_OK ||
 	    (err = org_invitation_use(req, req->user_id, &inv)) != SSCN_OK)
 		return err;
 

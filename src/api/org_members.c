@@ -29,6 +29,7 @@
 #include "api/orgs.h"
 #include "auth/email.h"
 #include "auth/token.h"
+#include "api/pii_fields.h"
 
 /* An invitation is open for 7 days. */
 #define ORG_INVITATION_TTL	(7 * 24 * 3600)
@@ -56,20 +57,41 @@ org_invitations_json(struct http_request *req, struct json_object **out)
 
 		api_json_columns(inv, res, i, names);
 		json_object_array_add(*out, inv);
+		/* Column 1 holds the ciphertext: replace it with the address. */
+		if ((err = api_pii_add(req, inv, "email", PII_INVITATION_EMAIL,
+		    PQgetvalue(res, i, 0), res, i, 1)) != SSCN_OK) {
+			json_object_put(*out);
+			*out = NULL;
+			break;
+		}
 	}
 	PQclear(res);
-	return SSCN_OK;
+	return err;
 }
 
-/* One member of a result row of org_members or org_member_set_role. */
+/*
+ * One member of a result row of org_members or org_member_set_role, with
+ * the name and address decrypted; NULL after a logged decryption failure.
+ */
 static struct json_object *
-org_member_json(PGresult *res, int row)
+org_member_json(struct http_request *req, PGresult *res, int row)
 {
-	static const char *const names[] = { "user_id", "full_name", "email",
-	    "role", "joined_at", NULL };
-	struct json_object *member = json_object_new_object();
+	const char		*user_id = PQgetvalue(res, row, 0);
+	struct json_object	*member = json_object_new_object();
 
-	api_json_columns(member, res, row, names);
+	json_object_object_add(member, "user_id",
+	    json_object_new_string(user_id));
+	if (api_pii_add(req, member, "full_name", PII_USERS_FULL_NAME, user_id,
+	    res, row, 1) != SSCN_OK ||
+	    api_pii_add(req, member, "email", PII_USERS_EMAIL, user_id, res,
+	    row, 2) != SSCN_OK) {
+		json_object_put(member);
+		return NULL;
+	}
+	json_object_object_add(member, "role",
+	    json_object_new_string(PQgetvalue(res, row, 3)));
+	json_object_object_add(member, "joined_at",
+	    json_object_new_string(PQgetvalue(res, row, 4)));
 	return member;
 }
 
@@ -100,8 +122,16 @@ org_members_list(struct http_request *req)
 		return err;
 
 	items = json_object_new_array();
-	for (i = 0; i < PQntuples(res) && i < paging.limit; i++)
-		json_object_array_add(items, org_member_json(res, i));
+	for (i = 0; i < PQntuples(res) && i < paging.limit; i++) {
+		struct json_object *member = org_member_json(req, res, i);
+
+		if (member == NULL) {
+			json_object_put(items);
+			PQclear(res);
+			return SSCN_ERR_INTERNAL;
+		}
+		json_object_array_add(items, member);
+	}
 	root = paging_page_json(&paging, items, res, 5, 0);
 	PQclear(res);
 
@@ -156,6 +186,7 @@ org_invite_mail(struct http_request *req, const struct org_invite *invite,
 	const char	*params[1] = { req->org_id };
 	PGresult	*res = NULL;
 	char		 body[1536];
+	char		*inviter = NULL;
 	enum sscn_err	 err;
 
 	if ((err = api_db(req, "org_inviter", 1, params, &res)) != SSCN_OK)
@@ -164,14 +195,20 @@ org_invite_mail(struct http_request *req, const struct org_invite *invite,
 		PQclear(res);
 		return SSCN_ERR_NOT_FOUND;
 	}
+	if ((err = api_pii_open(req, PII_USERS_FULL_NAME, req->user_id, res, 0,
+	    1, &inviter)) != SSCN_OK) {
+		PQclear(res);
+		return err;
+	}
 	snprintf(body, sizeof(body), "Hello,\n\n%s invited you to join the "
 	    "organization \"%s\" on SSCN as %s.\n\nTo accept, open this link "
 	    "within 7 days and sign in with this e-mail address; if you have "
 	    "no SSCN account yet, you can register from there:\n\n"
 	    "%s/invitations/accept#token=%s\n\nIf you did not expect this "
-	    "invitation, ignore this mail.\n", PQgetvalue(res, 0, 1),
+	    "invitation, ignore this mail.\n", inviter,
 	    PQgetvalue(res, 0, 0), invite->role, req->worker->conf->base_url,
 	    token);
+	pii_free(inviter);
 	PQclear(res);
 	err = outbox_queue(req, invite->email,
 	    "You are invited to an organization on SSCN", body,
@@ -192,12 +229,17 @@ org_invite_store(struct http_request *req, const struct org_invite *invite)
 	char			 id[37], ttl[16];
 	char			 token[TOKEN_TEXT_LEN + 1];
 	char			 hash_hex[TOKEN_HASH_HEX];
-	const char		*params[6];
+	char			 email_index[PII_INDEX_HEX_SIZE];
+	char			*sealed = NULL;
+	const char		*params[7];
 	PGresult		*res = NULL;
 	enum sscn_err		 err;
 
+	if ((err = api_email_index(req, invite->normalized, email_index)) !=
+	    SSCN_OK)
+		return err;
 	params[0] = req->org_id;
-	params[1] = invite->normalized;
+	params[1] = email_index;
 	if ((err = api_db(req, "org_member_by_email", 2, params, &res)) !=
 	    SSCN_OK)
 		return err;
@@ -214,14 +256,19 @@ org_invite_store(struct http_request *req, const struct org_invite *invite)
 	token_random_uuid(id);
 	token_generate(token, hash_hex);
 	snprintf(ttl, sizeof(ttl), "%d", ORG_INVITATION_TTL);
+	if ((err = api_pii_seal(req, PII_INVITATION_EMAIL, id,
+	    invite->normalized, &sealed)) != SSCN_OK)
+		goto out;
 	params[0] = id;
 	params[1] = req->org_id;
-	params[2] = invite->normalized;
+	params[2] = sealed;
 	params[3] = invite->role;
 	params[4] = hash_hex;
 	params[5] = ttl;
-	if ((err = api_db(req, "org_invitation_insert", 6, params, &res)) !=
-	    SSCN_OK)
+	params[6] = email_index;
+	err = api_db(req, "org_invitation_insert", 7, params, &res);
+	free(sealed);
+	if (err != SSCN_OK)
 		goto out;
 
 	root = json_object_new_object();
@@ -444,8 +491,12 @@ org_member_patch(struct http_request *req)
 		err = SSCN_ERR_NOT_FOUND;
 		goto rollback;
 	}
-	member = org_member_json(res, 0);
+	member = org_member_json(req, res, 0);
 	PQclear(res);
+	if (member == NULL) {
+		err = SSCN_ERR_INTERNAL;
+		goto rollback;
+	}
 	if ((err = org_member_audit(req, "org.member_role", user_id,
 	    lock.role, role)) != SSCN_OK) {
 		json_object_put(member);

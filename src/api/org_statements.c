@@ -86,7 +86,7 @@ const struct db_statement org_statements[] = {
 	  "JOIN sscn.users u ON u.id = m.user_id "
 	  "WHERE m.organization_id = $1::uuid "
 	  "AND m.organization_id = sscn.current_org_id() "
-	  "AND u.email_normalized = $2",
+	  "AND u.email_index = $2::bytea",
 	  2, false },
 	/*
 	 * The member "$2" and every owner, locked, so that two owners who
@@ -117,7 +117,7 @@ const struct db_statement org_statements[] = {
 	/* ---- invitations ---- */
 	/* Open invitations, newest first; only owners and admins see any. */
 	{ "org_invitations_open",
-	  "SELECT id::text, email_normalized, role, " ORG_RFC3339("created_at")
+	  "SELECT id::text, email, role, " ORG_RFC3339("created_at")
 	  ", " ORG_RFC3339("expires_at") " FROM sscn.org_invitations "
 	  "WHERE organization_id = $1::uuid "
 	  "AND organization_id = sscn.current_org_id() "
@@ -133,20 +133,21 @@ const struct db_statement org_statements[] = {
 	  "UPDATE sscn.org_invitations SET revoked_at = now() "
 	  "WHERE organization_id = $1::uuid "
 	  "AND organization_id = sscn.current_org_id() "
-	  "AND email_normalized = $2 AND accepted_at IS NULL "
+	  "AND email_index = $2::bytea AND accepted_at IS NULL "
 	  "AND revoked_at IS NULL AND expires_at <= now()",
 	  2, false },
 	/*
-	 * Parameters: id, organization, normalized e-mail, role, token hash
-	 * (bytea input form) and validity in seconds.
+	 * Parameters: id, organization, e-mail ciphertext, role, token hash
+	 * (bytea input form), validity in seconds and the e-mail's blind
+	 * index.
 	 */
 	{ "org_invitation_insert",
 	  "INSERT INTO sscn.org_invitations (id, organization_id, "
-	  "email_normalized, role, token_hash, invited_by, expires_at) "
-	  "VALUES ($1::uuid, $2::uuid, $3, $4, $5::bytea, "
-	  "sscn.current_user_id(), now() + make_interval(secs => $6::int)) "
-	  "RETURNING " ORG_RFC3339("expires_at"),
-	  6, false },
+	  "email, role, token_hash, invited_by, expires_at, email_index) "
+	  "VALUES ($1::uuid, $2::uuid, $3::bytea, $4, $5::bytea, "
+	  "sscn.current_user_id(), now() + make_interval(secs => $6::int), "
+	  "$7::bytea) RETURNING " ORG_RFC3339("expires_at"),
+	  7, false },
 	/*
 	 * The invitation a token names.  The row-level security policies
 	 * org_invitations_by_token_* return it only once sscn.token_hash
@@ -156,7 +157,7 @@ const struct db_statement org_statements[] = {
 	  "SELECT set_config('sscn.token_hash', $1, true)",
 	  1, false },
 	{ "org_invitation_by_token",
-	  "SELECT i.id::text, i.organization_id::text, i.email_normalized, "
+	  "SELECT i.id::text, i.organization_id::text, i.email_index, "
 	  "i.role, i.accepted_at IS NULL AND i.revoked_at IS NULL "
 	  "AND i.expires_at > now() "
 	  "FROM sscn.org_invitations i WHERE i.token_hash = decode($1, 'hex') "
@@ -169,7 +170,7 @@ const struct db_statement org_statements[] = {
 	  "AND expires_at > now() RETURNING id",
 	  1, false },
 	{ "org_user_email",
-	  "SELECT email_normalized FROM sscn.users WHERE id = $1::uuid",
+	  "SELECT email_index FROM sscn.users WHERE id = $1::uuid",
 	  1, false },
 	/*
 	 * A session that acts for no organization (its membership ended, or

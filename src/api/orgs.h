@@ -41,13 +41,14 @@ struct org_invitation {
 };
 
 /*
- * Find the open invitation of "token" for the normalized address
- * "email" inside the caller's transaction and lock it.  SSCN_ERR_NOT_FOUND
+ * Find the open invitation of "token" for the address whose blind index
+ * is "email_index" (bytea text) inside the caller's transaction and lock
+ * it.  SSCN_ERR_NOT_FOUND
  * when the token is malformed, unknown, used, revoked or expired, or was
  * sent to another address.
  */
 enum sscn_err org_invitation_find(struct http_request *, const char *token,
-	    const char *email, struct org_invitation *) SSCN_WARN_UNUSED;
+	    const char *email_index, struct org_invitation *) SSCN_WARN_UNUSED;
 
 /*
  * Make "user_id" a member with the invitation's role, mark the invitation

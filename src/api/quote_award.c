@@ -19,6 +19,7 @@
 #include "sscn.h"
 #include "api/auth_session.h"
 #include "api/quotes.h"
+#include "api/pii_fields.h"
 
 /* Maximum mail body: the fixed text, a 200-character title and a URL. */
 #define AWARD_MAIL_MAX 2048
@@ -143,16 +144,21 @@ quote_award_mail(struct http_request *req, const char *rfq_id,
 	    SSCN_OK)
 		return err;
 	for (i = 0; i < PQntuples(res) && err == SSCN_OK; i++) {
-		bool awarded = strcmp(PQgetvalue(res, i, 2), "t") == 0;
+		bool	 awarded = strcmp(PQgetvalue(res, i, 3), "t") == 0;
+		char	*email = NULL;
 
+		if ((err = api_pii_open(req, PII_USERS_EMAIL,
+		    PQgetvalue(res, i, 1), res, i, 2, &email)) != SSCN_OK)
+			break;
 		snprintf(body, sizeof(body), "Hello,\n\nthe buyer has decided "
 		    "the request for quotation \"%s\": your organization's "
 		    "quote %s.\n\nSee the RFQ at %s/rfqs/%s\n", title,
 		    awarded ? "was awarded" : "was not selected",
 		    req->worker->conf->base_url, rfq_id);
-		err = outbox_queue(req, PQgetvalue(res, i, 1), awarded ?
+		err = outbox_queue(req, email, awarded ?
 		    "Your quote was awarded" : "Your quote was not selected",
 		    body, awarded ? "quote_awarded" : "quote_rejected");
+		pii_free(email);
 	}
 	PQclear(res);
 	return err;

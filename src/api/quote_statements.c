@@ -178,7 +178,7 @@ const struct db_statement quote_statements[] = {
 	  "RETURNING version",
 	  2, false },
 	{ "quote_award_recipients",
-	  "SELECT supplier_org_id::text, email, awarded "
+	  "SELECT supplier_org_id::text, user_id::text, email, awarded "
 	  "FROM sscn.quote_award_recipients($1::uuid)",
 	  1, false },
 

@@ -21,6 +21,7 @@
 #include "sscn.h"
 #include "api/auth_session.h"
 #include "api/rfqs.h"
+#include "api/pii_fields.h"
 
 /* Supplier organizations in one request; 37 bytes each in the array. */
 #define RFQ_INVITE_MAX		100
@@ -334,6 +335,8 @@ rfq_nda_accept(struct http_request *req)
 	const char		*version = NULL;
 	const char		*params[4];
 	char			 agent[RFQ_USER_AGENT_MAX + 1];
+	char			 row_key[160];
+	char			*address = NULL;
 	PGresult		*res = NULL;
 	enum sscn_err		 err;
 	bool			 created = false;
@@ -352,11 +355,18 @@ rfq_nda_accept(struct http_request *req)
 		return err;
 
 	rfq_clean_user_agent(req->user_agent, agent, sizeof(agent));
+	/* The row key as PII_NDA_ACCEPTANCE_KEY computes it in SQL. */
+	snprintf(row_key, sizeof(row_key), "%s:%s:%s", req->match.params[0],
+	    req->org_id, version);
+	if ((err = api_pii_seal(req, PII_NDA_ADDRESS, row_key,
+	    req->remote_addr, &address)) != SSCN_OK)
+		return api_rollback(req, err);
 	params[0] = req->match.params[0];
 	params[1] = version;
-	params[2] = req->remote_addr;
+	params[2] = address;
 	params[3] = agent;
 	err = api_db(req, "rfq_nda_accept", 4, params, &res);
+	free(address);
 	if (err == SSCN_OK && PQntuples(res) != 1)
 		err = SSCN_ERR_CONFLICT;
 	if (err == SSCN_OK && (created = strcmp(PQgetvalue(res, 0, 4),
@@ -387,17 +397,27 @@ rfq_nda_acceptances(struct http_request *req)
 	struct json_object	*root, *items;
 	PGresult		*res = NULL;
 	enum sscn_err		 err;
+	int			 i;
 
 	if ((err = rfq_require_buyer(req)) != SSCN_OK)
 		return err;
 	err = api_db(req, "rfq_nda_acceptances", 1, req->match.params, &res);
 	if (err != SSCN_OK)
 		return err;
-	root = json_object_new_object();
 	items = rfq_rows_json(res, (const char *const[]){ "supplier_org_id",
 	    "supplier_name", "user_id", "user_name", "nda_version",
 	    "nda_sha256", "accepted_at", NULL });
+	/* Column 3 holds the name's ciphertext: replace it with the name. */
+	for (i = 0; i < PQntuples(res); i++)
+		if ((err = api_pii_add(req, json_object_array_get_idx(items,
+		    (size_t)i), "user_name", PII_USERS_FULL_NAME,
+		    PQgetvalue(res, i, 2), res, i, 3)) != SSCN_OK) {
+			json_object_put(items);
+			PQclear(res);
+			return err;
+		}
 	PQclear(res);
+	root = json_object_new_object();
 	json_object_object_add(root, "items", items);
 	json_object_object_add(root, "next_cursor", NULL);
 	http_send_json(req, 200, root);

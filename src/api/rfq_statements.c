@@ -198,7 +198,7 @@ const struct db_statement rfq_statements[] = {
 	  2, false },
 	/* $1 id, $2 only these supplier organizations, or NULL for all. */
 	{ "rfq_supplier_contacts",
-	  "SELECT email, full_name, organization_id::text "
+	  "SELECT user_id::text, email, full_name, organization_id::text "
 	  "FROM sscn.rfq_supplier_contacts($1::uuid, $2::uuid[])",
 	  2, false },
 
@@ -246,7 +246,7 @@ const struct db_statement rfq_statements[] = {
 	/*
 	 * Record an acceptance of version $2 by the caller's organization,
 	 * with the SHA-256 of that exact text, or return the one already
-	 * recorded: $1 RFQ, $2 version, $3 address, $4 user agent.  The last
+	 * recorded: $1 RFQ, $2 version, $3 address ciphertext, $4 user agent.  The last
 	 * column is true for a new row.  The outer SELECT reads the snapshot
 	 * before the insert, so it finds only an earlier acceptance.
 	 */
@@ -256,7 +256,7 @@ const struct db_statement rfq_statements[] = {
 	  "  address, user_agent) "
 	  "SELECT r.id, r.buyer_org_id, sscn.current_org_id(), "
 	  "  sscn.current_user_id(), r.nda_version, "
-	  "  sha256(convert_to(d.body, 'UTF8')), $3::inet, $4 "
+	  "  sha256(convert_to(d.body, 'UTF8')), $3::bytea, $4 "
 	  "FROM sscn.rfqs r JOIN sscn.legal_documents d "
 	  "  ON d.kind = 'nda' AND d.version = r.nda_version "
 	  "WHERE r.id = $1::uuid AND r.nda_required AND r.nda_version = $2 "

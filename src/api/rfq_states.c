@@ -19,6 +19,7 @@
 
 #include "sscn.h"
 #include "api/rfqs.h"
+#include "api/pii_fields.h"
 
 #define RFQ_REASON_MAX 2000
 #define RFQ_SUBJECT_MAX 1024
@@ -35,21 +36,32 @@ rfq_mail_suppliers(struct http_request *req, const char *only,
 	size_t		 size;
 	int		 i, rows;
 
+	/* Columns: user id, e-mail and name ciphertexts, organization. */
 	err = api_db(req, "rfq_supplier_contacts", 2, params, &res);
 	rows = err == SSCN_OK ? PQntuples(res) : 0;
 	for (i = 0; i < rows && err == SSCN_OK; i++) {
-		const char *name = PQgetvalue(res, i, 1);
+		const char	*user_id = PQgetvalue(res, i, 0);
+		char		*email = NULL, *name = NULL;
 
-		size = strlen(name) + strlen(text) + strlen(base) + 64;
-		if ((body = malloc(size)) == NULL) {
-			err = SSCN_ERR_INTERNAL;
+		if ((err = api_pii_open(req, PII_USERS_EMAIL, user_id, res, i,
+		    1, &email)) != SSCN_OK ||
+		    (err = api_pii_open(req, PII_USERS_FULL_NAME, user_id, res,
+		    i, 2, &name)) != SSCN_OK) {
+			pii_free(email);
 			break;
 		}
-		snprintf(body, size, "Hello %s,\n\n%s\n\n%s/rfqs/%s\n", name,
-		    text, base, req->match.params[0]);
-		err = outbox_queue(req, PQgetvalue(res, i, 0), subject, body,
-		    template_name);
-		free(body);
+		size = strlen(name) + strlen(text) + strlen(base) + 64;
+		if ((body = malloc(size)) == NULL)
+			err = SSCN_ERR_INTERNAL;
+		else {
+			snprintf(body, size, "Hello %s,\n\n%s\n\n%s/rfqs/%s\n",
+			    name, text, base, req->match.params[0]);
+			err = outbox_queue(req, email, subject, body,
+			    template_name);
+			free(body);
+		}
+		pii_free(email);
+		pii_free(name);
 	}
 	PQclear(res);
 	return err;

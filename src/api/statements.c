@@ -55,8 +55,9 @@ const struct db_statement identity_statements[] = {
 	  9, false },
 	{ "outbox_insert",
 	  "INSERT INTO sscn.mail_outbox (recipient, subject, body, template, "
-	  "request_id) VALUES ($1, $2, $3, $4, $5)",
-	  5, false },
+	  "request_id, seal_id) VALUES ($1::bytea, $2, $3::bytea, $4, $5, "
+	  "$6::uuid)",
+	  6, false },
 	{ "set_user_context",
 	  "SELECT set_config('sscn.user_id', $1, true)",
 	  1, false },
@@ -81,7 +82,7 @@ const struct db_statement identity_statements[] = {
 	  "user_agent, restriction, organization_id, org_role, org_kind, "
 	  "org_name) "
 	  "SELECT $1::uuid, $2::uuid, $3::smallint, to_timestamp($4::bigint), "
-	  "$5::inet, $6, nullif($7, ''), m.organization_id, m.role, o.kind, "
+	  "$5::bytea, $6, nullif($7, ''), m.organization_id, m.role, o.kind, "
 	  "o.name "
 	  "FROM (SELECT) AS one LEFT JOIN LATERAL ("
 	  "  SELECT m.organization_id, m.role FROM sscn.memberships m"
@@ -114,7 +115,7 @@ const struct db_statement identity_statements[] = {
 	{ "session_list",
 	  "SELECT id::text, to_char(created_at AT TIME ZONE 'UTC', "
 	  "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), to_char(last_seen_at AT TIME "
-	  "ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), host(address), "
+	  "ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), address, "
 	  "user_agent FROM sscn.sessions WHERE user_id = $1::uuid "
 	  "AND revoked_at IS NULL "
 	  "AND last_seen_at > now() - make_interval(secs => $2::int) "
@@ -154,16 +155,16 @@ const struct db_statement identity_statements[] = {
 	  1, false },
 	{ "legal_accept",
 	  "INSERT INTO sscn.legal_acceptances (user_id, kind, version, address) "
-	  "VALUES ($1::uuid, $2, $3, $4::inet) ON CONFLICT DO NOTHING",
+	  "VALUES ($1::uuid, $2, $3, $4::bytea) ON CONFLICT DO NOTHING",
 	  4, false },
 	{ "user_insert",
-	  "INSERT INTO sscn.users (id, email_normalized, email, full_name, "
-	  "password_hash) VALUES ($1::uuid, $2, $3, $4, $5) "
-	  "ON CONFLICT (email_normalized) DO NOTHING RETURNING id",
+	  "INSERT INTO sscn.users (id, email_index, email, full_name, "
+	  "password_hash) VALUES ($1::uuid, $2::bytea, $3::bytea, $4::bytea, "
+	  "$5) ON CONFLICT (email_index) DO NOTHING RETURNING id",
 	  5, false },
 	{ "user_by_email",
 	  "SELECT id::text, email, full_name FROM sscn.users "
-	  "WHERE email_normalized = $1",
+	  "WHERE email_index = $1::bytea",
 	  1, false },
 	{ "organization_insert",
 	  "INSERT INTO sscn.organizations (id, kind, name) "
@@ -211,8 +212,8 @@ const struct db_statement identity_statements[] = {
 	 * whether the account is locked now.
 	 */
 	{ "login_claim_attempt",
-	  "INSERT INTO sscn.login_lockouts AS l (email_normalized, failures) "
-	  "VALUES ($1, 1) ON CONFLICT (email_normalized) DO UPDATE SET "
+	  "INSERT INTO sscn.login_lockouts AS l (email_index, failures) "
+	  "VALUES ($1::bytea, 1) ON CONFLICT (email_index) DO UPDATE SET "
 	  "failures = CASE WHEN l.locked_until IS NOT NULL "
 	  "  AND l.locked_until <= now() THEN 1 ELSE l.failures + 1 END, "
 	  "locked_until = CASE WHEN l.locked_until <= now() THEN NULL "
@@ -224,20 +225,20 @@ const struct db_statement identity_statements[] = {
 	{ "login_lock_if_due",
 	  "UPDATE sscn.login_lockouts SET locked_until = now() + "
 	  "make_interval(secs => $2::int), lock_notified_at = now() "
-	  "WHERE email_normalized = $1 AND failures >= $3::int "
+	  "WHERE email_index = $1::bytea AND failures >= $3::int "
 	  "AND (locked_until IS NULL OR locked_until <= now()) RETURNING 1",
 	  3, false },
 	{ "login_release_claim",
 	  "UPDATE sscn.login_lockouts SET failures = greatest(failures - 1, 0) "
-	  "WHERE email_normalized = $1",
+	  "WHERE email_index = $1::bytea",
 	  1, false },
 	{ "login_clear",
-	  "DELETE FROM sscn.login_lockouts WHERE email_normalized = $1",
+	  "DELETE FROM sscn.login_lockouts WHERE email_index = $1::bytea",
 	  1, false },
 	{ "login_user",
 	  "SELECT id::text, password_hash, email_verified_at IS NOT NULL, "
 	  "admin_locked_at IS NOT NULL, totp_enabled_at IS NOT NULL, is_admin, "
-	  "email, full_name FROM sscn.users WHERE email_normalized = $1",
+	  "email, full_name FROM sscn.users WHERE email_index = $1::bytea",
 	  1, false },
 	{ "user_rehash",
 	  "UPDATE sscn.users SET password_hash = $2 WHERE id = $1::uuid",
@@ -253,7 +254,7 @@ const struct db_statement identity_statements[] = {
 
 	/* ---- passwords ---- */
 	{ "user_password",
-	  "SELECT password_hash, email, full_name, email_normalized "
+	  "SELECT password_hash, email, full_name, email_index "
 	  "FROM sscn.users WHERE id = $1::uuid",
 	  1, false },
 	{ "user_set_password",
@@ -263,13 +264,13 @@ const struct db_statement identity_statements[] = {
 
 	/* ---- MFA ---- */
 	{ "token_peek",
-	  "SELECT t.user_id::text, u.email_normalized FROM sscn.user_tokens t "
+	  "SELECT t.user_id::text, u.email_index FROM sscn.user_tokens t "
 	  "JOIN sscn.users u ON u.id = t.user_id WHERE t.token_hash = $1::bytea "
 	  "AND t.purpose = $2 AND t.used_at IS NULL AND t.expires_at > now()",
 	  2, false },
 	{ "mfa_user",
 	  "SELECT id::text, email, full_name, is_admin, totp_secret, "
-	  "totp_last_step, email_normalized, password_hash, "
+	  "totp_last_step, email_index, password_hash, "
 	  "totp_enabled_at IS NOT NULL, totp_pending_secret "
 	  "FROM sscn.users WHERE id = $1::uuid",
 	  1, false },
@@ -328,7 +329,7 @@ const struct db_statement identity_statements[] = {
 	  "coalesce(l.locked_until > now(), false)), to_char(u.last_login_at "
 	  "AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
 	  "FROM sscn.users u LEFT JOIN sscn.login_lockouts l "
-	  "ON l.email_normalized = u.email_normalized "
+	  "ON l.email_index = u.email_index "
 	  "WHERE $1::uuid IS NULL OR u.id > $1::uuid ORDER BY u.id LIMIT $2::int",
 	  2, true },
 	{ "admin_lock_user",
@@ -338,9 +339,9 @@ const struct db_statement identity_statements[] = {
 	/* Unlock ends both the admin lock and the failed-login lock. */
 	{ "admin_unlock_user",
 	  "WITH u AS (UPDATE sscn.users SET admin_locked_at = NULL "
-	  "  WHERE id = $1::uuid RETURNING id, email_normalized), "
-	  "l AS (DELETE FROM sscn.login_lockouts WHERE email_normalized = "
-	  "  (SELECT email_normalized FROM u)) SELECT id FROM u",
+	  "  WHERE id = $1::uuid RETURNING id, email_index), "
+	  "l AS (DELETE FROM sscn.login_lockouts WHERE email_index = "
+	  "  (SELECT email_index FROM u)) SELECT id FROM u",
 	  1, false },
 
 	/* ---- profile ---- */
@@ -381,8 +382,8 @@ const struct db_statement identity_statements[] = {
 	  "RETURNING o.id::text, o.name, o.kind, m.role",
 	  2, false },
 	{ "me_update",
-	  "UPDATE sscn.users SET full_name = coalesce($2, full_name), "
-	  "phone = CASE WHEN $3::boolean THEN $4 ELSE phone END "
+	  "UPDATE sscn.users SET full_name = coalesce($2::bytea, full_name), "
+	  "phone = CASE WHEN $3::boolean THEN $4::bytea ELSE phone END "
 	  "WHERE id = $1::uuid",
 	  4, false },
 };

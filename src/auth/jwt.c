@@ -87,6 +87,7 @@ jwt_signature(const struct keys_jwt *key, const char *data, size_t len,
 			return -1;
 		return JWT_EDDSA_LEN;
 	case KEYS_AES_256_GCM:
+	case KEYS_HMAC_SHA256:
 		break;
 	}
 	return -1;
@@ -114,6 +115,7 @@ jwt_signature_check(const struct keys_jwt *key, const char *data, size_t len,
 			status = JWT_OK;
 		break;
 	case KEYS_AES_256_GCM:
+	case KEYS_HMAC_SHA256:
 		break;
 	}
 	return status;

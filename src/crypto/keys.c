@@ -5,9 +5,9 @@
  *
  *	line    = *WSP [ key *WSP ] [ comment ]
  *	key     = purpose 1*WSP id 1*WSP alg 1*WSP base64
- *	purpose = "jwt" / "field"
+ *	purpose = "jwt" / "field" / "index"
  *	id      = 1*32( ALPHA / DIGIT / "." / "_" / "-" )	; jwt: the kid
- *	        / %x31-39 *4DIGIT			; field: 1..65535
+ *	        / %x31-39 *4DIGIT		; field, index: 1..65535
  *	comment = "#" *( any byte but NUL and LF )
  *
  * Error handling: the first problem rejects the file with "name:line:
@@ -46,6 +46,8 @@ struct sscn_keys {
 	struct keys_field	 field[KEYS_FIELD_MAX];
 	size_t			 nfield;
 	const struct keys_field	*field_current;
+	struct keys_index	 index;
+	size_t			 nindex;
 };
 
 /* Parser state while one file is read. */
@@ -80,6 +82,8 @@ keys_alg_name(enum keys_alg alg)
 		return "EdDSA";
 	case KEYS_AES_256_GCM:
 		return "AES-256-GCM";
+	case KEYS_HMAC_SHA256:
+		return "HMAC-SHA256";
 	}
 	return "unknown";
 }
@@ -292,6 +296,42 @@ keys_add_field(struct keys_parser *kp, const char *id, const char *alg,
 	return 0;
 }
 
+static int
+keys_add_index(struct keys_parser *kp, const char *id, const char *alg,
+    const char *b64, unsigned lineno)
+{
+	struct sscn_keys	*keys = kp->keys;
+	unsigned		 version;
+	long			 len;
+
+	if (keys_version_parse(id, &version) == -1)
+		return keys_fail(kp, "invalid index key version \"%.40s\": "
+		    "expected a number from 1 to 65535 without leading zeros",
+		    id);
+	if (keys->nindex > 0)
+		return keys_fail(kp, "second index key; the file holds one, "
+		    "first defined on line %u", keys->index.line);
+	if (strcmp(alg, "HMAC-SHA256") != 0)
+		return keys_fail(kp, "unknown algorithm \"%.40s\" for an index "
+		    "key; expected HMAC-SHA256", alg);
+
+	len = keys_base64_decode(b64, keys->index.key,
+	    sizeof(keys->index.key));
+	if (len < 0)
+		return keys_fail(kp, "invalid base64 in the index key");
+	if (len != KEYS_INDEX_LEN) {
+		sodium_memzero(keys->index.key, sizeof(keys->index.key));
+		return keys_fail(kp, "HMAC-SHA256 index key is %s%ld bytes; "
+		    "it must be %d bytes", len > KEYS_INDEX_LEN ? "over " : "",
+		    len > KEYS_INDEX_LEN ? (long)KEYS_INDEX_LEN : len,
+		    KEYS_INDEX_LEN);
+	}
+	keys->index.version = (uint16_t)version;
+	keys->index.line = lineno;
+	keys->nindex = 1;
+	return 0;
+}
+
 /* Parse one line (without its newline), which this function modifies. */
 static int
 keys_parse_line(struct keys_parser *kp, char *line, unsigned lineno)
@@ -332,8 +372,10 @@ keys_parse_line(struct keys_parser *kp, char *line, unsigned lineno)
 		return keys_add_jwt(kp, field[1], field[2], field[3], lineno);
 	if (strcmp(field[0], "field") == 0)
 		return keys_add_field(kp, field[1], field[2], field[3], lineno);
-	return keys_fail(kp, "unknown purpose \"%.40s\"; expected \"jwt\" or "
-	    "\"field\"", field[0]);
+	if (strcmp(field[0], "index") == 0)
+		return keys_add_index(kp, field[1], field[2], field[3], lineno);
+	return keys_fail(kp, "unknown purpose \"%.40s\"; expected \"jwt\", "
+	    "\"field\" or \"index\"", field[0]);
 }
 
 int
@@ -390,6 +432,11 @@ keys_parse_text(const char *text, const char *name, const char *signing_kid,
 	if (kp.keys->nfield == 0) {
 		snprintf(err, errlen, "%s: no field key; add a line "
 		    "\"field 1 AES-256-GCM BASE64\"", name);
+		goto out;
+	}
+	if (kp.keys->nindex == 0) {
+		snprintf(err, errlen, "%s: no index key; add a line "
+		    "\"index 1 HMAC-SHA256 BASE64\"", name);
 		goto out;
 	}
 	if (signing_kid == NULL)
@@ -466,6 +513,12 @@ keys_field_current(const struct sscn_keys *keys)
 	return keys->field_current;
 }
 
+const struct keys_index *
+keys_index_key(const struct sscn_keys *keys)
+{
+	return &keys->index;
+}
+
 const struct keys_field *
 keys_field_find(const struct sscn_keys *keys, unsigned version)
 {
@@ -497,12 +550,19 @@ keys_generate_line(const char *purpose, const char *id, const char *alg,
 		if (keys_version_parse(id, &version) == -1 ||
 		    strcmp(alg, "AES-256-GCM") != 0)
 			return -1;
+	} else if (strcmp(purpose, "index") == 0) {
+		if (keys_version_parse(id, &version) == -1 ||
+		    strcmp(alg, "HMAC-SHA256") != 0)
+			return -1;
 	} else
 		return -1;
 	if (sodium_init() == -1)
 		return -1;
 
-	/* 32 random bytes: an HS256 key, an Ed25519 seed or an AES key. */
+	/*
+	 * 32 random bytes: an HS256 key, an Ed25519 seed, an AES key or a
+	 * blind index key.
+	 */
 	randombytes_buf(key, sizeof(key));
 	sodium_bin2base64(b64, sizeof(b64), key, sizeof(key),
 	    sodium_base64_VARIANT_ORIGINAL);

@@ -7,6 +7,7 @@
  *	jwt   KID     HS256        BASE64	HMAC-SHA256 key, 32 to 64 bytes
  *	jwt   KID     EdDSA        BASE64	Ed25519 seed, 32 bytes
  *	field VERSION AES-256-GCM  BASE64	AES key, 32 bytes
+ *	index VERSION HMAC-SHA256  BASE64	blind index key, 32 bytes
  *
  * KID is 1 to 32 characters from [A-Za-z0-9._-] and VERSION a decimal
  * number from 1 to 65535; both must be unique within their purpose.
@@ -20,9 +21,15 @@
  * New field ciphertexts use the highest VERSION, and ciphertexts under an
  * older version keep decrypting while that line remains.
  *
+ * The "index" key computes blind indexes (HMAC-SHA256 of a normalized
+ * value, such as an e-mail address) that the database stores to find and
+ * keep unique a value it holds only as ciphertext.  Every stored index
+ * depends on this key, so the file holds exactly one "index" line and the
+ * key is never rotated in place.
+ *
  * The file must be a regular file of at most 64 KiB that "other" can
- * neither read nor write.  It must contain at least one "jwt" and one
- * "field" line.  Any error rejects the whole file with "path:line: reason".
+ * neither read nor write.  It must contain at least one "jwt" line, one
+ * "field" line and the one "index" line.  Any error rejects the whole file with "path:line: reason".
  *
  * A loaded struct sscn_keys is never modified, so one copy may be shared
  * by threads and inherited across fork().  Nothing in this module logs.
@@ -43,6 +50,7 @@
 #define KEYS_AES256_LEN		32
 #define KEYS_JWT_MAX		32	/* "jwt" lines per file */
 #define KEYS_FIELD_MAX		256	/* "field" lines per file */
+#define KEYS_INDEX_LEN		32	/* bytes of the blind index key */
 
 /* Enough for any line that keys_generate_line() writes, NUL included. */
 #define KEYS_LINE_SIZE		160
@@ -50,7 +58,8 @@
 enum keys_alg {
 	KEYS_HS256 = 1,
 	KEYS_EDDSA,
-	KEYS_AES_256_GCM
+	KEYS_AES_256_GCM,
+	KEYS_HMAC_SHA256
 };
 
 struct evp_mac_ctx_st;
@@ -74,6 +83,13 @@ struct keys_field {
 	uint16_t		 version;
 	unsigned		 line;
 	unsigned char		 key[KEYS_AES256_LEN];
+};
+
+/* The "index" line. */
+struct keys_index {
+	uint16_t		 version;
+	unsigned		 line;
+	unsigned char		 key[KEYS_INDEX_LEN];
 };
 
 /* A loaded key file, opaque and read through the functions below. */
@@ -115,10 +131,13 @@ const struct keys_field *keys_field_current(const struct sscn_keys *keys);
 const struct keys_field *keys_field_find(const struct sscn_keys *keys,
 	    unsigned version);
 
+/* The blind index key; never NULL for loaded keys. */
+const struct keys_index *keys_index_key(const struct sscn_keys *keys);
+
 /*
  * Write one key file line with a new random 32-byte key, without a
- * newline, into "out" (KEYS_LINE_SIZE bytes suffice).  "purpose" is "jwt"
- * or "field", "id" the kid or the version in decimal, and "alg" one of the
+ * newline, into "out" (KEYS_LINE_SIZE bytes suffice).  "purpose" is "jwt",
+ * "field" or "index", "id" the kid or the version in decimal, and "alg" one of the
  * algorithms allowed for that purpose.  Returns 0, or -1 when an argument
  * is invalid, "out" is too small or sodium_init() fails.  The caller wipes
  * "out" after writing it, because it holds the only copy of the key.

@@ -18,6 +18,41 @@ int	ctl_migrate(const struct sscn_conf *conf, int argc, char **argv);
 int	ctl_mailq(const struct sscn_conf *conf, int argc, char **argv);
 int	ctl_create_admin(const struct sscn_conf *conf, int argc, char **argv);
 int	ctl_import_users(const struct sscn_conf *conf, int argc, char **argv);
+int	ctl_keys(const struct sscn_conf *conf, int argc, char **argv);
+
+struct sscn_keys;
+
+/*
+ * Run the C step "step" of the migration file "file" on "conn", inside the
+ * migration's transaction (migrate.c).  Returns 0, or -1 after printing
+ * the reason.
+ */
+int	ctl_migration_step(struct pg_conn *conn, const struct sscn_conf *conf,
+	    const char *file, const char *step);
+
+/*
+ * Load the key file of "conf" into "*keys".  Returns 0, or -1 after
+ * printing the reason.
+ */
+int	ctl_load_keys(const struct sscn_conf *conf, struct sscn_keys **keys);
+
+/* An account's sealed fields as bytea text, and its blind index. */
+struct ctl_user_pii {
+	char	*email;
+	char	*full_name;
+	char	*phone;			/* NULL when there is no phone */
+	char	 email_index[67];	/* PII_INDEX_HEX_SIZE */
+};
+
+/*
+ * Seal the fields of user "user_id" ("phone" may be NULL) and index
+ * "normalized", the address from email_normalize().  Returns 0, or -1
+ * after printing the reason.  Release "out" with ctl_user_pii_free().
+ */
+int	ctl_user_pii_seal(const struct sscn_keys *keys, const char *user_id,
+	    const char *email, const char *full_name, const char *phone,
+	    const char *normalized, struct ctl_user_pii *out);
+void	ctl_user_pii_free(struct ctl_user_pii *pii);
 
 /*
  * Connect with "conninfo" (a libpq connection string) and set the schema

@@ -9,6 +9,10 @@
  * version but differ, so that is refused.  A session advisory lock keeps
  * two migrators from interleaving.  Files must not contain BEGIN or COMMIT
  * of their own.
+ *
+ * A line "-- sscnctl: STEP" splits a file: the SQL before it runs, then
+ * the C step of that name (ctl_migration_step(), for conversions that
+ * need the key file), then the SQL after it, all in the one transaction.
  */
 #include "config.h"
 
@@ -310,8 +314,71 @@ migrate_print_status(const struct migration_set *set)
 	}
 }
 
+/* Run one piece of a migration's SQL; an empty piece does nothing. */
 static int
-migrate_apply(PGconn *conn, const struct migration *m)
+migrate_exec(PGconn *conn, const struct migration *m, const char *sql)
+{
+	PGresult *res;
+
+	if (sql[strspn(sql, " \t\n")] == '\0')
+		return 0;
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "sscnctl: could not apply %s: %s", m->name,
+		    PQresultErrorMessage(res));
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * Run the SQL of "m", and the C step of each "-- sscnctl: STEP" line at
+ * its place.  Modifies nothing in "m": the pieces are copied.
+ */
+static int
+migrate_run_pieces(PGconn *conn, const struct sscn_conf *conf,
+    const struct migration *m)
+{
+	static const char	 marker[] = "\n-- sscnctl: ";
+	const char		*p = m->sql, *at, *name, *eol;
+	char			*piece, step[64];
+	size_t			 len;
+	int			 rc;
+
+	while ((at = strstr(p, marker)) != NULL) {
+		piece = strndup(p, (size_t)(at - p));
+		if (piece == NULL) {
+			fprintf(stderr, "sscnctl: out of memory\n");
+			return -1;
+		}
+		rc = migrate_exec(conn, m, piece);
+		free(piece);
+		if (rc == -1)
+			return -1;
+
+		name = at + sizeof(marker) - 1;
+		eol = strchrnul(name, '\n');
+		len = (size_t)(eol - name);
+		if (len == 0 || len >= sizeof(step)) {
+			fprintf(stderr, "sscnctl: %s: invalid sscnctl step "
+			    "line\n", m->name);
+			return -1;
+		}
+		memcpy(step, name, len);
+		step[len] = '\0';
+		if (ctl_migration_step(conn, conf, m->name, step) == -1)
+			return -1;
+		p = eol;
+	}
+	return migrate_exec(conn, m, p);
+}
+
+static int
+migrate_apply(PGconn *conn, const struct sscn_conf *conf,
+    const struct migration *m)
 {
 	PGresult	*res;
 	char		 version[16];
@@ -320,16 +387,10 @@ migrate_apply(PGconn *conn, const struct migration *m)
 	if (!migrate_command_ok(conn, "BEGIN"))
 		return -1;
 
-	res = PQexec(conn, m->sql);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-	    PQresultStatus(res) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "sscnctl: could not apply %s: %s", m->name,
-		    PQresultErrorMessage(res));
-		PQclear(res);
+	if (migrate_run_pieces(conn, conf, m) == -1) {
 		migrate_command_ok(conn, "ROLLBACK");
 		return -1;
 	}
-	PQclear(res);
 
 	snprintf(version, sizeof(version), "%d", m->version);
 	params[0] = version;
@@ -428,7 +489,7 @@ ctl_migrate(const struct sscn_conf *conf, int argc, char **argv)
 			    m->name, last_applied);
 			goto out;
 		}
-		if (migrate_apply(conn, m) == -1)
+		if (migrate_apply(conn, conf, m) == -1)
 			goto out;
 		applied++;
 	}

@@ -35,6 +35,11 @@ static const struct ctl_command ctl_commands[] = {
 	{ "import-users", ctl_import_users,
 	    "import-users FILE.csv       import accounts with bcrypt or "
 	    "Argon2id hashes" },
+	{ "keys", ctl_keys,
+	    "keys status | rotate [--pid PID | --no-add] [--batch ROWS]\n"
+	    "                              count rows per field key version, "
+	    "or add a key\n"
+	    "                              and re-encrypt every row" },
 	{ "mailq", ctl_mailq,
 	    "mailq [--json]              list queued and sent mail" },
 };

@@ -22,6 +22,7 @@
 #include "ctl/ctl.h"
 #include "auth/email.h"
 #include "auth/token.h"
+#include "crypto/keys.h"
 
 /* Lifetime of the first admin's set-up link. */
 #define CTL_SETUP_TTL "86400"
@@ -73,6 +74,8 @@ ctl_create_admin(const struct sscn_conf *conf, int argc, char **argv)
 	char		 hash_hex[TOKEN_HASH_HEX];
 	const char	*name = "Platform administrator";
 	const char	*params[5];
+	struct sscn_keys *keys = NULL;
+	struct ctl_user_pii pii;
 	PGconn		*conn;
 	PGresult	*res;
 	int		 rc = CTL_EXIT_FAIL;
@@ -94,21 +97,33 @@ ctl_create_admin(const struct sscn_conf *conf, int argc, char **argv)
 		return CTL_EXIT_FAIL;
 	}
 
-	conn = ctl_connect(conf->database_owner, "database_owner");
-	if (conn == NULL)
+	if (ctl_load_keys(conf, &keys) == -1)
 		return CTL_EXIT_FAIL;
+	token_random_uuid(user_id);
+	if (ctl_user_pii_seal(keys, user_id, argv[1], name, NULL, normalized,
+	    &pii) == -1) {
+		keys_free(keys);
+		return CTL_EXIT_FAIL;
+	}
+	keys_free(keys);
+
+	conn = ctl_connect(conf->database_owner, "database_owner");
+	if (conn == NULL) {
+		ctl_user_pii_free(&pii);
+		return CTL_EXIT_FAIL;
+	}
 	if (!ctl_exec(conn, "BEGIN", 0, NULL, "BEGIN"))
 		goto out;
 
-	token_random_uuid(user_id);
 	params[0] = user_id;
-	params[1] = normalized;
-	params[2] = argv[1];
-	params[3] = name;
-	res = PQexecParams(conn, "INSERT INTO sscn.users (id, email_normalized, "
-	    "email, full_name, is_admin, email_verified_at) VALUES ($1, $2, $3, "
-	    "$4, true, now()) ON CONFLICT (email_normalized) DO NOTHING "
-	    "RETURNING id", 4, NULL, params, NULL, NULL, 0);
+	params[1] = pii.email_index;
+	params[2] = pii.email;
+	params[3] = pii.full_name;
+	res = PQexecParams(conn, "INSERT INTO sscn.users (id, email_index, "
+	    "email, full_name, is_admin, email_verified_at) VALUES ($1, "
+	    "$2::bytea, $3::bytea, $4::bytea, true, now()) "
+	    "ON CONFLICT (email_index) DO NOTHING RETURNING id", 4, NULL,
+	    params, NULL, NULL, 0);
 	if (!ctl_command_ok(conn, res, "creating the admin")) {
 		PQclear(res);
 		goto rollback;
@@ -144,6 +159,7 @@ ctl_create_admin(const struct sscn_conf *conf, int argc, char **argv)
 rollback:
 	(void)ctl_exec(conn, "ROLLBACK", 0, NULL, "ROLLBACK");
 out:
+	ctl_user_pii_free(&pii);
 	PQfinish(conn);
 	return rc;
 }
@@ -206,6 +222,8 @@ ctl_import_users(const struct sscn_conf *conf, int argc, char **argv)
 	char		 details[64];
 	char		*fields[4];
 	const char	*params[5];
+	struct sscn_keys *keys = NULL;
+	struct ctl_user_pii pii;
 	FILE		*f;
 	PGconn		*conn = NULL;
 	PGresult	*res;
@@ -233,6 +251,8 @@ ctl_import_users(const struct sscn_conf *conf, int argc, char **argv)
 	}
 	lineno = 1;
 
+	if (ctl_load_keys(conf, &keys) == -1)
+		goto out;
 	conn = ctl_connect(conf->database_owner, "database_owner");
 	if (conn == NULL || !ctl_exec(conn, "BEGIN", 0, NULL, "BEGIN"))
 		goto out;
@@ -267,16 +287,21 @@ ctl_import_users(const struct sscn_conf *conf, int argc, char **argv)
 		}
 
 		token_random_uuid(user_id);
+		if (ctl_user_pii_seal(keys, user_id, fields[0], fields[1],
+		    NULL, normalized, &pii) == -1)
+			goto rollback;
 		params[0] = user_id;
-		params[1] = normalized;
-		params[2] = fields[0];
-		params[3] = fields[1];
+		params[1] = pii.email_index;
+		params[2] = pii.email;
+		params[3] = pii.full_name;
 		params[4] = fields[2];
 		res = PQexecParams(conn, "INSERT INTO sscn.users (id, "
-		    "email_normalized, email, full_name, password_hash, "
-		    "email_verified_at) VALUES ($1, $2, $3, $4, $5, now()) "
-		    "ON CONFLICT (email_normalized) DO NOTHING RETURNING id",
+		    "email_index, email, full_name, password_hash, "
+		    "email_verified_at) VALUES ($1, $2::bytea, $3::bytea, "
+		    "$4::bytea, $5, now()) "
+		    "ON CONFLICT (email_index) DO NOTHING RETURNING id",
 		    5, NULL, params, NULL, NULL, 0);
+		ctl_user_pii_free(&pii);
 		if (!ctl_command_ok(conn, res, "importing a user")) {
 			fprintf(stderr, "sscnctl: at %s:%u\n", argv[1], lineno);
 			PQclear(res);
@@ -304,6 +329,7 @@ rollback:
 	fprintf(stderr, "sscnctl: nothing was imported\n");
 out:
 	explicit_bzero(line, sizeof(line));
+	keys_free(keys);
 	if (conn != NULL)
 		PQfinish(conn);
 	fclose(f);

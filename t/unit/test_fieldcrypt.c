@@ -22,6 +22,7 @@
 
 #define JWT_LINE	"jwt k1 HS256 " B64_1 "\n"
 #define FIELD_1		"field 1 AES-256-GCM " B64_101 "\n"
+#define INDEX_1		"index 1 HMAC-SHA256 " B64_201 "\n"
 #define FIELD_2		"field 2 AES-256-GCM " B64_201 "\n"
 
 #define AAD		"users.totp_secret:5f0c6d2e-8a4b-4c3d-9e1f-0a1b2c3d4e5f"
@@ -244,9 +245,9 @@ test_rotation(void)
 	size_t			 oldlen, newlen, ptlen;
 	enum fieldcrypt_status	 status;
 
-	v1 = load(JWT_LINE FIELD_1);
-	v12 = load(JWT_LINE FIELD_2 FIELD_1);
-	v2 = load(JWT_LINE FIELD_2);
+	v1 = load(JWT_LINE INDEX_1 FIELD_1);
+	v12 = load(JWT_LINE INDEX_1 FIELD_2 FIELD_1);
+	v2 = load(JWT_LINE INDEX_1 FIELD_2);
 
 	old = encrypt_or_bail(v1, SECRET, strlen(SECRET), AAD, &oldlen);
 	is_int(fieldcrypt_version(old, oldlen), 1,
@@ -320,7 +321,7 @@ main(void)
 {
 	struct sscn_keys *keys;
 
-	keys = load(JWT_LINE FIELD_1 FIELD_2);
+	keys = load(JWT_LINE INDEX_1 FIELD_1 FIELD_2);
 	test_round_trip(keys);
 	test_layout(keys);
 	test_tampering(keys);

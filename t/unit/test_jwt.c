@@ -38,7 +38,8 @@
 #define LINE_HS_OLD	"jwt hs-old HS256 " B64_1 "\n"
 #define LINE_ED		"jwt ed-1 EdDSA " B64_101 "\n"
 #define LINE_HS_NEW	"jwt hs-new HS256 " B64_201 "\n"
-#define LINE_FIELD	"field 1 AES-256-GCM " B64_1 "\n"
+#define LINE_FIELD	"field 1 AES-256-GCM " B64_1 "\n" \
+			"index 1 HMAC-SHA256 " B64_101 "\n"
 
 #define ISS	"https://sscn.example"
 #define AUD	"sscn-api"

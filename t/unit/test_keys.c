@@ -38,6 +38,7 @@
 #define B64_7	"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc="
 
 /* A valid field line to complete files that test "jwt" lines. */
+#define INDEX_LINE "index 1 HMAC-SHA256 " B64_101 "\n"
 #define FIELD_LINE "field 1 AES-256-GCM " B64_7 "\n"
 #define JWT_LINE "jwt k1 HS256 " B64_32 "\n"
 
@@ -65,6 +66,7 @@ test_good_file(void)
 	    "   \t  \n"
 	    "field 3 AES-256-GCM " B64_32 "# no blank before the comment\n"
 	    "jwt new.2_X HS256 " B64_64 "\n"
+	    INDEX_LINE
 	    "# end";
 	struct sscn_keys	*keys = NULL;
 	const struct keys_jwt	*jwt;
@@ -220,6 +222,17 @@ static const struct error_case error_cases[] = {
 	    "key", B64_16 },
 	{ "jwt algorithm for field", JWT_LINE "field 1 HS256 " B64_32 "\n",
 	    2, "expected AES-256-GCM", B64_32 },
+	{ "no index key", JWT_LINE FIELD_LINE, 0,
+	    "no index key; add a line \"index 1 HMAC-SHA256 BASE64\"", NULL },
+	{ "second index key", JWT_LINE FIELD_LINE INDEX_LINE INDEX_LINE, 4,
+	    "second index key; the file holds one, first defined on line 3",
+	    NULL },
+	{ "index algorithm", JWT_LINE FIELD_LINE "index 1 HMAC-SHA512 "
+	    B64_7 "\n", 3, "unknown algorithm \"HMAC-SHA512\" for an index "
+	    "key; expected HMAC-SHA256", NULL },
+	{ "index key of 16 bytes", JWT_LINE FIELD_LINE "index 1 HMAC-SHA256 "
+	    B64_16 "\n", 3, "HMAC-SHA256 index key is 16 bytes; it must be "
+	    "32 bytes", NULL },
 	{ "AES key of 16 bytes", JWT_LINE "field 1 AES-256-GCM " B64_16 "\n",
 	    2, "AES-256-GCM key of field version 1 is 16 bytes", B64_16 },
 	{ "AES key of 33 bytes", JWT_LINE "field 1 AES-256-GCM " B64_33 "\n",
@@ -322,7 +335,7 @@ write_file(const char *name, const char *text, size_t len, mode_t mode)
 static void
 test_load(void)
 {
-	static const char good[] = JWT_LINE FIELD_LINE;
+	static const char good[] = JWT_LINE FIELD_LINE INDEX_LINE;
 	static const char bad[] = JWT_LINE "field 1 AES-256-GCM " B64_16 "\n";
 	static const char with_nul[] = JWT_LINE "\0" FIELD_LINE;
 	struct sscn_keys	*keys;
@@ -394,7 +407,8 @@ test_generate(void)
 	struct sscn_keys	*keys;
 	char			 hs[KEYS_LINE_SIZE], ed[KEYS_LINE_SIZE];
 	char			 field[KEYS_LINE_SIZE], other[KEYS_LINE_SIZE];
-	char			 text[4 * KEYS_LINE_SIZE], err[512];
+	char			 index[KEYS_LINE_SIZE];
+	char			 text[5 * KEYS_LINE_SIZE], err[512];
 	char			 small[20];
 	int			 rc;
 
@@ -412,7 +426,15 @@ test_generate(void)
 	    sizeof(other)), 0, "generate: second HS256 line");
 	ok(strcmp(hs, other) != 0, "generate: two keys differ");
 
-	snprintf(text, sizeof(text), "%s\n%s\n%s\n", hs, ed, field);
+	is_int(keys_generate_line("index", "1", "HMAC-SHA256", index,
+	    sizeof(index)), 0, "generate: index line");
+	ok(strncmp(index, "index 1 HMAC-SHA256 ", 20) == 0 &&
+	    strlen(index) == 20 + 44,
+	    "generate: index line has 32 bytes in base64");
+	is_int(keys_generate_line("index", "1", "AES-256-GCM", other,
+	    sizeof(other)), -1, "generate: index line needs HMAC-SHA256");
+
+	snprintf(text, sizeof(text), "%s\n%s\n%s\n%s\n", hs, ed, field, index);
 	rc = keys_parse_text(text, NAME, NULL, &keys, err, sizeof(err));
 	if (!is_int(rc, 0, "generate: generated lines load"))
 		diag("error: %s", err);

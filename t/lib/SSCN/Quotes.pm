@@ -59,9 +59,9 @@ sub invite_supplier ($rfq, $buyer, $supplier) {
 sub accept_nda ($rfq, $buyer, $supplier, $version = '2026-01') {
 	return psql_value("INSERT INTO sscn.nda_acceptances (rfq_id, "
 	    . "buyer_org_id, supplier_org_id, user_id, nda_version, "
-	    . "nda_sha256, address, user_agent) VALUES ('$rfq', "
+	    . "nda_sha256, user_agent) VALUES ('$rfq', "
 	    . "'$buyer->{org_id}', '$supplier->{org_id}', '$supplier->{user_id}', "
-	    . "'$version', sha256('nda'), '127.0.0.1', 'sscn-tests')");
+	    . "'$version', sha256('nda'), 'sscn-tests')");
 }
 
 # A valid quote body, with fields of %over replaced.

@@ -728,6 +728,7 @@ push @EXPORT, qw(
     api client_addr set_cookies json_shape
     unique_email strong_password legal_versions
     register_user verified_user login_user normalized_email user_id_of
+    email_index_of
     sscnctl mail_for link_token
     jwt_header jwt_claims jwt_keys jwt_sign_hs256 pyjwt_encode
     totp_code psql_json audit_rows
@@ -960,11 +961,28 @@ sub normalized_email ($email) {
 	return fc(Unicode::Normalize::NFC($trimmed));
 }
 
+# The blind index that sscnd stores for EMAIL (any spelling), as bytea
+# hex text: HMAC-SHA256 under the key file's "index" key over "email:"
+# and the normalized address.  undef when the key file has no index key.
+sub email_index_of ($email) {
+	open(my $fh, '<', "$DEV/keys") or return undef;
+	while (my $line = <$fh>) {
+		$line =~ s/#.*//;
+		my ($purpose, undef, undef, $b64) = split ' ', $line;
+		next unless ($purpose // '') eq 'index' && defined $b64;
+		my $data = 'email:'
+		    . Encode::encode('UTF-8', normalized_email($email));
+		return '\\x' . Digest::SHA::hmac_sha256_hex($data,
+		    decode_base64($b64));
+	}
+	return undef;
+}
+
 # The id of the account with the address EMAIL (any spelling), or undef.
 sub user_id_of ($email) {
-	my $quoted = normalized_email($email) =~ s/'/''/gr;
-	my $id = psql_value(Encode::encode('UTF-8', "SELECT id FROM sscn.users "
-	    . "WHERE email_normalized = '$quoted'"));
+	my $index = email_index_of($email) // return undef;
+	my $id = psql_value("SELECT id FROM sscn.users "
+	    . "WHERE email_index = '$index'::bytea");
 	return defined $id && length $id ? $id : undef;
 }
 
