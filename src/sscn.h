@@ -32,7 +32,7 @@ struct FCGX_Request;
  * database has this migration applied; t/unit/test_schema checks that it
  * matches the files in sql/.
  */
-#define SSCN_SCHEMA_VERSION 6
+#define SSCN_SCHEMA_VERSION 10
 
 /* ---- errors (err.c) ------------------------------------------------- */
 
@@ -479,6 +479,8 @@ extern const struct db_statement rfq_statements[];
 extern const size_t rfq_nstatements;
 extern const struct db_statement quote_statements[];
 extern const size_t quote_nstatements;
+extern const struct db_statement data_export_statements[];
+extern const size_t data_export_nstatements;
 
 /*
  * A worker's one PostgreSQL connection, opened lazily and re-opened after

@@ -13,6 +13,7 @@
 #include "api/documents.h"
 #include "api/rfqs.h"
 #include "api/quotes.h"
+#include "api/data_export.h"
 
 const struct route api_routes[] = {
 	{ "GET", "/api/health/", health_root, 0 },
@@ -122,6 +123,9 @@ const struct route api_routes[] = {
 	{ "GET", "/api/v1/rfqs/{id}/messages", message_list, ROUTE_AUTH },
 	{ "POST", "/api/v1/rfqs/{id}/messages", message_post,
 	    ROUTE_BODY_JSON | ROUTE_AUTH },
+
+	/* ---- data export (api/data_export.h) ---- */
+	{ "GET", "/api/v1/data/export", data_export, ROUTE_AUTH },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -398,6 +398,7 @@ const struct db_statement_set db_statement_sets[] = {
 	{ document_statements, &document_nstatements },
 	{ rfq_statements, &rfq_nstatements },
 	{ quote_statements, &quote_nstatements },
+	{ data_export_statements, &data_export_nstatements },
 };
 
 const size_t db_nstatement_sets =
