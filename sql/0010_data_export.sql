@@ -3,9 +3,11 @@
 -- A user's data spreads over organizations that row-level security keeps
 -- apart, and the runtime role may not read the audit log, so the export
 -- is built by one SECURITY DEFINER function that reads only rows tied to
--- sscn.current_user_id().  Encrypted columns (e-mail, name, phone and the
--- addresses kept with sessions and acceptances) are left to sscnd, which
--- has the keys and decrypts them into the document.
+-- sscn.current_user_id().  Encrypted columns are left to sscnd, which has
+-- the keys: the e-mail, name and phone it reads itself, and each stored
+-- address comes as "address_sealed" (bytea text) with "address_key", the
+-- row key that its additional data names, for sscnd to replace with the
+-- plain address.
 
 -- Exports per user, for the rate limit: the handler counts the rows of
 -- the last hour.  sscnctl purge removes rows older than a day.
@@ -60,7 +62,10 @@ BEGIN
 	    'legal_acceptances', coalesce((SELECT jsonb_agg(jsonb_build_object(
 		'document', a.kind,
 		'version', a.version,
-		'accepted_at', a.accepted_at) ORDER BY a.accepted_at)
+		'accepted_at', a.accepted_at,
+		'address_sealed', a.address::text,
+		'address_key', a.user_id::text || ':' || a.kind || ':' ||
+		    a.version) ORDER BY a.accepted_at)
 		FROM sscn.legal_acceptances a WHERE a.user_id = me), '[]'),
 	    'sessions', coalesce((SELECT jsonb_agg(jsonb_build_object(
 		'id', s.id,
@@ -71,7 +76,9 @@ BEGIN
 		'revoked_at', s.revoked_at,
 		'revoke_reason', s.revoke_reason,
 		'user_agent', s.user_agent,
-		'organization_id', s.organization_id) ORDER BY s.created_at)
+		'organization_id', s.organization_id,
+		'address_sealed', s.address::text,
+		'address_key', s.id::text) ORDER BY s.created_at)
 		FROM sscn.sessions s WHERE s.user_id = me), '[]'),
 	    'rfqs_created', coalesce((SELECT jsonb_agg(to_jsonb(r)
 		ORDER BY r.created_at)
@@ -99,7 +106,10 @@ BEGIN
 		'nda_version', n.nda_version,
 		'nda_sha256', encode(n.nda_sha256, 'hex'),
 		'accepted_at', n.accepted_at,
-		'user_agent', n.user_agent) ORDER BY n.accepted_at)
+		'user_agent', n.user_agent,
+		'address_sealed', n.address::text,
+		'address_key', n.rfq_id::text || ':' || n.supplier_org_id::text ||
+		    ':' || n.nda_version) ORDER BY n.accepted_at)
 		FROM sscn.nda_acceptances n WHERE n.user_id = me), '[]'),
 	    'audit_events', coalesce((SELECT jsonb_agg(jsonb_build_object(
 		'occurred_at', a.occurred_at,

@@ -100,11 +100,16 @@ is($orgs{$buyer->{org_id}}{role}, 'member', 'memberships: buyer member');
 my %accepted = map { $_->{document} => 1 } @{$doc->{legal_acceptances} // []};
 ok($accepted{terms} && $accepted{privacy},
     'legal acceptances: terms and privacy');
+ok(!(grep { ($_->{address} // '') !~ /^[0-9a-f.:]+$/ }
+    @{$doc->{legal_acceptances} // []}),
+    'legal acceptances: addresses decrypted');
 
 my @sessions = @{$doc->{sessions} // []};
 is(scalar(@sessions), psql_value("SELECT count(*) FROM sscn.sessions "
     . "WHERE user_id = '$user_id'"), 'sessions: every one listed');
 ok(!(grep { !defined $_->{created_at} } @sessions), 'sessions: with times');
+ok(!(grep { ($_->{address} // '') !~ /^[0-9a-f.:]+$/ } @sessions),
+    'sessions: addresses decrypted');
 
 my @rfqs = @{$doc->{rfqs_created} // []};
 is(scalar(@rfqs), 1, 'rfqs: the one the user created');
@@ -135,6 +140,10 @@ is($certifications[0]{certificate_no}, 'Q-380', 'certifications: its number');
 my @ndas = @{$doc->{nda_acceptances} // []};
 is(scalar(@ndas), 1, 'NDA acceptances: one');
 is($ndas[0]{rfq_id}, $rfq->{id}, 'NDA acceptances: its RFQ');
+like($ndas[0]{address} // '', qr/^[0-9a-f.:]+$/,
+    'NDA acceptances: address decrypted');
+unlike($res->{body}, qr/address_sealed|address_key/,
+    'export: no sealed field left');
 
 my @events = @{$doc->{audit_events} // []};
 ok((grep { $_->{action} eq 'auth.login' || $_->{action} =~ /^auth\./ }

@@ -103,6 +103,52 @@ export_add_account(struct http_request *req, struct json_object *doc)
 	return err;
 }
 
+/*
+ * Replace "address_sealed" and "address_key" in every item of "section"
+ * with "address", the address decrypted under the column "aad_prefix".
+ */
+static enum sscn_err
+export_open_addresses(struct http_request *req, struct json_object *doc,
+    const char *section, const char *aad_prefix)
+{
+	struct json_object	*items, *item, *sealed, *row_key;
+	enum fieldcrypt_status	 status;
+	size_t			 i, n;
+	char			*plain;
+
+	if (!json_object_object_get_ex(doc, section, &items) ||
+	    !json_object_is_type(items, json_type_array))
+		return SSCN_OK;
+
+	n = json_object_array_length(items);
+	for (i = 0; i < n; i++) {
+		item = json_object_array_get_idx(items, i);
+		if (!json_object_object_get_ex(item, "address_sealed", &sealed) ||
+		    !json_object_object_get_ex(item, "address_key", &row_key))
+			continue;
+
+		plain = NULL;
+		if (json_object_is_type(sealed, json_type_string)) {
+			status = pii_open(req->worker->keys, aad_prefix,
+			    json_object_get_string(row_key),
+			    json_object_get_string(sealed), &plain);
+			if (status != FIELDCRYPT_OK) {
+				log_error(req->request_id, "pii_decrypt_failed",
+				    "column=%s row=%s reason=\"%s\"", aad_prefix,
+				    json_object_get_string(row_key),
+				    fieldcrypt_status_str(status));
+				return SSCN_ERR_INTERNAL;
+			}
+		}
+		json_object_object_add(item, "address", plain != NULL ?
+		    json_object_new_string(plain) : NULL);
+		pii_free(plain);
+		json_object_object_del(item, "address_sealed");
+		json_object_object_del(item, "address_key");
+	}
+	return SSCN_OK;
+}
+
 /* Read the document that PostgreSQL builds and parse it. */
 static enum sscn_err
 export_read_document(struct http_request *req, struct json_object **doc)
@@ -216,7 +262,13 @@ data_export(struct http_request *req)
 		return api_rollback(req, err);
 
 	if ((err = export_read_document(req, &doc)) != SSCN_OK ||
-	    (err = export_add_account(req, doc)) != SSCN_OK) {
+	    (err = export_add_account(req, doc)) != SSCN_OK ||
+	    (err = export_open_addresses(req, doc, "sessions",
+	    PII_SESSIONS_ADDRESS)) != SSCN_OK ||
+	    (err = export_open_addresses(req, doc, "legal_acceptances",
+	    PII_LEGAL_ADDRESS)) != SSCN_OK ||
+	    (err = export_open_addresses(req, doc, "nda_acceptances",
+	    PII_NDA_ADDRESS)) != SSCN_OK) {
 		json_object_put(doc);
 		return api_rollback(req, err);
 	}
