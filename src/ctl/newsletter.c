@@ -167,8 +167,8 @@ ctl_newsletter(const struct sscn_conf *conf, int argc, char **argv)
 	if (!ctl_audit(conn, "newsletter.queue", NULL, details) ||
 	    !ctl_exec(conn, "COMMIT", 0, NULL, "COMMIT"))
 		goto rollback;
-	printf("marketing mail queued: %d, skipped (not opted in): %d\n",
-	    queued, skipped);
+	printf("marketing mail queued: %d, skipped because not opted in: "
+	    "%d\n", queued, skipped);
 	rc = CTL_EXIT_OK;
 	goto out;
 rollback:
