@@ -201,11 +201,14 @@ is(psql_value('WITH i AS (INSERT INTO sscn.mail_outbox '
     . "('x\@example.test', 's', 'b', 'test', '$alice->{user_id}') "
     . 'RETURNING id) SELECT count(*) FROM i'), 1,
     'outbox: transactional mail to the same user kept');
-my $rejected = psql_value('INSERT INTO sscn.mail_outbox '
+my ($psql_status, $psql_out) = dev_tool('psql', '-X', '-q', '-v',
+    'ON_ERROR_STOP=1', '-c', 'INSERT INTO sscn.mail_outbox '
     . '(recipient, subject, body, template, headers) VALUES '
     . "('x\@example.test', 's', 'b', 'test', "
     . "'{\"X-Bad\": \"a\\r\\nBcc: y\@example.test\"}')");
-ok(!defined $rejected, 'outbox: a header value with CR LF rejected');
+isnt($psql_status, 0, 'outbox: a header value with CR LF rejected');
+like($psql_out, qr/mail_outbox_headers_check/,
+    'outbox: rejected by the headers constraint');
 is(psql_value("SELECT count(*) FROM sscn.mail_outbox WHERE template = 'test' "
     . "AND user_id = '$alice->{user_id}' AND headers <> '{}'"), 0,
     'outbox: nothing stored for the bad header');
