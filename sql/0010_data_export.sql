@@ -67,6 +67,20 @@ BEGIN
 		'address_key', a.user_id::text || ':' || a.kind || ':' ||
 		    a.version) ORDER BY a.accepted_at)
 		FROM sscn.legal_acceptances a WHERE a.user_id = me), '[]'),
+	    'preferences', jsonb_build_object(
+		'marketing_emails', coalesce((SELECT p.marketing_emails
+		    FROM sscn.user_preferences p WHERE p.user_id = me), false),
+		'updated_at', (SELECT p.updated_at
+		    FROM sscn.user_preferences p WHERE p.user_id = me)),
+	    'cookie_consents', coalesce((SELECT jsonb_agg(jsonb_build_object(
+		'consent_id', c.consent_id,
+		'analytics', c.analytics,
+		'marketing', c.marketing,
+		'policy_version', c.policy_version,
+		'recorded_at', c.recorded_at,
+		'address_sealed', c.address::text,
+		'address_key', c.id::text) ORDER BY c.recorded_at)
+		FROM sscn.consents c WHERE c.user_id = me), '[]'),
 	    'sessions', coalesce((SELECT jsonb_agg(jsonb_build_object(
 		'id', s.id,
 		'created_at', s.created_at,

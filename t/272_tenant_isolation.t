@@ -36,13 +36,17 @@ my %TENANT = (
 	quote_revisions	=> ['buyer_org_id', 'supplier_org_id'],
 	messages	=> ['buyer_org_id', 'supplier_org_id'],
 );
+# Tables with row-level security keyed on one user (or one anonymous
+# browser) rather than an organization; their isolation is tested with
+# the endpoints that use them, in t/320_consent.t and t/321_preferences.t.
+my %PER_USER = map { $_ => 1 } qw(consents user_preferences);
 my %DIRECTORY = map { $_ => 1 } qw(organizations supplier_profiles
     certifications);
 
 my @rls = split /\n/, psql_value("SELECT c.relname FROM pg_class c "
     . "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = "
     . "'sscn' AND c.relkind = 'r' AND c.relrowsecurity ORDER BY 1");
-is_deeply(\@rls, [sort keys %TENANT],
+is_deeply(\@rls, [sort(keys %TENANT, keys %PER_USER)],
     'isolation: every table with row-level security is listed here');
 is(psql_value("SELECT count(*) FROM pg_roles WHERE rolname = 'sscn_app' "
     . "AND (rolbypassrls OR rolsuper)"), 0,

@@ -60,6 +60,15 @@ is($document->{status}, 201, 'setup: document created');
 is(put_content($supplier, $document->{json}{id}, pdf_bytes(),
     type => 'application/pdf')->{status}, 200, 'setup: document stored');
 
+is(api('PUT', '/api/v1/me/preferences', token => $supplier->{token},
+    json => { marketing_emails => JSON::PP::true })->{status}, 200,
+    'setup: marketing mail on');
+my $cookies = api('GET', '/api/v1/legal/cookies')->{json}{version};
+is(api('POST', '/api/v1/consents', token => $supplier->{token},
+    json => { categories => { analytics => JSON::PP::true,
+	marketing => JSON::PP::false }, policy_version => $cookies })->{status},
+    201, 'setup: cookie consent');
+
 # The supplier also joins the buyer organization and writes an RFQ there.
 psql_value("INSERT INTO sscn.memberships (organization_id, user_id, role) "
     . "VALUES ('$buyer->{org_id}', '$user_id', 'member')");
@@ -136,6 +145,14 @@ ok(!exists $documents[0]{content}, 'documents: metadata without content');
 my @certifications = @{$doc->{certifications_created} // []};
 is(scalar(@certifications), 1, 'certifications: one');
 is($certifications[0]{certificate_no}, 'Q-380', 'certifications: its number');
+
+ok($doc->{preferences}{marketing_emails}, 'preferences: marketing mail');
+my @consents = @{$doc->{cookie_consents} // []};
+is(scalar(@consents), 1, 'cookie consents: one');
+ok($consents[0]{analytics} && !$consents[0]{marketing},
+    'cookie consents: the categories');
+like($consents[0]{address} // '', qr/^[0-9a-f.:]+$/,
+    'cookie consents: address decrypted');
 
 my @ndas = @{$doc->{nda_acceptances} // []};
 is(scalar(@ndas), 1, 'NDA acceptances: one');

@@ -268,7 +268,9 @@ data_export(struct http_request *req)
 	    (err = export_open_addresses(req, doc, "legal_acceptances",
 	    PII_LEGAL_ADDRESS)) != SSCN_OK ||
 	    (err = export_open_addresses(req, doc, "nda_acceptances",
-	    PII_NDA_ADDRESS)) != SSCN_OK) {
+	    PII_NDA_ADDRESS)) != SSCN_OK ||
+	    (err = export_open_addresses(req, doc, "cookie_consents",
+	    PII_CONSENTS_ADDRESS)) != SSCN_OK) {
 		json_object_put(doc);
 		return api_rollback(req, err);
 	}

@@ -22,6 +22,7 @@
 #define PII_INVITATION_EMAIL	"org_invitations.email:"
 #define PII_LEGAL_ADDRESS	"legal_acceptances.address:"
 #define PII_NDA_ADDRESS		"nda_acceptances.address:"
+#define PII_CONSENTS_ADDRESS	"consents.address:"
 
 /*
  * Decrypt field "col" of row "row" in "res", of the column "aad_prefix"

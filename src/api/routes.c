@@ -14,6 +14,7 @@
 #include "api/rfqs.h"
 #include "api/quotes.h"
 #include "api/data_export.h"
+#include "api/consent.h"
 
 const struct route api_routes[] = {
 	{ "GET", "/api/health/", health_root, 0 },
@@ -126,6 +127,16 @@ const struct route api_routes[] = {
 
 	/* ---- data export (api/data_export.h) ---- */
 	{ "GET", "/api/v1/data/export", data_export, ROUTE_AUTH },
+
+	/* ---- consent, preferences, unsubscribe (api/consent.h) ---- */
+	{ "POST", "/api/v1/consents", consent_post,
+	    ROUTE_BODY_JSON | ROUTE_RESTRICTED_OK },
+	{ "GET", "/api/v1/consents", consent_get, ROUTE_RESTRICTED_OK },
+	{ "GET", "/api/v1/me/preferences", preferences_get, ROUTE_AUTH },
+	{ "PUT", "/api/v1/me/preferences", preferences_put,
+	    ROUTE_BODY_JSON | ROUTE_AUTH },
+	{ "GET", "/api/v1/unsubscribe", unsubscribe_get, 0 },
+	{ "POST", "/api/v1/unsubscribe", unsubscribe_post, ROUTE_BODY_ANY },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

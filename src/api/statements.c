@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "sscn.h"
+#include "api/consent.h"
 
 /*
  * The session check of every authenticated request: a row only for a
@@ -399,6 +400,7 @@ const struct db_statement_set db_statement_sets[] = {
 	{ rfq_statements, &rfq_nstatements },
 	{ quote_statements, &quote_nstatements },
 	{ data_export_statements, &data_export_nstatements },
+	{ consent_statements, &consent_nstatements },
 };
 
 const size_t db_nstatement_sets =

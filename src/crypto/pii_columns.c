@@ -25,6 +25,7 @@ const struct pii_column pii_columns[] = {
 	    "legal_acceptances.address:" },
 	{ "sscn.nda_acceptances", PII_NDA_ACCEPTANCE_KEY, "address",
 	    "nda_acceptances.address:" },
+	{ "sscn.consents", "id", "address", "consents.address:" },
 	/* Binary TOTP secrets, sealed by auth_mfa.c under its own prefix. */
 	{ "sscn.users", "id", "totp_secret", "sscn.users.totp_secret:" },
 	{ "sscn.users", "id", "totp_pending_secret",

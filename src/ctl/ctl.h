@@ -53,6 +53,8 @@ int	ctl_user_pii_seal(const struct sscn_keys *keys, const char *user_id,
 	    const char *email, const char *full_name, const char *phone,
 	    const char *normalized, struct ctl_user_pii *out);
 void	ctl_user_pii_free(struct ctl_user_pii *pii);
+int	ctl_legal(const struct sscn_conf *conf, int argc, char **argv);
+int	ctl_newsletter(const struct sscn_conf *conf, int argc, char **argv);
 
 /*
  * Connect with "conninfo" (a libpq connection string) and set the schema
@@ -60,5 +62,32 @@ void	ctl_user_pii_free(struct ctl_user_pii *pii);
  * NULL after printing the reason.
  */
 struct pg_conn *ctl_connect(const char *conninfo, const char *what);
+
+/*
+ * Read the whole of "path" as non-empty UTF-8 text of at most "max"
+ * bytes without NUL bytes.  Returns a NUL-terminated buffer that the
+ * caller frees, or NULL after printing the reason.
+ */
+char	*ctl_read_text(const char *path, size_t max);
+
+struct pg_result;
+
+/*
+ * True when "res" succeeded; otherwise print "sscnctl: WHAT failed:" and
+ * the server's message.  "res" stays the caller's.
+ */
+bool	ctl_command_ok(struct pg_conn *conn, struct pg_result *res,
+	    const char *what);
+
+/* Run "sql" with text parameters and report a failure as above. */
+bool	ctl_exec(struct pg_conn *conn, const char *sql, int n,
+	    const char *const *params, const char *what);
+
+/*
+ * Insert an audit row of sscnctl (no actor; user agent "sscnctl") with
+ * "details", a JSON object as text, in the current transaction.
+ */
+bool	ctl_audit(struct pg_conn *conn, const char *action,
+	    const char *target, const char *details);
 
 #endif /* SSCN_CTL_H */

@@ -42,6 +42,12 @@ static const struct ctl_command ctl_commands[] = {
 	    "                              and re-encrypt every row" },
 	{ "mailq", ctl_mailq,
 	    "mailq [--json]              list queued and sent mail" },
+	{ "legal", ctl_legal,
+	    "legal publish DOCUMENT FILE [--version V]  publish a new "
+	    "version of a legal document" },
+	{ "newsletter", ctl_newsletter,
+	    "newsletter SUBJECT FILE     queue a marketing mail to every "
+	    "opted-in user" },
 };
 
 static void
@@ -86,6 +92,32 @@ ctl_connect(const char *conninfo, const char *what)
 		return NULL;
 	}
 	return conn;
+}
+
+char *
+ctl_read_text(const char *path, size_t max)
+{
+	FILE	*f;
+	char	*text;
+	size_t	 len;
+
+	if ((f = fopen(path, "rb")) == NULL) {
+		fprintf(stderr, "sscnctl: cannot open %s: %m\n", path);
+		return NULL;
+	}
+	text = malloc(max + 1);
+	len = text != NULL ? fread(text, 1, max + 1, f) : 0;
+	fclose(f);
+	if (text == NULL || len == 0 || len > max ||
+	    memchr(text, '\0', len) != NULL ||
+	    !utf8_valid((const unsigned char *)text, len)) {
+		fprintf(stderr, "sscnctl: %s must be non-empty UTF-8 text of at "
+		    "most %zu bytes without NUL bytes\n", path, max);
+		free(text);
+		return NULL;
+	}
+	text[len] = '\0';
+	return text;
 }
 
 int

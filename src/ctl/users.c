@@ -29,7 +29,7 @@
 /* Longest CSV line of an import file. */
 #define CTL_CSV_LINE_MAX 4096
 
-static bool
+bool
 ctl_command_ok(PGconn *conn, PGresult *res, const char *what)
 {
 	ExecStatusType status = PQresultStatus(res);
@@ -42,7 +42,7 @@ ctl_command_ok(PGconn *conn, PGresult *res, const char *what)
 	return false;
 }
 
-static bool
+bool
 ctl_exec(PGconn *conn, const char *sql, int n, const char *const *params,
     const char *what)
 {
@@ -54,7 +54,7 @@ ctl_exec(PGconn *conn, const char *sql, int n, const char *const *params,
 	return ok;
 }
 
-static bool
+bool
 ctl_audit(PGconn *conn, const char *action, const char *target,
     const char *details)
 {
