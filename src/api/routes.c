@@ -13,6 +13,7 @@
 #include "api/documents.h"
 #include "api/rfqs.h"
 #include "api/quotes.h"
+#include "api/incidents.h"
 
 const struct route api_routes[] = {
 	{ "GET", "/api/health/", health_root, 0 },
@@ -122,6 +123,17 @@ const struct route api_routes[] = {
 	{ "GET", "/api/v1/rfqs/{id}/messages", message_list, ROUTE_AUTH },
 	{ "POST", "/api/v1/rfqs/{id}/messages", message_post,
 	    ROUTE_BODY_JSON | ROUTE_AUTH },
+
+	/* ---- incidents and audit search (api/incidents.h) ---- */
+	{ "POST", "/api/v1/admin/incidents", incident_create,
+	    ROUTE_BODY_JSON | ROUTE_AUTH },
+	{ "GET", "/api/v1/admin/incidents", incident_list, ROUTE_AUTH },
+	{ "GET", "/api/v1/admin/incidents/{id}", incident_get, ROUTE_AUTH },
+	{ "PATCH", "/api/v1/admin/incidents/{id}", incident_patch,
+	    ROUTE_BODY_JSON | ROUTE_AUTH },
+	{ "POST", "/api/v1/admin/incidents/{id}/notify", incident_notify,
+	    ROUTE_BODY_JSON | ROUTE_AUTH },
+	{ "GET", "/api/v1/admin/audit", admin_audit_list, ROUTE_AUTH },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

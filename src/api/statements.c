@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "sscn.h"
+#include "api/incidents.h"
 
 /*
  * The session check of every authenticated request: a row only for a
@@ -397,6 +398,7 @@ const struct db_statement_set db_statement_sets[] = {
 	{ document_statements, &document_nstatements },
 	{ rfq_statements, &rfq_nstatements },
 	{ quote_statements, &quote_nstatements },
+	{ incident_statements, &incident_nstatements },
 };
 
 const size_t db_nstatement_sets =
