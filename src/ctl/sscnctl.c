@@ -36,6 +36,9 @@ static const struct ctl_command ctl_commands[] = {
 	    "Argon2id hashes" },
 	{ "mailq", ctl_mailq,
 	    "mailq [--json]              list queued and sent mail" },
+	{ "evidence", ctl_evidence,
+	    "evidence [--json]           report database TLS and whether the "
+	    "data directory is on dm-crypt" },
 };
 
 static void
