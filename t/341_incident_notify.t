@@ -28,6 +28,8 @@ my $id = $incident->{id} // '';
 my $path = "/api/v1/admin/incidents/$id/notify";
 my $message = 'On 1 December a wrong setting let another company see '
     . 'the list of your requests for quotation for two hours.';
+my $advice = 'You need to do nothing. Tell us if a stranger contacts you '
+    . 'about your requests for quotation.';
 
 sub outbox_count () {
 	return psql_value('SELECT count(*) FROM sscn.mail_outbox');
@@ -37,7 +39,7 @@ sub outbox_count () {
 
 my $outbox_before = outbox_count();
 $res = api('POST', $path, token => $admin->{token},
-    json => { user_ids => [$single_id], message => $message });
+    json => { user_ids => [$single_id], message => $message, advice => $advice });
 my $err = is_error_response($res, 400, 'validation_failed',
     'notify before consequences, measures and contact are set');
 for my $field (qw(consequences measures contact_point)) {
@@ -54,17 +56,20 @@ is_json_ok($res, 200, 'set consequences, measures and contact point');
 # ---- bad requests ------------------------------------------------------------------------
 
 for my $case (
-    [{ message => $message }, 'user_ids', 'no user or organization'],
-    [{ user_ids => ['nope'], message => $message }, 'user_ids', 'invalid user id'],
-    [{ user_ids => [$single_id] }, 'message', 'no message'],
-    [{ user_ids => [$single_id], message => '' }, 'message', 'empty message'],
-    [{ user_ids => [$single_id], message => $message, subject => 'x' },
+    [{ message => $message, advice => $advice }, 'user_ids', 'no user or organization'],
+    [{ user_ids => ['nope'], message => $message, advice => $advice }, 'user_ids', 'invalid user id'],
+    [{ user_ids => [$single_id], advice => $advice }, 'message', 'no message'],
+    [{ user_ids => [$single_id], message => '', advice => $advice }, 'message',
+	'empty message'],
+    [{ user_ids => [$single_id], message => $message }, 'advice', 'no advice'],
+    [{ user_ids => [$single_id], message => $message, advice => $advice,
+	subject => 'x' },
 	'subject', 'unknown field'],
-    [{ user_ids => ['00000000-0000-4000-8000-000000000000'], message => $message },
+    [{ user_ids => ['00000000-0000-4000-8000-000000000000'], message => $message, advice => $advice },
 	'user_ids', 'unknown user'],
     [{ organization_ids => ['00000000-0000-4000-8000-000000000000'],
-	message => $message }, 'organization_ids', 'unknown organization'],
-    [{ organization_ids => 'all', message => $message }, 'organization_ids',
+	message => $message, advice => $advice }, 'organization_ids', 'unknown organization'],
+    [{ organization_ids => 'all', message => $message, advice => $advice }, 'organization_ids',
 	'organization_ids not an array'],
 ) {
 	my ($body, $field, $name) = @$case;
@@ -82,7 +87,7 @@ is(psql_value("SELECT count(*) FROM sscn.incident_subjects WHERE incident_id = '
 
 $res = api('POST', $path, token => $admin->{token},
     json => { user_ids => [$single_id], organization_ids => [$buyer->{org_id}],
-	message => $message });
+	message => $message, advice => $advice });
 my $result = is_json_ok($res, 200, 'notify one user and one organization');
 is($result->{affected_users}, 3, 'notify: three affected users');
 is($result->{queued}, 3, 'notify: three mails queued');
@@ -92,7 +97,13 @@ for my $user ($single, $buyer->{user}, $colleague->{user}) {
 	my @mails = mail_for($user->{email}, 'incident_notice');
 	is(scalar @mails, 1, "one notice to $user->{email}");
 	my $body = $mails[0]{body} // '';
+	is($mails[0]{subject}, 'Notice of Data Breach', 'notice: subject');
 	like($body, qr/\Q$message\E/, 'notice: contains the message');
+	like($body, qr/\Q$advice\E/, 'notice: contains the advice');
+	like($body, qr/^- contact details\n- business records$/m,
+	    'notice: lists the data categories');
+	my @headings = $body =~ /^(What Happened|What Information Was Involved|What This May Mean for You|What We Are Doing|What You Can Do|For More Information)$/mg;
+	is(scalar @headings, 6, 'notice: every heading once');
 	like($body, qr/Another company may know/, 'notice: contains the consequences');
 	like($body, qr/checked every other export/, 'notice: contains the measures');
 	like($body, qr/privacy\@sscn\.example/, 'notice: contains the contact point');
@@ -126,7 +137,7 @@ is(psql_value("SELECT count(*) FROM information_schema.columns WHERE "
 my $newcomer = colleague($buyer, 'member');
 $res = api('POST', $path, token => $admin->{token},
     json => { organization_ids => [$buyer->{org_id}], user_ids => [$single_id],
-	message => $message });
+	message => $message, advice => $advice });
 $result = is_json_ok($res, 200, 'notify the same users again');
 is($result->{queued}, 1, 'second notify: only the new member queued');
 is($result->{already_notified}, 3, 'second notify: three already notified');
@@ -141,7 +152,8 @@ my $other = is_json_ok(create_incident($admin, incident_body(1,
     contact_point => 'privacy@sscn.example')), 201, 'create a second incident');
 $res = api('POST', "/api/v1/admin/incidents/$other->{id}/notify",
     token => $admin->{token}, json => { user_ids => [$single_id],
-	message => 'A backup copy was sent to the wrong storage account.' });
+	message => 'A backup copy was sent to the wrong storage account.',
+	advice => $advice });
 is(is_json_ok($res, 200, 'notify for the second incident')->{queued}, 1,
     'second incident: queued');
 is(scalar(mail_for($single->{email}, 'incident_notice')), 2,
@@ -151,15 +163,15 @@ is(scalar(mail_for($single->{email}, 'incident_notice')), 2,
 
 $outbox_before = outbox_count();
 is_error_response(api('POST', $path, token => $buyer->{token},
-    json => { user_ids => [$single_id], message => $message }), 403, 'forbidden',
+    json => { user_ids => [$single_id], message => $message, advice => $advice }), 403, 'forbidden',
     'notify by a non-admin');
 is_error_response(api('POST', $path,
-    json => { user_ids => [$single_id], message => $message }), 401,
+    json => { user_ids => [$single_id], message => $message, advice => $advice }), 401,
     'unauthorized', 'notify without a token');
 is_error_response(api('POST',
     '/api/v1/admin/incidents/00000000-0000-4000-8000-000000000000/notify',
     token => $admin->{token}, json => { user_ids => [$single_id],
-	message => $message }), 404, 'not_found', 'notify a missing incident');
+	message => $message, advice => $advice }), 404, 'not_found', 'notify a missing incident');
 is(outbox_count(), $outbox_before, 'refused notify requests queued nothing');
 
 done_testing();

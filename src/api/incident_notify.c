@@ -4,9 +4,12 @@
  *
  * The request names the affected users by id ("user_ids"), or names
  * organizations whose every member is affected ("organization_ids"), or
- * both, with a plain-language description of what happened ("message").
- * The mail adds the incident's likely consequences, measures and contact
+ * both.  It carries a plain-language description of what happened
+ * ("message") and of what the users can do ("advice").  The mail adds the
+ * incident's data categories, likely consequences, measures and contact
  * point, which Article 34(2) requires, so those must be recorded first.
+ * The title and headings are those that California Civil Code 1798.82(d)
+ * prescribes for a "Notice of Data Breach", so one mail serves both laws.
  * Each user gets one notice per incident: users notified before are
  * counted and skipped.  The mails, the record of who was notified and
  * the audit row commit together.
@@ -30,7 +33,7 @@
 /* A PostgreSQL array literal of up to NOTIFY_USERS_MAX UUIDs. */
 #define NOTIFY_ARRAY_MAX	(NOTIFY_USERS_MAX * 37 + 3)
 
-#define NOTIFY_SUBJECT "Security incident affecting your SSCN account"
+#define NOTIFY_SUBJECT "Notice of Data Breach"
 
 /*
  * Read the array of UUIDs "name" of "body" (absent: empty) into the
@@ -111,24 +114,35 @@ notify_text(struct json_object *incident, const char *name)
 
 /* The notice's body in a new buffer (caller frees), or NULL. */
 static char *
-notify_body(struct json_object *incident, const char *message)
+notify_body(struct json_object *incident, const char *message,
+    const char *advice)
 {
-	char	*body = NULL;
-	size_t	 len = 0;
-	FILE	*f = open_memstream(&body, &len);
+	struct json_object	*categories = json_object_object_get(incident,
+	    "data_categories");
+	char			*body = NULL;
+	size_t			 len = 0, i;
+	FILE			*f = open_memstream(&body, &len);
 
 	if (f == NULL)
 		return NULL;
-	fprintf(f, "Hello,\n\n"
-	    "we are writing to tell you about a security incident at SSCN "
+	fprintf(f, "Notice of Data Breach\n\n"
+	    "We are writing to tell you about a security incident at SSCN "
 	    "that affects personal data of your account.\n\n"
-	    "What happened:\n%s\n\n"
-	    "What this may mean for you:\n%s\n\n"
-	    "What we have done and what we advise:\n%s\n\n"
-	    "Whom to contact with questions:\n%s\n\n"
+	    "What Happened\n%s\n\n"
+	    "What Information Was Involved\n", message);
+	for (i = 0; i < json_object_array_length(categories); i++)
+		fprintf(f, "- %s\n", json_object_get_string(
+		    json_object_array_get_idx(categories, i)));
+	if (json_object_array_length(categories) == 0)
+		fprintf(f, "We are still establishing which information was "
+		    "involved.\n");
+	fprintf(f, "\nWhat This May Mean for You\n%s\n\n"
+	    "What We Are Doing\n%s\n\n"
+	    "What You Can Do\n%s\n\n"
+	    "For More Information\n%s\n\n"
 	    "SSCN\n",
-	    message, notify_text(incident, "consequences"),
-	    notify_text(incident, "measures"),
+	    notify_text(incident, "consequences"),
+	    notify_text(incident, "measures"), advice,
 	    notify_text(incident, "contact_point"));
 	if (fclose(f) != 0) {
 		free(body);
@@ -244,7 +258,7 @@ enum sscn_err
 incident_notify(struct http_request *req)
 {
 	static const char *const allowed[] = {
-		"user_ids", "organization_ids", "message", NULL
+		"user_ids", "organization_ids", "message", "advice", NULL
 	};
 	const char		*id = req->match.params[0];
 	struct json_object	*fields = json_object_new_object();
@@ -252,7 +266,7 @@ incident_notify(struct http_request *req)
 	char			 users[NOTIFY_ARRAY_MAX];
 	char			 orgs[NOTIFY_ORGS_MAX * 37 + 3];
 	const char		*ids[2] = { users, orgs };
-	const char		*message = NULL, *params[1] = { id };
+	const char		*message = NULL, *advice = NULL;
 	char			*body = NULL;
 	long long		 affected = 0;
 	int			 nusers, norgs, queued = 0;
@@ -270,6 +284,11 @@ incident_notify(struct http_request *req)
 	    true, &message, fields);
 	if (err == SSCN_OK && *message == '\0')
 		json_object_object_add(fields, "message",
+		    json_object_new_string("must not be empty"));
+	err = json_get_text(req->json, "advice", true, NOTIFY_MESSAGE_MAX,
+	    true, &advice, fields);
+	if (err == SSCN_OK && *advice == '\0')
+		json_object_object_add(fields, "advice",
 		    json_object_new_string("must not be empty"));
 	if ((err = incident_admin_begin(req, fields)) != SSCN_OK)
 		return err;
@@ -294,14 +313,14 @@ incident_notify(struct http_request *req)
 	}
 	json_object_put(fields);
 
-	body = notify_body(incident, message);
+	body = notify_body(incident, message, advice);
 	json_object_put(incident);
 	if (body == NULL)
 		return api_rollback(req, SSCN_ERR_INTERNAL);
 	err = notify_queue(req, id, ids, body, &affected, &queued);
 	free(body);
 	if (err == SSCN_OK && queued > 0)
-		err = api_db(req, "incident_subjects_notified", 1, params, NULL);
+		err = api_db(req, "incident_subjects_notified", 1, &id, NULL);
 	if (err != SSCN_OK)
 		return api_rollback(req, err);
 
