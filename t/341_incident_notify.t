@@ -11,7 +11,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use SSCN::Test;
 use SSCN::Incidents;
-use SSCN::Sourcing qw(org_user colleague);
+use SSCN::Sourcing qw(org_user colleague sql_as);
 use Test::More;
 
 require_stack();
@@ -173,5 +173,18 @@ is_error_response(api('POST',
     token => $admin->{token}, json => { user_ids => [$single_id],
 	message => $message, advice => $advice }), 404, 'not_found', 'notify a missing incident');
 is(outbox_count(), $outbox_before, 'refused notify requests queued nothing');
+
+# Row-level security on its own: the runtime role sees the affected users
+# of an incident only for an admin.
+is(sql_as({ user_id => $buyer->{user_id} }, 'SELECT count(*) FROM '
+    . "sscn.incident_subjects WHERE incident_id = '$id'"), '0',
+    'RLS: a non-admin sees no affected user');
+is(sql_as({ user_id => $admin->{user_id} }, 'SELECT count(*) FROM '
+    . "sscn.incident_subjects WHERE incident_id = '$id'"), '4',
+    'RLS: an admin sees the affected users');
+is(sql_as({ user_id => $buyer->{user_id} }, 'SELECT count(*) FROM '
+    . "sscn.incident_affected_users(ARRAY['$single_id']::uuid[], "
+    . "ARRAY['$buyer->{org_id}']::uuid[])"), '0',
+    'affected users function: nothing for a non-admin');
 
 done_testing();
