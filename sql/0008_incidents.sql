@@ -68,6 +68,19 @@ CREATE TABLE sscn.incidents (
 CREATE INDEX incidents_open_idx ON sscn.incidents (became_aware_at, id)
     WHERE status <> 'closed';
 
+-- Each creation and change of an incident with the values it set, oldest
+-- first: the phases in which facts arrive (Article 33(4)) stay readable
+-- after later changes overwrite the incident's columns.
+CREATE TABLE sscn.incident_updates (
+	id		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	incident_id	uuid NOT NULL REFERENCES sscn.incidents ON DELETE CASCADE,
+	changed_at	timestamptz NOT NULL DEFAULT now(),
+	changed_by	uuid REFERENCES sscn.users ON DELETE SET NULL,
+	changes		jsonb NOT NULL CHECK (jsonb_typeof(changes) = 'object')
+);
+CREATE INDEX incident_updates_incident_idx
+    ON sscn.incident_updates (incident_id, id);
+
 -- The users an incident affects.  A row is written when the notice to
 -- that user is queued, so the primary key lets each user get one notice
 -- per incident.
@@ -81,10 +94,14 @@ CREATE INDEX incident_subjects_user_idx ON sscn.incident_subjects (user_id);
 
 ALTER TABLE sscn.incidents ENABLE ROW LEVEL SECURITY;
 ALTER TABLE sscn.incident_subjects ENABLE ROW LEVEL SECURITY;
+ALTER TABLE sscn.incident_updates ENABLE ROW LEVEL SECURITY;
 CREATE POLICY incidents_admin ON sscn.incidents TO sscn_app
     USING (sscn.current_user_is_admin())
     WITH CHECK (sscn.current_user_is_admin());
 CREATE POLICY incident_subjects_admin ON sscn.incident_subjects TO sscn_app
+    USING (sscn.current_user_is_admin())
+    WITH CHECK (sscn.current_user_is_admin());
+CREATE POLICY incident_updates_admin ON sscn.incident_updates TO sscn_app
     USING (sscn.current_user_is_admin())
     WITH CHECK (sscn.current_user_is_admin());
 
@@ -162,3 +179,4 @@ GRANT EXECUTE ON FUNCTION sscn.admin_audit_search(uuid, text, text,
 
 GRANT SELECT, INSERT, UPDATE ON sscn.incidents TO sscn_app;
 GRANT SELECT, INSERT ON sscn.incident_subjects TO sscn_app;
+GRANT SELECT, INSERT ON sscn.incident_updates TO sscn_app;

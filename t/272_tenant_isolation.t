@@ -44,6 +44,7 @@ my %DIRECTORY = map { $_ => 1 } qw(organizations supplier_profiles
 my %ADMIN_ONLY = (
 	incidents		=> 't/340_incidents.t',
 	incident_subjects	=> 't/341_incident_notify.t',
+	incident_updates	=> 't/340_incidents.t',
 );
 
 my @rls = split /\n/, psql_value("SELECT c.relname FROM pg_class c "

@@ -224,9 +224,27 @@ is_error_response(api('PATCH',
     '/api/v1/admin/incidents/00000000-0000-4000-8000-000000000000',
     token => $admin->{token}, json => { title => 'x' }), 404, 'not_found',
     'PATCH of a missing incident');
-is(is_json_ok(api('GET', "/api/v1/admin/incidents/$id",
-    token => $admin->{token}), 200, 'GET one incident')->{id}, $id,
-    'GET one incident: same id');
+my $one = is_json_ok(api('GET', "/api/v1/admin/incidents/$id",
+    token => $admin->{token}), 200, 'GET one incident');
+is($one->{id}, $id, 'GET one incident: same id');
+
+# The history keeps each phase's values, oldest first.
+my @updates = @{ $one->{updates} // [] };
+is(scalar @updates, 3, 'history: creation and two changes');
+is($updates[0]{changes}{reporter}, 'support desk', 'history: created values');
+is($updates[0]{changed_by}, $admin->{user_id}, 'history: changed_by');
+is_deeply([sort keys %{ $updates[1]{changes} // {} }],
+    [qw(measures risk_level status)], 'history: second phase fields');
+like($updates[1]{changes}{measures} // '', qr/export disabled/,
+    'history: second phase value');
+ok(exists $updates[2]{changes}{reporter} && !defined $updates[2]{changes}{reporter},
+    'history: a cleared field is null');
+like($updates[0]{changed_at} // '', qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/,
+    'history: changed_at is RFC 3339');
+
+$res = api('PATCH', "/api/v1/admin/incidents/$id", token => $admin->{token},
+    json => { updates => [] });
+is_error_response($res, 400, 'validation_failed', 'patch the history');
 
 # ---- guards ----------------------------------------------------------------------------------
 
@@ -257,6 +275,8 @@ is(sql_as({ user_id => $member_id }, 'SELECT count(*) FROM sscn.incidents'),
 ok((sql_as({ user_id => $admin->{user_id} },
     'SELECT count(*) FROM sscn.incidents') // 0) >= 2,
     'RLS: an admin sees the incidents');
+is(sql_as({ user_id => $member_id }, 'SELECT count(*) FROM sscn.incident_updates'),
+    '0', 'RLS: a non-admin sees no history');
 is(sql_as({ user_id => $member_id }, "UPDATE sscn.incidents SET title = 'x' "
     . "WHERE id = '$id' RETURNING 1"), '', 'RLS: a non-admin updates nothing');
 

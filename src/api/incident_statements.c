@@ -110,6 +110,19 @@ const struct db_statement incident_statements[] = {
 	  "updated_at = now() "
 	  "WHERE i.id = $1::uuid",
 	  3, false },
+	/* One phase of the incident's history: the values set by a change. */
+	{ "incident_update_record",
+	  "INSERT INTO sscn.incident_updates (incident_id, changed_by, changes) "
+	  "VALUES ($1::uuid, $2::uuid, $3::jsonb)",
+	  3, false },
+	/* The incident's history as one JSON array, oldest first. */
+	{ "incident_updates_list",
+	  "SELECT coalesce(jsonb_agg(jsonb_build_object("
+	  "  'changed_at', " INCIDENT_TS("u.changed_at") ", "
+	  "  'changed_by', u.changed_by, 'changes', u.changes) "
+	  "  ORDER BY u.id), '[]')::text "
+	  "FROM sscn.incident_updates u WHERE u.incident_id = $1::uuid",
+	  1, false },
 	/*
 	 * Open incidents, or every one when $1 is true, the oldest awareness
 	 * (the nearest deadline) first, after the keyed cursor ($2, $3).

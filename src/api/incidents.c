@@ -76,8 +76,9 @@ incident_audit_details(struct json_object *changes)
 }
 
 /*
- * Write the audit row of "action" on incident "id", read the incident as
- * stored now, commit and send it with "status".
+ * Record the values of "changes" in the incident's history and write the
+ * audit row of "action" on incident "id", which names the fields only.
+ * Then read the incident as stored now, commit and send it with "status".
  */
 static enum sscn_err
 incident_finish(struct http_request *req, const char *action, const char *id,
@@ -85,10 +86,19 @@ incident_finish(struct http_request *req, const char *action, const char *id,
 {
 	struct json_object	*details = incident_audit_details(changes);
 	struct json_object	*incident = NULL;
+	const char		*params[3];
 	enum sscn_err		 err;
 
-	err = audit_write(req, req->user_id, NULL, action, id, "success",
-	    details);
+	params[0] = id;
+	params[1] = req->user_id;
+	params[2] = json_object_to_json_string_ext(changes,
+	    JSON_C_TO_STRING_PLAIN);
+	err = SSCN_OK;
+	if (json_object_object_length(changes) > 0)
+		err = api_db(req, "incident_update_record", 3, params, NULL);
+	if (err == SSCN_OK)
+		err = audit_write(req, req->user_id, NULL, action, id,
+		    "success", details);
 	json_object_put(details);
 	if (err == SSCN_OK)
 		err = incident_read(req, "incident_get", id, &incident);
@@ -130,6 +140,30 @@ incident_create(struct http_request *req)
 	return err;
 }
 
+/* Add the incident's history to "incident" as "updates". */
+static enum sscn_err
+incident_add_updates(struct http_request *req, const char *id,
+    struct json_object *incident)
+{
+	const char		*params[1] = { id };
+	struct json_object	*updates;
+	PGresult		*res = NULL;
+	enum sscn_err		 err;
+
+	if ((err = api_db(req, "incident_updates_list", 1, params, &res)) !=
+	    SSCN_OK)
+		return err;
+	updates = json_tokener_parse(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (updates == NULL) {
+		log_error(req->request_id, "incident_read_failed", "id=%s "
+		    "reason=\"the incident's history is not valid JSON\"", id);
+		return SSCN_ERR_INTERNAL;
+	}
+	json_object_object_add(incident, "updates", updates);
+	return SSCN_OK;
+}
+
 enum sscn_err
 incident_get(struct http_request *req)
 {
@@ -143,8 +177,11 @@ incident_get(struct http_request *req)
 	if (!session_is_uuid(id))
 		return SSCN_ERR_NOT_FOUND;
 	if ((err = incident_read(req, "incident_get", id, &incident)) !=
-	    SSCN_OK)
+	    SSCN_OK || (err = incident_add_updates(req, id, incident)) !=
+	    SSCN_OK) {
+		json_object_put(incident);
 		return err;
+	}
 	http_send_json(req, 200, incident);
 	json_object_put(incident);
 	return SSCN_OK;
