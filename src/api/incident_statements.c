@@ -2,9 +2,9 @@
  * incident_statements.c - statements of the breach register and of the
  * admin audit search.
  *
- * Row-level security lets only platform admins reach sscn.incidents and
- * sscn.incident_subjects (sql/0008_incidents.sql); the handlers check the
- * admin role and an MFA-verified session before they run any of these.
+ * Row-level security lets only platform admins reach the incident tables
+ * (sql/0008_incidents.sql).  The handlers also check the admin role and
+ * an MFA-verified session before they run any of these statements.
  */
 #include "config.h"
 
@@ -76,7 +76,7 @@
 const struct db_statement incident_statements[] = {
 	/*
 	 * $2 contains the validated fields of the request, named as the
-	 * columns; jsonb_populate_record() converts them with the columns'
+	 * columns.  jsonb_populate_record() converts them with the columns'
 	 * own types, over the defaults of a new incident.
 	 */
 	{ "incident_insert",
