@@ -38,15 +38,24 @@ my %TENANT = (
 );
 # Tables with row-level security keyed on one user (or one anonymous
 # browser) rather than an organization; their isolation is tested with
-# the endpoints that use them, in t/320_consent.t and t/321_preferences.t.
-my %PER_USER = map { $_ => 1 } qw(consents user_preferences);
+# the endpoints that use them, in t/320_consent.t, t/321_preferences.t
+# and t/380_data_export.t.
+my %PER_USER = map { $_ => 1 } qw(consents user_preferences data_exports);
 my %DIRECTORY = map { $_ => 1 } qw(organizations supplier_profiles
     certifications);
+
+# Tables with row-level security that hold no organization's data: only
+# platform admins reach them, and the named test checks that others don't.
+my %ADMIN_ONLY = (
+	incidents		=> 't/340_incidents.t',
+	incident_subjects	=> 't/341_incident_notify.t',
+	incident_updates	=> 't/340_incidents.t',
+);
 
 my @rls = split /\n/, psql_value("SELECT c.relname FROM pg_class c "
     . "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = "
     . "'sscn' AND c.relkind = 'r' AND c.relrowsecurity ORDER BY 1");
-is_deeply(\@rls, [sort(keys %TENANT, keys %PER_USER)],
+is_deeply(\@rls, [sort(keys %TENANT, keys %PER_USER, keys %ADMIN_ONLY)],
     'isolation: every table with row-level security is listed here');
 is(psql_value("SELECT count(*) FROM pg_roles WHERE rolname = 'sscn_app' "
     . "AND (rolbypassrls OR rolsuper)"), 0,

@@ -15,6 +15,7 @@
 #include "api/quotes.h"
 #include "api/data_export.h"
 #include "api/consent.h"
+#include "api/incidents.h"
 
 const struct route api_routes[] = {
 	{ "GET", "/api/health/", health_root, 0 },
@@ -137,6 +138,17 @@ const struct route api_routes[] = {
 	    ROUTE_BODY_JSON | ROUTE_AUTH },
 	{ "GET", "/api/v1/unsubscribe", unsubscribe_get, 0 },
 	{ "POST", "/api/v1/unsubscribe", unsubscribe_post, ROUTE_BODY_ANY },
+
+	/* ---- incidents and audit search (api/incidents.h) ---- */
+	{ "POST", "/api/v1/admin/incidents", incident_create,
+	    ROUTE_BODY_JSON | ROUTE_AUTH },
+	{ "GET", "/api/v1/admin/incidents", incident_list, ROUTE_AUTH },
+	{ "GET", "/api/v1/admin/incidents/{id}", incident_get, ROUTE_AUTH },
+	{ "PATCH", "/api/v1/admin/incidents/{id}", incident_patch,
+	    ROUTE_BODY_JSON | ROUTE_AUTH },
+	{ "POST", "/api/v1/admin/incidents/{id}/notify", incident_notify,
+	    ROUTE_BODY_JSON | ROUTE_AUTH },
+	{ "GET", "/api/v1/admin/audit", admin_audit_list, ROUTE_AUTH },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

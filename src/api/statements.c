@@ -11,6 +11,7 @@
 
 #include "sscn.h"
 #include "api/consent.h"
+#include "api/incidents.h"
 
 /*
  * The session check of every authenticated request: a row only for a
@@ -401,6 +402,7 @@ const struct db_statement_set db_statement_sets[] = {
 	{ quote_statements, &quote_nstatements },
 	{ data_export_statements, &data_export_nstatements },
 	{ consent_statements, &consent_nstatements },
+	{ incident_statements, &incident_nstatements },
 };
 
 const size_t db_nstatement_sets =

@@ -55,6 +55,7 @@ int	ctl_user_pii_seal(const struct sscn_keys *keys, const char *user_id,
 void	ctl_user_pii_free(struct ctl_user_pii *pii);
 int	ctl_legal(const struct sscn_conf *conf, int argc, char **argv);
 int	ctl_newsletter(const struct sscn_conf *conf, int argc, char **argv);
+int	ctl_evidence(const struct sscn_conf *conf, int argc, char **argv);
 
 /*
  * Connect with "conninfo" (a libpq connection string) and set the schema

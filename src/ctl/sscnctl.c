@@ -48,6 +48,9 @@ static const struct ctl_command ctl_commands[] = {
 	{ "newsletter", ctl_newsletter,
 	    "newsletter SUBJECT FILE     queue a marketing mail to every "
 	    "opted-in user" },
+	{ "evidence", ctl_evidence,
+	    "evidence [--json]           report database TLS and whether the "
+	    "data directory is on dm-crypt" },
 };
 
 static void
