@@ -47,6 +47,13 @@ enum conf_type {
 	CONF_LOG_LEVEL
 };
 
+/*
+ * Seven years of 365.25 days: the audit log is kept at least this long.
+ * Retention periods end at 30 years, which still fits an unsigned int.
+ */
+#define CONF_AUDIT_RETENTION_MIN 220903200ULL
+#define CONF_RETENTION_MAX (30ULL * 365 * 86400)
+
 struct conf_key {
 	const char	*name;
 	enum conf_type	 type;
@@ -127,6 +134,20 @@ static const struct conf_key conf_keys[] = {
 	{ "argon2_opslimit", CONF_UINT, CONF_FIELD(argon2_opslimit), 1, 64 },
 	{ "argon2_memlimit", CONF_SIZE, CONF_FIELD(argon2_memlimit),
 	    8192, 4096ULL * 1024 * 1024 },
+	{ "deletion_grace", CONF_UINT, CONF_FIELD(deletion_grace),
+	    1, 365 * 86400 },
+	{ "retention_sessions", CONF_UINT, CONF_FIELD(retention_sessions),
+	    0, CONF_RETENTION_MAX },
+	{ "retention_tokens", CONF_UINT, CONF_FIELD(retention_tokens),
+	    0, CONF_RETENTION_MAX },
+	{ "retention_mail", CONF_UINT, CONF_FIELD(retention_mail),
+	    0, CONF_RETENTION_MAX },
+	{ "retention_unverified", CONF_UINT,
+	    CONF_FIELD(retention_unverified), 86400, CONF_RETENTION_MAX },
+	{ "retention_login_failures", CONF_UINT,
+	    CONF_FIELD(retention_login_failures), 86400, CONF_RETENTION_MAX },
+	{ "retention_audit_log", CONF_UINT, CONF_FIELD(retention_audit_log),
+	    CONF_AUDIT_RETENTION_MIN, CONF_RETENTION_MAX },
 };
 
 #define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -188,6 +209,14 @@ conf_defaults(struct sscn_conf *conf)
 	    "/common-passwords.txt");
 	conf->argon2_opslimit = 2;
 	conf->argon2_memlimit = 64 * 1024 * 1024;
+
+	conf->deletion_grace = 30 * 86400;
+	conf->retention_sessions = 90 * 86400;
+	conf->retention_tokens = 7 * 86400;
+	conf->retention_mail = 30 * 86400;
+	conf->retention_unverified = 30 * 86400;
+	conf->retention_login_failures = 7 * 86400;
+	conf->retention_audit_log = CONF_AUDIT_RETENTION_MIN;
 }
 
 static void

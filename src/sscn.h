@@ -32,7 +32,7 @@ struct FCGX_Request;
  * database has this migration applied; t/unit/test_schema checks that it
  * matches the files in sql/.
  */
-#define SSCN_SCHEMA_VERSION 5
+#define SSCN_SCHEMA_VERSION 9
 
 /* ---- errors (err.c) ------------------------------------------------- */
 
@@ -130,6 +130,18 @@ struct sscn_conf {
 	char		*password_common_list;	/* file, one password a line */
 	unsigned	 argon2_opslimit;	/* Argon2id passes */
 	size_t		 argon2_memlimit;	/* bytes */
+
+	/*
+	 * Account deletion and the retention periods that "sscnctl purge"
+	 * enforces, all in seconds (sscn-security(7), "Retention").
+	 */
+	unsigned	 deletion_grace;	/* request to purge */
+	unsigned	 retention_sessions;	/* after a session ended */
+	unsigned	 retention_tokens;	/* after use or expiry */
+	unsigned	 retention_mail;	/* after sending */
+	unsigned	 retention_unverified;	/* after registration */
+	unsigned	 retention_login_failures;	/* after the last */
+	unsigned	 retention_audit_log;	/* after the event */
 };
 
 void	conf_defaults(struct sscn_conf *);

@@ -13,6 +13,7 @@
 #include "api/documents.h"
 #include "api/rfqs.h"
 #include "api/quotes.h"
+#include "api/account_deletion.h"
 
 const struct route api_routes[] = {
 	{ "GET", "/api/health/", health_root, 0 },
@@ -122,6 +123,13 @@ const struct route api_routes[] = {
 	{ "GET", "/api/v1/rfqs/{id}/messages", message_list, ROUTE_AUTH },
 	{ "POST", "/api/v1/rfqs/{id}/messages", message_post,
 	    ROUTE_BODY_JSON | ROUTE_AUTH },
+
+	/* ---- account deletion (api/account_deletion.h) ---- */
+	/* Open to restricted sessions: leaving needs no new terms first. */
+	{ "POST", "/api/v1/data/delete-account", account_delete_request,
+	    ROUTE_BODY_JSON | ROUTE_AUTH | ROUTE_RESTRICTED_OK },
+	{ "POST", "/api/v1/data/delete-account/cancel", account_delete_cancel,
+	    ROUTE_AUTH | ROUTE_RESTRICTED_OK },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

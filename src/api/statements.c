@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "sscn.h"
+#include "api/account_deletion.h"
 
 /*
  * The session check of every authenticated request: a row only for a
@@ -39,6 +40,8 @@
 	" FROM sscn.sessions s JOIN sscn.users u ON u.id = s.user_id " \
 	"WHERE s.id = $1::uuid AND s.user_id = $2::uuid " \
 	"  AND s.revoked_at IS NULL AND u.admin_locked_at IS NULL " \
+	"  AND (u.deletion_scheduled_for IS NULL " \
+	"    OR u.deletion_scheduled_for > now()) " \
 	"  AND s.last_seen_at > now() - make_interval(secs => $3::int) " \
 	"  AND s.created_at > now() - make_interval(secs => $4::int)"
 
@@ -237,7 +240,9 @@ const struct db_statement identity_statements[] = {
 	{ "login_user",
 	  "SELECT id::text, password_hash, email_verified_at IS NOT NULL, "
 	  "admin_locked_at IS NOT NULL, totp_enabled_at IS NOT NULL, is_admin, "
-	  "email, full_name FROM sscn.users WHERE email_normalized = $1",
+	  "email, full_name FROM sscn.users WHERE email_normalized = $1 "
+	  "AND (deletion_scheduled_for IS NULL "
+	  "  OR deletion_scheduled_for > now())",
 	  1, false },
 	{ "user_rehash",
 	  "UPDATE sscn.users SET password_hash = $2 WHERE id = $1::uuid",
@@ -348,7 +353,9 @@ const struct db_statement identity_statements[] = {
 	{ "me_session_check",
 	  SESSION_CHECK_COLUMNS ", u.email, u.full_name, u.phone, "
 	  "u.totp_enabled_at IS NOT NULL, to_char(u.created_at AT TIME ZONE "
-	  "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), s.org_name "
+	  "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), s.org_name, "
+	  "to_char(u.deletion_scheduled_for AT TIME ZONE 'UTC', "
+	  "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
 	  SESSION_CHECK_FROM,
 	  5, false },
 	{ "me_select",
@@ -356,7 +363,9 @@ const struct db_statement identity_statements[] = {
 	  "u.totp_enabled_at IS NOT NULL, to_char(u.created_at AT TIME ZONE "
 	  "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
 	  "(SELECT o.name FROM sscn.organizations o "
-	  "  WHERE o.id = sscn.current_org_id()) "
+	  "  WHERE o.id = sscn.current_org_id()), "
+	  "to_char(u.deletion_scheduled_for AT TIME ZONE 'UTC', "
+	  "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
 	  "FROM sscn.users u WHERE u.id = $1::uuid",
 	  1, false },
 	/* me_orgs.c: the caller's memberships, first joined first. */
@@ -397,6 +406,7 @@ const struct db_statement_set db_statement_sets[] = {
 	{ document_statements, &document_nstatements },
 	{ rfq_statements, &rfq_nstatements },
 	{ quote_statements, &quote_nstatements },
+	{ account_deletion_statements, &account_deletion_nstatements },
 };
 
 const size_t db_nstatement_sets =

@@ -18,6 +18,7 @@ int	ctl_migrate(const struct sscn_conf *conf, int argc, char **argv);
 int	ctl_mailq(const struct sscn_conf *conf, int argc, char **argv);
 int	ctl_create_admin(const struct sscn_conf *conf, int argc, char **argv);
 int	ctl_import_users(const struct sscn_conf *conf, int argc, char **argv);
+int	ctl_purge(const struct sscn_conf *conf, int argc, char **argv);
 
 /*
  * Connect with "conninfo" (a libpq connection string) and set the schema

@@ -36,6 +36,9 @@ static const struct ctl_command ctl_commands[] = {
 	    "Argon2id hashes" },
 	{ "mailq", ctl_mailq,
 	    "mailq [--json]              list queued and sent mail" },
+	{ "purge", ctl_purge,
+	    "purge [--dry-run]           erase accounts past their deletion "
+	    "date and enforce the retention periods" },
 };
 
 static void
