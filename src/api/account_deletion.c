@@ -97,30 +97,22 @@ deletion_confirm(struct http_request *req, PGresult *user,
 }
 
 /*
- * Refuse the request of a sole owner with 409 and the organizations in
- * "fields.organizations", audited as denied.  "orgs" is not consumed.
+ * Refuse the request of a sole owner with 409, audited as denied.  The
+ * contract keeps "fields" for validation errors, so the body does not
+ * list the organizations; GET /api/v1/me/organizations shows the roles.
  */
 static enum sscn_err
-deletion_refuse_sole_owner(struct http_request *req, PGresult *orgs)
+deletion_refuse_sole_owner(struct http_request *req)
 {
-	struct json_object	*fields, *ids;
-	enum sscn_err		 err;
-	int			 i;
+	enum sscn_err err;
 
 	db_rollback(&req->worker->db, req->request_id);
 	if ((err = deletion_audit_refusal(req, "denied", "sole_owner")) !=
 	    SSCN_OK)
 		return err;
-
-	ids = json_object_new_array();
-	for (i = 0; i < PQntuples(orgs); i++)
-		json_object_array_add(ids, json_object_new_string(
-		    PQgetvalue(orgs, i, 0)));
-	fields = json_object_new_object();
-	json_object_object_add(fields, "organizations", ids);
 	http_send_error(req, 409, "conflict", "You are the only owner of an "
 	    "organization with other members; make another member owner "
-	    "first.", fields);
+	    "first.", NULL);
 	return SSCN_OK;
 }
 
@@ -235,7 +227,7 @@ account_delete_request(struct http_request *req)
 		goto out;
 	}
 	if (PQntuples(orgs) > 0) {
-		err = deletion_refuse_sole_owner(req, orgs);
+		err = deletion_refuse_sole_owner(req);
 		goto out;
 	}
 	err = deletion_schedule(req, user);
