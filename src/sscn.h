@@ -133,7 +133,7 @@ struct sscn_conf {
 
 	/*
 	 * Account deletion and the retention periods that "sscnctl purge"
-	 * enforces, all in seconds (sscn-security(7), "Retention").
+	 * enforces, all in seconds (sscn-security(7), RETENTION).
 	 */
 	unsigned	 deletion_grace;	/* request to purge */
 	unsigned	 retention_sessions;	/* after a session ended */

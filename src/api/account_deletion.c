@@ -4,7 +4,7 @@
  * A request confirmed with the password, and the TOTP code when MFA is
  * on, schedules the account for deletion deletion_grace seconds ahead,
  * revokes every session of the user and mails a confirmation.  The user
- * may log in again until that time, sees the date in GET /api/v1/me
+ * may log in again until that time, reads the date in GET /api/v1/me
  * (deletion_scheduled_for) and may cancel.  From that time on the account
  * cannot log in, and "sscnctl purge" (ctl/purge.c) erases its personal
  * data.
@@ -32,11 +32,11 @@
 #define DELETION_U_SCHEDULED (MFA_U_PENDING + 1)
 
 /*
- * Audit a refused request in a transaction of its own, after the caller
+ * Audit a rejected request in a transaction of its own, after the caller
  * rolled its own back.  "reason" goes into the details.
  */
 static enum sscn_err
-deletion_audit_refusal(struct http_request *req, const char *result,
+deletion_audit_rejection(struct http_request *req, const char *result,
     const char *reason)
 {
 	struct json_object	*details = json_object_new_object();
@@ -85,7 +85,7 @@ deletion_confirm(struct http_request *req, PGresult *user,
 	    "totp_replay" : "totp_invalid";
 	db_rollback(&req->worker->db, req->request_id);
 	if ((err = mfa_count_failure(req, user, reason)) != SSCN_OK ||
-	    (err = deletion_audit_refusal(req, "failure", reason)) != SSCN_OK)
+	    (err = deletion_audit_rejection(req, "failure", reason)) != SSCN_OK)
 		return err;
 	if (!ok)
 		http_send_error(req, 401, "invalid_credentials",
@@ -97,17 +97,17 @@ deletion_confirm(struct http_request *req, PGresult *user,
 }
 
 /*
- * Refuse the request of a sole owner with 409, audited as denied.  The
+ * Reject the request of a sole owner with 409, audited as denied.  The
  * contract keeps "fields" for validation errors, so the body does not
  * list the organizations; GET /api/v1/me/organizations shows the roles.
  */
 static enum sscn_err
-deletion_refuse_sole_owner(struct http_request *req)
+deletion_reject_sole_owner(struct http_request *req)
 {
 	enum sscn_err err;
 
 	db_rollback(&req->worker->db, req->request_id);
-	if ((err = deletion_audit_refusal(req, "denied", "sole_owner")) !=
+	if ((err = deletion_audit_rejection(req, "denied", "sole_owner")) !=
 	    SSCN_OK)
 		return err;
 	http_send_error(req, 409, "conflict", "You are the only owner of an "
@@ -227,7 +227,7 @@ account_delete_request(struct http_request *req)
 		goto out;
 	}
 	if (PQntuples(orgs) > 0) {
-		err = deletion_refuse_sole_owner(req);
+		err = deletion_reject_sole_owner(req);
 		goto out;
 	}
 	err = deletion_schedule(req, user);

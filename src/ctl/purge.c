@@ -6,9 +6,9 @@
  * Runs as the schema owner (database_owner), because the purge of an
  * account touches tables that neither sscn_app nor sscn_maint may change.
  * Every batch is a transaction of its own, of at most PURGE_BATCH rows
- * taken with FOR UPDATE SKIP LOCKED, so the purge holds no long lock and
- * can run while sscnd serves requests; a row that is busy is left for the
- * next run.  Running it again removes nothing twice.
+ * taken with FOR UPDATE SKIP LOCKED.  The purge therefore holds no long
+ * lock and can run while sscnd serves requests, and a row that is busy is
+ * left for the next run.  Running it again removes nothing twice.
  *
  * One audit row (action retention.purge) records the number of rows each
  * category lost.  --dry-run counts what a run would remove, prints it and
