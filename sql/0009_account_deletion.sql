@@ -36,7 +36,8 @@ GRANT SELECT (deletion_scheduled_for),
 
 -- An organization whose last member was purged is closed: it keeps its
 -- RFQs, quotes, messages and documents for the other parties, but nobody
--- can act for it any more.
+-- can act for it any more.  NOTE: the supplier directory and search do
+-- not filter on closed_at yet, so a closed supplier is still listed.
 ALTER TABLE sscn.organizations ADD COLUMN closed_at timestamptz;
 GRANT SELECT (closed_at) ON sscn.organizations TO sscn_app;
 
@@ -91,9 +92,9 @@ BEGIN
 	DELETE FROM sscn.login_lockouts
 	WHERE email_normalized = acct.email_normalized;
 
-	-- Organizations: a sole owner's organization passes to the longest
-	-- standing admin, else member, who joined during the grace period;
-	-- one that loses its last member is closed.
+	-- Organizations.  A sole owner's organization that gained members
+	-- during the grace period passes to the longest-standing admin, else
+	-- member.  One that loses its last member is closed.
 	FOR org IN SELECT m.organization_id, m.role FROM sscn.memberships m
 	    WHERE m.user_id = target FOR UPDATE LOOP
 		IF NOT EXISTS (SELECT 1 FROM sscn.memberships o
@@ -131,7 +132,7 @@ BEGIN
 	UPDATE sscn.nda_acceptances SET address = NULL
 	WHERE user_id = target AND address IS NOT NULL;
 
-	-- Consents: the cookie consent table holds the user's choices and
+	-- Consents: the cookie consent table contains the user's choices and
 	-- address.  NOTE: it does not exist in this migration; when it is
 	-- added, delete or anonymise the user's consent rows here.
 
