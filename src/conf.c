@@ -47,6 +47,13 @@ enum conf_type {
 	CONF_LOG_LEVEL
 };
 
+/*
+ * Seven years of 365.25 days: the audit log is kept at least this long.
+ * Retention periods end at 30 years, which still fits an unsigned int.
+ */
+#define CONF_AUDIT_RETENTION_MIN 220903200ULL
+#define CONF_RETENTION_MAX (30ULL * 365 * 86400)
+
 struct conf_key {
 	const char	*name;
 	enum conf_type	 type;
@@ -134,6 +141,22 @@ static const struct conf_key conf_keys[] = {
 	{ "outbound_timeout", CONF_UINT, CONF_FIELD(outbound_timeout), 1, 300 },
 	{ "outbound_max_response", CONF_SIZE, CONF_FIELD(outbound_max_response),
 	    1024, 64ULL * 1024 * 1024 },
+	{ "deletion_grace", CONF_UINT, CONF_FIELD(deletion_grace),
+	    1, 365 * 86400 },
+	{ "retention_sessions", CONF_UINT, CONF_FIELD(retention_sessions),
+	    0, CONF_RETENTION_MAX },
+	{ "retention_tokens", CONF_UINT, CONF_FIELD(retention_tokens),
+	    0, CONF_RETENTION_MAX },
+	{ "retention_mail", CONF_UINT, CONF_FIELD(retention_mail),
+	    0, CONF_RETENTION_MAX },
+	{ "retention_unverified", CONF_UINT,
+	    CONF_FIELD(retention_unverified), 86400, CONF_RETENTION_MAX },
+	{ "retention_login_failures", CONF_UINT,
+	    CONF_FIELD(retention_login_failures), 86400, CONF_RETENTION_MAX },
+	{ "retention_audit_log", CONF_UINT, CONF_FIELD(retention_audit_log),
+	    CONF_AUDIT_RETENTION_MIN, CONF_RETENTION_MAX },
+	{ "retention_consents", CONF_UINT, CONF_FIELD(retention_consents),
+	    86400, CONF_RETENTION_MAX },
 };
 
 #define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -199,6 +222,15 @@ conf_defaults(struct sscn_conf *conf)
 	conf->outbound_connect_timeout = 5;
 	conf->outbound_timeout = 10;
 	conf->outbound_max_response = 1024 * 1024;
+	conf->deletion_grace = 30 * 86400;
+	conf->retention_sessions = 90 * 86400;
+	conf->retention_tokens = 7 * 86400;
+	conf->retention_mail = 30 * 86400;
+	conf->retention_unverified = 30 * 86400;
+	conf->retention_login_failures = 7 * 86400;
+	conf->retention_audit_log = CONF_AUDIT_RETENTION_MIN;
+	/* Thirteen months, after which the cookie banner asks again. */
+	conf->retention_consents = 395 * 86400;
 }
 
 static void

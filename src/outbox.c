@@ -21,9 +21,10 @@ enum sscn_err
 outbox_queue(struct http_request *req, const char *recipient,
     const char *subject, const char *body, const char *template_name)
 {
-	const char	*params[6];
+	const char	*params[7];
 	PGresult	*res = NULL;
 	char		 seal_id[37];
+	char		 recipient_index[PII_INDEX_HEX_SIZE];
 	char		*sealed_recipient = NULL, *sealed_body = NULL;
 	enum sscn_err	 err;
 
@@ -33,6 +34,15 @@ outbox_queue(struct http_request *req, const char *recipient,
 		    "reason=\"line break in a header value\"", template_name);
 		return SSCN_ERR_VALIDATION;
 	}
+
+	/*
+	 * The blind index of the address lets a purge find a person's mail;
+	 * an address that does not normalise is queued without one.
+	 */
+	err = api_email_index(req, recipient, recipient_index);
+	if (err != SSCN_OK && err != SSCN_ERR_VALIDATION)
+		return err;
+	params[6] = err == SSCN_OK ? recipient_index : NULL;
 
 	token_random_uuid(seal_id);
 	if ((err = api_pii_seal(req, PII_OUTBOX_RECIPIENT, seal_id, recipient,
@@ -46,7 +56,7 @@ outbox_queue(struct http_request *req, const char *recipient,
 	params[3] = template_name;
 	params[4] = req->request_id;
 	params[5] = seal_id;
-	err = db_exec(&req->worker->db, req->request_id, "outbox_insert", 6,
+	err = db_exec(&req->worker->db, req->request_id, "outbox_insert", 7,
 	    params, &res);
 	PQclear(res);
 out:

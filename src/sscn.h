@@ -137,6 +137,19 @@ struct sscn_conf {
 	unsigned	 outbound_connect_timeout;	/* seconds */
 	unsigned	 outbound_timeout;	/* seconds, whole call */
 	size_t		 outbound_max_response;	/* bytes */
+
+	/*
+	 * Account deletion and the retention periods that "sscnctl purge"
+	 * enforces, all in seconds (sscn-security(7), RETENTION).
+	 */
+	unsigned	 deletion_grace;	/* request to purge */
+	unsigned	 retention_sessions;	/* after a session ended */
+	unsigned	 retention_tokens;	/* after use or expiry */
+	unsigned	 retention_mail;	/* after sending */
+	unsigned	 retention_unverified;	/* after registration */
+	unsigned	 retention_login_failures;	/* after the last */
+	unsigned	 retention_audit_log;	/* after the event */
+	unsigned	 retention_consents;	/* after the choice */
 };
 
 void	conf_defaults(struct sscn_conf *);

@@ -23,6 +23,7 @@
 
 #include "sscn.h"
 #include "api/auth_login.h"
+#include "api/auth_mfa.h"
 #include "api/auth_session.h"
 #include "auth/password.h"
 #include "auth/qr.h"
@@ -209,12 +210,7 @@ mfa_use_recovery_code(struct http_request *req, const char *user_id,
 	return err;
 }
 
-/*
- * Check a TOTP code against the stored secret and record its time step,
- * inside the caller's transaction.  "*result" is TOTP_OK, TOTP_INVALID,
- * TOTP_REPLAY or TOTP_MALFORMED.
- */
-static enum sscn_err
+enum sscn_err
 mfa_check_totp(struct http_request *req, const char *user_id,
     const char *stored_secret, const char *last_step_text, const char *code,
     enum totp_result *result)
@@ -257,13 +253,6 @@ mfa_invalid(struct http_request *req)
 	    "or already used.", NULL);
 	return SSCN_OK;
 }
-
-/* Columns of "mfa_user": see api/statements.c. */
-enum {
-	MFA_U_ID, MFA_U_EMAIL, MFA_U_NAME, MFA_U_ADMIN, MFA_U_SECRET,
-	MFA_U_STEP, MFA_U_EMAIL_INDEX, MFA_U_HASH, MFA_U_ENABLED,
-	MFA_U_PENDING
-};
 
 static enum sscn_err
 mfa_load_user(struct http_request *req, const char *user_id, PGresult **res)
@@ -606,12 +595,7 @@ out:
 	return err;
 }
 
-/*
- * Check the password (and the TOTP code when given) of the authenticated
- * user inside the caller's transaction.  "*ok" is false when either is
- * wrong.
- */
-static enum sscn_err
+enum sscn_err
 mfa_check_password(struct http_request *req, PGresult *user,
     const char *password, bool *ok)
 {
@@ -631,11 +615,7 @@ mfa_check_password(struct http_request *req, PGresult *user,
 	return SSCN_OK;
 }
 
-/*
- * Count a wrong password or code at an MFA or recovery-code change toward
- * the login lock, with its audit row, in a transaction of its own.
- */
-static enum sscn_err
+enum sscn_err
 mfa_count_failure(struct http_request *req, PGresult *user, const char *reason)
 {
 	struct login_account	 account;

@@ -25,8 +25,9 @@ me_string(PGresult *res, int column)
 
 /*
  * Send the profile.  From column "at" on, "res" (consumed) contains the
- * encrypted email, full_name and phone, whether TOTP is on, created_at and
- * the name of the session's organization.  The rest comes from the
+ * encrypted email, full_name and phone, whether TOTP is on, created_at,
+ * the name of the session's organization and the time the account is
+ * scheduled for deletion (NULL when none).  The rest comes from the
  * session check.
  */
 static enum sscn_err
@@ -35,7 +36,7 @@ me_send_result(struct http_request *req, PGresult *res, int at)
 	struct json_object	*root, *org = NULL;
 	enum sscn_err		 err;
 
-	if (PQntuples(res) != 1 || PQnfields(res) < at + 6) {
+	if (PQntuples(res) != 1 || PQnfields(res) < at + 7) {
 		PQclear(res);
 		return SSCN_ERR_NOT_FOUND;
 	}
@@ -68,6 +69,8 @@ me_send_result(struct http_request *req, PGresult *res, int at)
 		json_object_object_add(org, "name", me_string(res, at + 5));
 	}
 	json_object_object_add(root, "organization", org);
+	json_object_object_add(root, "deletion_scheduled_for",
+	    me_string(res, at + 6));
 	PQclear(res);
 
 	http_send_json(req, 200, root);

@@ -16,6 +16,7 @@
 #include "api/data_export.h"
 #include "api/consent.h"
 #include "api/incidents.h"
+#include "api/account_deletion.h"
 
 const struct route api_routes[] = {
 	{ "GET", "/api/health/", health_root, 0 },
@@ -149,6 +150,13 @@ const struct route api_routes[] = {
 	{ "POST", "/api/v1/admin/incidents/{id}/notify", incident_notify,
 	    ROUTE_BODY_JSON | ROUTE_AUTH },
 	{ "GET", "/api/v1/admin/audit", admin_audit_list, ROUTE_AUTH },
+
+	/* ---- account deletion (api/account_deletion.h) ---- */
+	/* Open to restricted sessions: leaving needs no new terms first. */
+	{ "POST", "/api/v1/data/delete-account", account_delete_request,
+	    ROUTE_BODY_JSON | ROUTE_AUTH | ROUTE_RESTRICTED_OK },
+	{ "POST", "/api/v1/data/delete-account/cancel", account_delete_cancel,
+	    ROUTE_AUTH | ROUTE_RESTRICTED_OK },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

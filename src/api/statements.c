@@ -12,6 +12,7 @@
 #include "sscn.h"
 #include "api/consent.h"
 #include "api/incidents.h"
+#include "api/account_deletion.h"
 
 /*
  * The session check of every authenticated request: a row only for a
@@ -41,6 +42,8 @@
 	" FROM sscn.sessions s JOIN sscn.users u ON u.id = s.user_id " \
 	"WHERE s.id = $1::uuid AND s.user_id = $2::uuid " \
 	"  AND s.revoked_at IS NULL AND u.admin_locked_at IS NULL " \
+	"  AND (u.deletion_scheduled_for IS NULL " \
+	"    OR u.deletion_scheduled_for > now()) " \
 	"  AND s.last_seen_at > now() - make_interval(secs => $3::int) " \
 	"  AND s.created_at > now() - make_interval(secs => $4::int)"
 
@@ -57,9 +60,9 @@ const struct db_statement identity_statements[] = {
 	  9, false },
 	{ "outbox_insert",
 	  "INSERT INTO sscn.mail_outbox (recipient, subject, body, template, "
-	  "request_id, seal_id) VALUES ($1::bytea, $2, $3::bytea, $4, $5, "
-	  "$6::uuid)",
-	  6, false },
+	  "request_id, seal_id, recipient_index) VALUES ($1::bytea, $2, "
+	  "$3::bytea, $4, $5, $6::uuid, $7::bytea)",
+	  7, false },
 	{ "set_user_context",
 	  "SELECT set_config('sscn.user_id', $1, true)",
 	  1, false },
@@ -240,7 +243,9 @@ const struct db_statement identity_statements[] = {
 	{ "login_user",
 	  "SELECT id::text, password_hash, email_verified_at IS NOT NULL, "
 	  "admin_locked_at IS NOT NULL, totp_enabled_at IS NOT NULL, is_admin, "
-	  "email, full_name FROM sscn.users WHERE email_index = $1::bytea",
+	  "email, full_name FROM sscn.users WHERE email_index = $1::bytea "
+	  "AND (deletion_scheduled_for IS NULL "
+	  "  OR deletion_scheduled_for > now())",
 	  1, false },
 	{ "user_rehash",
 	  "UPDATE sscn.users SET password_hash = $2 WHERE id = $1::uuid",
@@ -351,7 +356,9 @@ const struct db_statement identity_statements[] = {
 	{ "me_session_check",
 	  SESSION_CHECK_COLUMNS ", u.email, u.full_name, u.phone, "
 	  "u.totp_enabled_at IS NOT NULL, to_char(u.created_at AT TIME ZONE "
-	  "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), s.org_name "
+	  "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), s.org_name, "
+	  "to_char(u.deletion_scheduled_for AT TIME ZONE 'UTC', "
+	  "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
 	  SESSION_CHECK_FROM,
 	  5, false },
 	{ "me_select",
@@ -359,7 +366,9 @@ const struct db_statement identity_statements[] = {
 	  "u.totp_enabled_at IS NOT NULL, to_char(u.created_at AT TIME ZONE "
 	  "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
 	  "(SELECT o.name FROM sscn.organizations o "
-	  "  WHERE o.id = sscn.current_org_id()) "
+	  "  WHERE o.id = sscn.current_org_id()), "
+	  "to_char(u.deletion_scheduled_for AT TIME ZONE 'UTC', "
+	  "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
 	  "FROM sscn.users u WHERE u.id = $1::uuid",
 	  1, false },
 	/* me_orgs.c: the caller's memberships, first joined first. */
@@ -403,6 +412,7 @@ const struct db_statement_set db_statement_sets[] = {
 	{ data_export_statements, &data_export_nstatements },
 	{ consent_statements, &consent_nstatements },
 	{ incident_statements, &incident_nstatements },
+	{ account_deletion_statements, &account_deletion_nstatements },
 };
 
 const size_t db_nstatement_sets =

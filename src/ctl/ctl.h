@@ -56,6 +56,7 @@ void	ctl_user_pii_free(struct ctl_user_pii *pii);
 int	ctl_legal(const struct sscn_conf *conf, int argc, char **argv);
 int	ctl_newsletter(const struct sscn_conf *conf, int argc, char **argv);
 int	ctl_evidence(const struct sscn_conf *conf, int argc, char **argv);
+int	ctl_purge(const struct sscn_conf *conf, int argc, char **argv);
 
 /*
  * Connect with "conninfo" (a libpq connection string) and set the schema

@@ -51,6 +51,9 @@ static const struct ctl_command ctl_commands[] = {
 	{ "evidence", ctl_evidence,
 	    "evidence [--json]           report database TLS and whether the "
 	    "data directory is on dm-crypt" },
+	{ "purge", ctl_purge,
+	    "purge [--dry-run]           erase accounts past their deletion "
+	    "date and enforce the retention periods" },
 };
 
 static void
