@@ -27,7 +27,8 @@ ok(@migrations, 'sql/ has migration files') or diag("none in $ROOT/sql");
 # applied.
 my $APPLIED = qr/\bapplied\b|\d{4}-\d\d-\d\d/i;
 
-sub sscnctl (@args) {
+# Run sscnctl with ARGS, which name their own configuration file.
+sub sscnctl_with (@args) {
 	return run_cmd([$sscnctl, @args], timeout => 120);
 }
 
@@ -57,7 +58,7 @@ sub migration_rows (@psql_args) {
 # ---- the dev database ---------------------------------------------------------
 
 {
-	my ($status, $out) = sscnctl('-c', $conf_path, 'migrate', '--status');
+	my ($status, $out) = sscnctl_with('-c', $conf_path, 'migrate', '--status');
 	is($status, 0, 'migrate --status: exit 0') or diag($out);
 	for my $file (@migrations) {
 		my $line = status_line($out, $file);
@@ -68,7 +69,7 @@ sub migration_rows (@psql_args) {
 	}
 
 	my $rows = migration_rows();
-	($status, $out) = sscnctl('-c', $conf_path, 'migrate');
+	($status, $out) = sscnctl_with('-c', $conf_path, 'migrate');
 	is($status, 0, 'second migrate: exit 0') or diag($out);
 	is(migration_rows(), $rows, 'second migrate: table unchanged');
 	like($rows // '', qr/^${\ scalar @migrations} /,
@@ -152,27 +153,27 @@ SKIP: {
 	close $dst;
 
 	my @db = ('-d', $scratch_db);
-	my ($status, $out) = sscnctl('-c', $scratch_conf, 'migrate', '--status');
+	my ($status, $out) = sscnctl_with('-c', $scratch_conf, 'migrate', '--status');
 	is($status, 0, 'scratch migrate --status before: exit 0') or diag($out);
 	for my $file (@migrations) {
 		like(status_line($out, $file) // '', qr/pending|not applied/i,
 		    "scratch migrate --status before: $file pending");
 	}
 
-	($status, $out) = sscnctl('-c', $scratch_conf, 'migrate');
+	($status, $out) = sscnctl_with('-c', $scratch_conf, 'migrate');
 	is($status, 0, 'scratch migrate: exit 0') or diag($out);
 	my $rows = migration_rows(@db);
 	like($rows // '', qr/^${\ scalar @migrations} /,
 	    'scratch migrate: one row per file');
 
-	($status, $out) = sscnctl('-c', $scratch_conf, 'migrate', '--status');
+	($status, $out) = sscnctl_with('-c', $scratch_conf, 'migrate', '--status');
 	is($status, 0, 'scratch migrate --status after: exit 0') or diag($out);
 	for my $file (@migrations) {
 		like(status_line($out, $file) // '', $APPLIED,
 		    "scratch migrate --status after: $file applied");
 	}
 
-	($status, $out) = sscnctl('-c', $scratch_conf, 'migrate');
+	($status, $out) = sscnctl_with('-c', $scratch_conf, 'migrate');
 	is($status, 0, 'scratch second migrate: exit 0') or diag($out);
 	is(migration_rows(@db), $rows, 'scratch second migrate: table unchanged');
 
@@ -182,14 +183,14 @@ SKIP: {
 	print $fh "\n-- changed after it was applied\n";
 	close $fh;
 
-	($status, $out) = sscnctl('-c', $scratch_conf, 'migrate');
+	($status, $out) = sscnctl_with('-c', $scratch_conf, 'migrate');
 	isnt($status, 0, 'changed applied file: migrate fails');
 	like($out, qr/\Q$changed\E/, 'changed applied file: message names the file');
 	like($out, qr/checksum|changed|modified|mismatch/i,
 	    'changed applied file: message gives the reason') or diag($out);
 	is(migration_rows(@db), $rows, 'changed applied file: table unchanged');
 
-	($status, $out) = sscnctl('-c', $scratch_conf, 'migrate', '--status');
+	($status, $out) = sscnctl_with('-c', $scratch_conf, 'migrate', '--status');
 	ok(grep({ /\Q$changed\E/ && /checksum|changed|modified|mismatch/i }
 	    split /\n/, $out), 'changed applied file: --status flags it')
 	    or diag($out);
