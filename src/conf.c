@@ -34,7 +34,7 @@
 #include "sscn.h"
 #include "sentry.h"
 
-/* Longest sentry_environment and sentry_release that Sentry accepts. */
+/* Maximum bytes of sentry_environment and sentry_release in Sentry. */
 #define CONF_SENTRY_ENVIRONMENT_MAX	64
 #define CONF_SENTRY_RELEASE_MAX		200
 

@@ -348,7 +348,7 @@ sentry_configure(const struct sscn_conf *conf, bool collect)
 	sentry_conf = conf;
 	sentry_on = false;
 	if (conf->sentry_dsn != NULL && *conf->sentry_dsn != '\0') {
-		/* conf.c checked the DSN already; this cannot fail. */
+		/* conf.c rejects an invalid DSN at load time; this is only a guard. */
 		if (sentry_dsn_parse(conf->sentry_dsn, &sentry_dsn, &reason) == 0)
 			sentry_on = true;
 		else
@@ -427,7 +427,7 @@ sentry_retry_after(const char *value)
 }
 
 /*
- * The longest wait that X-Sentry-Rate-Limits sets for error events:
+ * The maximum wait that X-Sentry-Rate-Limits sets for error events:
  * "retry_after:categories:scope..." entries separated by commas, where
  * empty categories mean all.  Returns 0 when no entry applies.
  */
@@ -472,7 +472,7 @@ sentry_rate_limits(const char *value)
 	    longest;
 }
 
-/* Act on Sentry's answer: rate limits, back-off and the log line. */
+/* Act on Sentry's response: rate limits, back-off and the log line. */
 static void
 sentry_handle_response(const struct sentry_event *ev,
     enum outbound_status status, const struct outbound_response *res)
@@ -512,7 +512,7 @@ sentry_handle_response(const struct sentry_event *ev,
 		    "hint=\"check sentry_dsn\"", ev->event_id, res->status);
 }
 
-/* Wrap the event in an envelope and send it; waits for the answer. */
+/* Wrap the event in an envelope, send it and wait for the response. */
 static void
 sentry_send(const struct sentry_event *ev)
 {

@@ -68,7 +68,7 @@ const char *sentry_name_check(const char *value, size_t max);
 /* ---- sentry.c, sscnd only ---------------------------------------- */
 
 /*
- * Create the memory that holds the rate limits, shared with every process
+ * Create the memory that contains the rate limits, shared with every process
  * forked later.  Called once by the master before it forks workers; when
  * it fails, each process keeps its own limits (logged).
  */
