@@ -364,7 +364,7 @@ conf_parse_number(const char *value, bool suffixes, int base,
 /*
  * Check the Sentry keys that need more than a string: a DSN in the strict
  * form of sentry_dsn_parse() or "" for off, and names Sentry accepts.  The
- * message for a bad DSN does not quote it, because it holds the key.
+ * message for a bad DSN does not quote it, because it contains the key.
  */
 static int
 conf_check_sentry(const struct conf_key *key, const char *value, char *err,

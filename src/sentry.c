@@ -334,8 +334,10 @@ sentry_on_log_error(const char *request_id, const char *event)
 		if (sentry_current.errors++ == 0)
 			snprintf(sentry_current.first_event,
 			    sizeof(sentry_current.first_event), "%s", event);
-	} else
+	} else {
+		/* NOTE: sent only after the worker's next request. */
 		sentry_queue_event(request_id, event, "-", "-", 0);
+	}
 	sentry_in_hook = false;
 }
 

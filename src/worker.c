@@ -204,7 +204,10 @@ worker_run(const struct sscn_conf *conf, int listen_fd, unsigned index)
 		FCGX_Finish_r(&fcgi);
 		w.requests++;
 
-		/* The client has its response; Sentry's delay is ours alone. */
+		/*
+		 * The client has its response.  The send blocks only this
+		 * worker, for at most SENTRY_TIMEOUT_MS per queued event.
+		 */
 		sentry_flush();
 	}
 
