@@ -32,6 +32,11 @@
 #include <unistd.h>
 
 #include "sscn.h"
+#include "sentry.h"
+
+/* Maximum bytes of sentry_environment and sentry_release in Sentry. */
+#define CONF_SENTRY_ENVIRONMENT_MAX	64
+#define CONF_SENTRY_RELEASE_MAX		200
 
 /* Largest configuration file read; real ones are a few hundred bytes. */
 #define CONF_FILE_MAX (64 * 1024)
@@ -141,6 +146,10 @@ static const struct conf_key conf_keys[] = {
 	{ "outbound_timeout", CONF_UINT, CONF_FIELD(outbound_timeout), 1, 300 },
 	{ "outbound_max_response", CONF_SIZE, CONF_FIELD(outbound_max_response),
 	    1024, 64ULL * 1024 * 1024 },
+	{ "sentry_dsn", CONF_STRING, CONF_FIELD(sentry_dsn), 0, 0 },
+	{ "sentry_environment", CONF_STRING, CONF_FIELD(sentry_environment),
+	    0, 0 },
+	{ "sentry_release", CONF_STRING, CONF_FIELD(sentry_release), 0, 0 },
 	{ "deletion_grace", CONF_UINT, CONF_FIELD(deletion_grace),
 	    1, 365 * 86400 },
 	{ "retention_sessions", CONF_UINT, CONF_FIELD(retention_sessions),
@@ -222,6 +231,7 @@ conf_defaults(struct sscn_conf *conf)
 	conf->outbound_connect_timeout = 5;
 	conf->outbound_timeout = 10;
 	conf->outbound_max_response = 1024 * 1024;
+	conf->sentry_environment = conf_strdup("production");
 	conf->deletion_grace = 30 * 86400;
 	conf->retention_sessions = 90 * 86400;
 	conf->retention_tokens = 7 * 86400;
@@ -277,6 +287,9 @@ conf_free(struct sscn_conf *conf)
 	free(conf->password_common_list);
 	free(conf->outbound_ca_file);
 	free(conf->outbound_proxy);
+	conf_free_secret(&conf->sentry_dsn);
+	free(conf->sentry_environment);
+	free(conf->sentry_release);
 	memset(conf, 0, sizeof(*conf));
 }
 
@@ -348,6 +361,40 @@ conf_parse_number(const char *value, bool suffixes, int base,
 	return 0;
 }
 
+/*
+ * Check the Sentry keys that need more than a string: a DSN in the strict
+ * form of sentry_dsn_parse() or "" for off, and names Sentry accepts.  The
+ * message for a bad DSN does not quote it, because it contains the key.
+ */
+static int
+conf_check_sentry(const struct conf_key *key, const char *value, char *err,
+    size_t errlen, const char *name, unsigned lineno)
+{
+	const char *reason = NULL;
+
+	if (key->offset == CONF_FIELD(sentry_dsn)) {
+		if (*value == '\0' ||
+		    sentry_dsn_parse(value, NULL, &reason) == 0)
+			return 0;
+		snprintf(err, errlen, "%s:%u: sentry_dsn %s (expected "
+		    "https://KEY@HOST[:PORT][/PATH]/PROJECT_ID, or \"\" for "
+		    "no error reports)", name, lineno, reason);
+		return -1;
+	}
+	if (key->offset == CONF_FIELD(sentry_environment))
+		reason = sentry_name_check(value, CONF_SENTRY_ENVIRONMENT_MAX);
+	else if (key->offset == CONF_FIELD(sentry_release))
+		reason = sentry_name_check(value, CONF_SENTRY_RELEASE_MAX);
+	if (reason == NULL)
+		return 0;
+	snprintf(err, errlen, "%s:%u: %s \"%s\" %s (expected at most %d "
+	    "bytes of printable ASCII without spaces, '/' and '\\')", name,
+	    lineno, key->name, value, reason,
+	    key->offset == CONF_FIELD(sentry_release) ?
+	    CONF_SENTRY_RELEASE_MAX : CONF_SENTRY_ENVIRONMENT_MAX);
+	return -1;
+}
+
 static int
 conf_set(struct sscn_conf *conf, const struct conf_key *key,
     const char *value, char *err, size_t errlen, const char *name,
@@ -370,6 +417,9 @@ conf_set(struct sscn_conf *conf, const struct conf_key *key,
 			return -1;
 		}
 
+		if (conf_check_sentry(key, value, err, errlen, name, lineno) ==
+		    -1)
+			return -1;
 		conf_free_secret(s);
 		*s = conf_strdup(value);
 		return 0;

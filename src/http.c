@@ -33,6 +33,7 @@
 #include <sodium.h>
 
 #include "sscn.h"
+#include "sentry.h"
 
 /* Bodies larger than this are followed by malloc_trim(3). */
 #define HTTP_TRIM_AFTER (256 * 1024)
@@ -43,6 +44,7 @@
 /* Routes served only when enable_test_routes is set in sscn.conf. */
 static const struct route http_test_routes[] = {
 	{ "POST", "/api/v1/echo", test_echo, ROUTE_BODY_JSON },
+	{ "POST", "/api/v1/test/fail/{kind}", test_fail, ROUTE_BODY_ANY },
 };
 
 uint64_t
@@ -605,6 +607,7 @@ http_serve(struct worker *w, struct FCGX_Request *fcgi)
 	req.worker = w;
 	req.start_us = now_us();
 	http_set_request_id(&req);
+	sentry_request_begin(req.request_id);
 
 	req.method = http_param(&req, "REQUEST_METHOD");
 	req.path = http_param(&req, "DOCUMENT_URI");
@@ -639,6 +642,10 @@ http_serve(struct worker *w, struct FCGX_Request *fcgi)
 
 done:
 	http_log_access(&req);
+
+	/* Only queues: the worker sends after FCGX_Finish_r(). */
+	sentry_request_end(req.match.route ? req.match.route->method : NULL,
+	    req.match.route ? req.match.route->path : NULL, req.status);
 	json_object_put(req.json);
 	if (req.body != NULL) {
 		sodium_memzero(req.body, req.body_len);

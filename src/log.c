@@ -29,6 +29,7 @@ static const char	*log_program = "sscn";
 static enum log_level	 log_threshold = LOG_LEVEL_INFO;
 static bool		 log_journal;
 static bool		 log_pinned;	/* sscnd -v: reloads keep debug */
+static log_error_hook	 log_on_error;
 
 static const char *const log_level_names[] = {
 	[LOG_LEVEL_ERROR] = "error",
@@ -60,6 +61,12 @@ log_pin_level(enum log_level level)
 {
 	log_threshold = level;
 	log_pinned = true;
+}
+
+void
+log_set_error_hook(log_error_hook hook)
+{
+	log_on_error = hook;
 }
 
 bool
@@ -98,6 +105,8 @@ log_vevent(enum log_level level, const char *request_id, const char *event,
 	size_t		 len = 0;
 	int		 saved_errno = errno;
 
+	if (level == LOG_LEVEL_ERROR && log_on_error != NULL)
+		log_on_error(request_id, event);
 	if (!log_enabled(level))
 		return;
 

@@ -17,6 +17,9 @@
  *   failing.
  * - SIGTERM or SIGINT stops every worker and waits shutdown_timeout
  *   seconds for them before SIGKILL.
+ * - A worker that died from a signal is reported to Sentry once its slot
+ *   has a new worker.  A child forked for the report sends it and exits,
+ *   so the master never waits on the network (sentry.h).
  */
 #include "config.h"
 
@@ -34,11 +37,15 @@
 #include <systemd/sd-daemon.h>
 
 #include "sscn.h"
+#include "sentry.h"
 
 /* A worker that dies younger than this is crash-looping. */
 #define WORKER_YOUNG_US		(5ULL * 1000000)
 #define RESPAWN_DELAY_MIN_US	(100ULL * 1000)
 #define MAX_WORKERS		256
+/* Worker deaths waiting for a respawn, and report senders running. */
+#define MAX_DEATH_REPORTS	8
+#define MAX_REPORT_SENDERS	4
 
 struct worker_slot {
 	pid_t		 pid;		/* 0 while waiting to respawn */
@@ -54,6 +61,13 @@ struct retiring {
 	uint64_t	 kill_at_us;
 };
 
+/* A worker that died from a signal, to report once its slot is filled. */
+struct death_report {
+	unsigned	 index;
+	pid_t		 pid;
+	char		 signal_name[16];
+};
+
 struct master {
 	struct sscn_conf	*conf;
 	const char		*conf_path;
@@ -64,6 +78,10 @@ struct master {
 	unsigned		 nslots;	/* slots in use (conf->workers) */
 	struct retiring		 retiring[MAX_WORKERS * 2];
 	unsigned		 nretiring;
+	struct death_report	 reports[MAX_DEATH_REPORTS];
+	unsigned		 nreports;
+	pid_t			 senders[MAX_REPORT_SENDERS];
+	unsigned		 nsenders;
 	bool			 reloading;
 	bool			 stopping;
 	uint64_t		 stop_deadline_us;
@@ -163,6 +181,93 @@ master_schedule_respawn(struct master *m, unsigned index)
 	    (unsigned long long)(delay / 1000), slot->failures);
 }
 
+/* Note a worker's death from a signal for master_send_reports(). */
+static void
+master_note_death(struct master *m, unsigned index, pid_t pid, int status)
+{
+	struct death_report	*r;
+	const char		*name;
+
+	if (!WIFSIGNALED(status) || !sentry_enabled())
+		return;
+	if (m->nreports == MAX_DEATH_REPORTS) {
+		log_warn(NULL, "sentry_report_dropped", "index=%u pid=%ld "
+		    "reason=\"too many worker deaths waiting for a respawn\"",
+		    index, (long)pid);
+		return;
+	}
+	name = sigabbrev_np(WTERMSIG(status));
+	r = &m->reports[m->nreports++];
+	r->index = index;
+	r->pid = pid;
+	snprintf(r->signal_name, sizeof(r->signal_name), "%s",
+	    name != NULL ? name : "unknown");
+}
+
+/* Fork the child that sends one report; it never returns. */
+static void
+master_report_child(struct master *m, const struct death_report *r)
+{
+	sigset_t none;
+
+	close(m->signal_fd);
+	close(m->listen_fd);
+	signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	sentry_send_worker_death(r->index, r->pid, r->signal_name);
+	_exit(0);
+}
+
+/* Send the reports of dead workers whose slot runs a new worker. */
+static void
+master_send_reports(struct master *m)
+{
+	unsigned i = 0;
+
+	while (i < m->nreports) {
+		struct death_report	*r = &m->reports[i];
+		pid_t			 pid;
+
+		if (r->index < m->nslots && m->slots[r->index].pid == 0) {
+			i++;
+			continue;
+		}
+		if (m->nsenders == MAX_REPORT_SENDERS) {
+			log_warn(NULL, "sentry_report_dropped", "index=%u "
+			    "pid=%ld reason=\"%d report senders still "
+			    "running\"", r->index, (long)r->pid,
+			    MAX_REPORT_SENDERS);
+		} else if (sentry_worker_death_due(r->signal_name)) {
+			pid = fork();
+			if (pid == 0)
+				master_report_child(m, r);
+			if (pid == -1)
+				log_warn(NULL, "sentry_report_dropped",
+				    "index=%u pid=%ld error=\"fork: %s\"",
+				    r->index, (long)r->pid, strerror(errno));
+			else
+				m->senders[m->nsenders++] = pid;
+		}
+		m->reports[i] = m->reports[--m->nreports];
+	}
+}
+
+/* True (and forgotten) when "pid" was a report sender. */
+static bool
+master_reap_sender(struct master *m, pid_t pid)
+{
+	unsigned i;
+
+	for (i = 0; i < m->nsenders; i++) {
+		if (m->senders[i] != pid)
+			continue;
+		m->senders[i] = m->senders[--m->nsenders];
+		return true;
+	}
+	return false;
+}
+
 static void
 master_reap(struct master *m)
 {
@@ -175,6 +280,11 @@ master_reap(struct master *m)
 		bool		 found = false;
 
 		master_describe_status(status, how, sizeof(how));
+		if (master_reap_sender(m, pid)) {
+			log_debug(NULL, "sentry_sender_exited", "pid=%ld %s",
+			    (long)pid, how);
+			continue;
+		}
 
 		for (i = 0; i < m->nretiring; i++) {
 			if (m->retiring[i].pid != pid)
@@ -200,6 +310,7 @@ master_reap(struct master *m)
 				log_error(NULL, "worker_died", "index=%u pid=%ld "
 				    "%s", i, (long)pid, how);
 				master_schedule_respawn(m, i);
+				master_note_death(m, i, pid, status);
 			}
 			break;
 		}
@@ -339,9 +450,13 @@ master_begin_reload(struct master *m)
 	 * Workers forked before the reload keep their copy of the old
 	 * configuration; the master's copy is only needed for new forks.
 	 */
+	/* Limits that Sentry set belong to the old project. */
+	if (!master_same_string(m->conf->sentry_dsn, fresh->sentry_dsn))
+		sentry_shared_reset();
 	conf_free(m->conf);
 	free(m->conf);
 	m->conf = fresh;
+	sentry_configure(m->conf, false);
 	log_set_level(fresh->log_level);
 	m->generation++;
 	m->reloading = true;
@@ -510,6 +625,9 @@ master_run(struct sscn_conf *conf, const char *conf_path, int listen_fd)
 		goto out;
 	}
 
+	sentry_shared_init();
+	sentry_configure(m->conf, false);
+
 	m->nslots = m->conf->workers;
 	for (i = 0; i < m->nslots; i++)
 		master_spawn(m, i);
@@ -540,8 +658,10 @@ master_run(struct sscn_conf *conf, const char *conf_path, int listen_fd)
 			sd_notifyf(0, "READY=1\nSTATUS=serving with %u workers",
 			    m->nslots);
 		}
-		if (!m->stopping)
+		if (!m->stopping) {
 			master_respawn_due(m);
+			master_send_reports(m);
+		}
 		master_enforce_deadlines(m);
 	}
 

@@ -138,6 +138,11 @@ struct sscn_conf {
 	unsigned	 outbound_timeout;	/* seconds, whole call */
 	size_t		 outbound_max_response;	/* bytes */
 
+	/* Error reports (sentry.h). */
+	char		*sentry_dsn;		/* NULL or "": reports off */
+	char		*sentry_environment;
+	char		*sentry_release;	/* NULL: PACKAGE_VERSION */
+
 	/*
 	 * Account deletion and the retention periods that "sscnctl purge"
 	 * enforces, all in seconds (sscn-security(7), RETENTION).
@@ -200,6 +205,14 @@ void	log_set_level(enum log_level level);
 /* Set the level for good: later log_set_level() calls are ignored. */
 void	log_pin_level(enum log_level level);
 bool	log_enabled(enum log_level level);
+
+/*
+ * Call "hook" with the request id (may be NULL) and the event name of
+ * every log_error() line, before the line is written; NULL removes it.
+ * sscnd's workers use it to report errors to Sentry (sentry.h).
+ */
+typedef void (*log_error_hook)(const char *request_id, const char *event);
+void	log_set_error_hook(log_error_hook hook);
 void	log_event(enum log_level level, const char *request_id,
 	    const char *event, const char *fmt, ...) SSCN_PRINTF(4, 5);
 void	log_vevent(enum log_level level, const char *request_id,
@@ -816,6 +829,7 @@ enum sscn_err health_root(struct http_request *);
 enum sscn_err health_live(struct http_request *);
 enum sscn_err health_ready(struct http_request *);
 enum sscn_err test_echo(struct http_request *);
+enum sscn_err test_fail(struct http_request *);
 
 /* db_run() on the request's connection, with its request id in logs. */
 enum sscn_err api_db(struct http_request *, const char *name, int nparams,

@@ -24,6 +24,7 @@
 
 #include "sscn.h"
 #include "outbound.h"
+#include "sentry.h"
 #include "auth/password.h"
 #include "crypto/keys.h"
 
@@ -146,6 +147,7 @@ worker_run(const struct sscn_conf *conf, int listen_fd, unsigned index)
 	    conf->db_statement_timeout);
 	worker_load_auth(&w, &policy);
 	outbound_init(conf);
+	sentry_configure(conf, true);
 
 	/* Orphaned workers stop when the master dies. */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 ||
@@ -201,6 +203,12 @@ worker_run(const struct sscn_conf *conf, int listen_fd, unsigned index)
 		http_serve(&w, &fcgi);
 		FCGX_Finish_r(&fcgi);
 		w.requests++;
+
+		/*
+		 * The client has its response.  The send blocks only this
+		 * worker, for at most SENTRY_TIMEOUT_MS per queued event.
+		 */
+		sentry_flush();
 	}
 
 	db_close(&w.db);
