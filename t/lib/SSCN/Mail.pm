@@ -58,6 +58,7 @@ sub start_sink (%opt) {
 	my $port = $opt{port} // _free_port();
 	my $dir = $opt{dir} // tempdir('box-XXXXXX', DIR => $TMP);
 	my $log = "$dir.log";
+	my $offset = file_size($log) // 0;
 	my @args = ('/usr/bin/python3', "$ROOT/tools/smtp-sink", '--port', $port,
 	    '--dir', $dir);
 	push @args, '--cert', "$DEV/tls/cert.pem", '--key', "$DEV/tls/key.pem"
@@ -73,10 +74,9 @@ sub start_sink (%opt) {
 		open(STDERR, '>&', \*STDOUT);
 		exec(@args) or exit 127;
 	}
+	# A restarted server appends to the log of the one before.
 	my $ready = wait_for(sub {
-		open(my $fh, '<', $log) or return 0;
-		local $/;
-		return (<$fh> // '') =~ /listening on/;
+		return (read_from($log, $offset) // '') =~ /listening on/;
 	}, 10);
 	unless ($ready) {
 		diag("smtp-sink did not start on port $port");
@@ -218,7 +218,7 @@ sub outbox_row ($id) {
 	    split /\|/, $row, 5;
 	return { state => $state // '', attempts => $attempts // '',
 	    message_id => $message_id // '', last_error => $error // '',
-	    scheduled => ($scheduled // '') eq 't' };
+	    scheduled => ($scheduled // '') eq 'true' };
 }
 
 1;
