@@ -23,7 +23,7 @@
 #define MAIL_LINE_MAX		998
 /* Input bytes per RFC 2047 encoded word: 60 base64 characters. */
 #define MAIL_WORD_BYTES		45
-/* Longest extra header value copied from a row. */
+/* Maximum length in bytes of an extra header value copied from a row. */
 #define MAIL_EXTRA_VALUE_MAX	900
 
 /*

@@ -3,9 +3,9 @@
  *
  * The builder writes CRLF line endings, a Date in UTC, a Message-ID,
  * From with an RFC 2047 encoded display name, To with the bare address,
- * an RFC 2047 encoded Subject when it is not printable ASCII,
- * MIME-Version, a text/plain UTF-8 body in 8bit or, when a line is longer
- * than 998 bytes, quoted-printable, and the extra headers of the row.  It
+ * and a Subject that is RFC 2047 encoded unless it is printable ASCII.
+ * The body is text/plain UTF-8, sent as 8bit, or as quoted-printable when
+ * a line is longer than 998 bytes.  The extra headers of the row follow.  It
  * rejects a CR, LF or other control character in any header value, so a
  * value can never start another header, and it allows only the extra
  * headers listed in mail_message.c.  Nothing here logs or talks to a
@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <time.h>
 
-/* Most extra headers one message can carry. */
+/* Maximum number of extra headers in one message. */
 #define MAIL_EXTRA_MAX	8
 
 struct mail_header {
