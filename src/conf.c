@@ -150,6 +150,23 @@ static const struct conf_key conf_keys[] = {
 	{ "sentry_environment", CONF_STRING, CONF_FIELD(sentry_environment),
 	    0, 0 },
 	{ "sentry_release", CONF_STRING, CONF_FIELD(sentry_release), 0, 0 },
+	{ "smtp_url", CONF_STRING, CONF_FIELD(smtp_url), 0, 0 },
+	{ "smtp_require_tls", CONF_BOOL, CONF_FIELD(smtp_require_tls), 0, 0 },
+	{ "smtp_ca_file", CONF_STRING, CONF_FIELD(smtp_ca_file), 0, 0 },
+	{ "smtp_username", CONF_STRING, CONF_FIELD(smtp_username), 0, 0 },
+	{ "smtp_password_file", CONF_STRING, CONF_FIELD(smtp_password_file),
+	    0, 0 },
+	{ "smtp_timeout", CONF_UINT, CONF_FIELD(smtp_timeout), 1, 600 },
+	{ "mail_from", CONF_STRING, CONF_FIELD(mail_from), 0, 0 },
+	{ "mail_from_name", CONF_STRING, CONF_FIELD(mail_from_name), 0, 0 },
+	{ "mail_poll_interval", CONF_UINT, CONF_FIELD(mail_poll_interval),
+	    1, 3600 },
+	{ "mail_retry_delay", CONF_UINT, CONF_FIELD(mail_retry_delay),
+	    1, 86400 },
+	{ "mail_retry_delay_max", CONF_UINT, CONF_FIELD(mail_retry_delay_max),
+	    1, 7 * 86400 },
+	{ "mail_max_attempts", CONF_UINT, CONF_FIELD(mail_max_attempts),
+	    1, 100 },
 	{ "deletion_grace", CONF_UINT, CONF_FIELD(deletion_grace),
 	    1, 365 * 86400 },
 	{ "retention_sessions", CONF_UINT, CONF_FIELD(retention_sessions),
@@ -232,6 +249,16 @@ conf_defaults(struct sscn_conf *conf)
 	conf->outbound_timeout = 10;
 	conf->outbound_max_response = 1024 * 1024;
 	conf->sentry_environment = conf_strdup("production");
+	conf->smtp_url = conf_strdup("smtp://localhost:25");
+	conf->smtp_require_tls = true;
+	conf->smtp_timeout = 60;
+	conf->mail_from = conf_strdup("sscn@localhost");
+	conf->mail_from_name = conf_strdup("SSCN");
+	conf->mail_poll_interval = 5;
+	/* 1, 2, 4 ... minutes up to 6 hours: 10 attempts span about 8.5 h. */
+	conf->mail_retry_delay = 60;
+	conf->mail_retry_delay_max = 6 * 3600;
+	conf->mail_max_attempts = 10;
 	conf->deletion_grace = 30 * 86400;
 	conf->retention_sessions = 90 * 86400;
 	conf->retention_tokens = 7 * 86400;
@@ -290,6 +317,12 @@ conf_free(struct sscn_conf *conf)
 	conf_free_secret(&conf->sentry_dsn);
 	free(conf->sentry_environment);
 	free(conf->sentry_release);
+	free(conf->smtp_url);
+	free(conf->smtp_ca_file);
+	free(conf->smtp_username);
+	free(conf->smtp_password_file);
+	free(conf->mail_from);
+	free(conf->mail_from_name);
 	memset(conf, 0, sizeof(*conf));
 }
 

@@ -32,7 +32,7 @@ struct FCGX_Request;
  * database has this migration applied; t/unit/test_schema checks that it
  * matches the files in sql/.
  */
-#define SSCN_SCHEMA_VERSION 10
+#define SSCN_SCHEMA_VERSION 11
 
 /* ---- errors (err.c) ------------------------------------------------- */
 
@@ -142,6 +142,19 @@ struct sscn_conf {
 	char		*sentry_dsn;		/* NULL or "": reports off */
 	char		*sentry_environment;
 	char		*sentry_release;	/* NULL: PACKAGE_VERSION */
+	/* Outbound mail, sent by "sscnctl mail-send" (src/ctl/mail_send.c). */
+	char		*smtp_url;		/* smtp:// or smtps:// */
+	bool		 smtp_require_tls;	/* STARTTLS or smtps:// */
+	char		*smtp_ca_file;		/* NULL: the system's CAs */
+	char		*smtp_username;		/* NULL: no authentication */
+	char		*smtp_password_file;	/* file with the password */
+	unsigned	 smtp_timeout;		/* seconds, one message */
+	char		*mail_from;		/* addr-spec of From */
+	char		*mail_from_name;	/* display name of From */
+	unsigned	 mail_poll_interval;	/* seconds between polls */
+	unsigned	 mail_retry_delay;	/* seconds, first back-off */
+	unsigned	 mail_retry_delay_max;	/* seconds */
+	unsigned	 mail_max_attempts;	/* then "failed" */
 
 	/*
 	 * Account deletion and the retention periods that "sscnctl purge"

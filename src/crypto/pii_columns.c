@@ -19,6 +19,8 @@ const struct pii_column pii_columns[] = {
 	{ "sscn.mail_outbox", "seal_id", "recipient",
 	    "mail_outbox.recipient:" },
 	{ "sscn.mail_outbox", "seal_id", "body", "mail_outbox.body:" },
+	{ "sscn.mail_outbox", "seal_id", "headers_sealed",
+	    "mail_outbox.headers_sealed:" },
 	{ "sscn.org_invitations", "id", "email", "org_invitations.email:" },
 	{ "sscn.sessions", "id", "address", "sessions.address:" },
 	{ "sscn.legal_acceptances", PII_LEGAL_ACCEPTANCE_KEY, "address",

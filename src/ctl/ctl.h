@@ -57,6 +57,7 @@ int	ctl_legal(const struct sscn_conf *conf, int argc, char **argv);
 int	ctl_newsletter(const struct sscn_conf *conf, int argc, char **argv);
 int	ctl_evidence(const struct sscn_conf *conf, int argc, char **argv);
 int	ctl_purge(const struct sscn_conf *conf, int argc, char **argv);
+int	ctl_mail_send(const struct sscn_conf *conf, int argc, char **argv);
 
 /*
  * Connect with "conninfo" (a libpq connection string) and set the schema

@@ -40,12 +40,13 @@ newsletter_queue_one(PGconn *conn, const struct sscn_conf *conf,
     const struct sscn_keys *keys, const char *user_id, const char *recipient,
     const char *subject, const char *body, bool *queued)
 {
-	struct json_object	*headers;
+	struct json_object	*headers, *secret_headers;
 	char			 token[TOKEN_TEXT_LEN + 1];
 	char			 hash_hex[TOKEN_HASH_HEX];
 	char			 seal_id[37];
 	char			*url = NULL, *header = NULL, *text = NULL;
 	char			*sealed_recipient = NULL, *sealed_body = NULL;
+	char			*sealed_headers = NULL;
 	const char		*params[7];
 	PGresult		*res = NULL;
 	bool			 ok = false;
@@ -59,11 +60,13 @@ newsletter_queue_one(PGconn *conn, const struct sscn_conf *conf,
 		fprintf(stderr, "sscnctl: out of memory\n");
 		goto out;
 	}
+	/* The link holds the token, so its header is sealed like the body. */
 	headers = json_object_new_object();
-	json_object_object_add(headers, "List-Unsubscribe",
-	    json_object_new_string(header));
 	json_object_object_add(headers, "List-Unsubscribe-Post",
 	    json_object_new_string("List-Unsubscribe=One-Click"));
+	secret_headers = json_object_new_object();
+	json_object_object_add(secret_headers, "List-Unsubscribe",
+	    json_object_new_string(header));
 
 	params[0] = hash_hex;
 	params[1] = user_id;
@@ -71,6 +74,7 @@ newsletter_queue_one(PGconn *conn, const struct sscn_conf *conf,
 	    "user_id) VALUES ($1::bytea, $2::uuid)", 2, params,
 	    "storing the unsubscribe token")) {
 		json_object_put(headers);
+		json_object_put(secret_headers);
 		goto out;
 	}
 	/* Recipient and body are sealed to a row key chosen here. */
@@ -78,7 +82,12 @@ newsletter_queue_one(PGconn *conn, const struct sscn_conf *conf,
 	sealed_recipient = pii_seal(keys, "mail_outbox.recipient:", seal_id,
 	    recipient);
 	sealed_body = pii_seal(keys, "mail_outbox.body:", seal_id, text);
-	if (sealed_recipient == NULL || sealed_body == NULL) {
+	sealed_headers = pii_seal(keys, "mail_outbox.headers_sealed:", seal_id,
+	    json_object_to_json_string_ext(secret_headers,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(secret_headers);
+	if (sealed_recipient == NULL || sealed_body == NULL ||
+	    sealed_headers == NULL) {
 		fprintf(stderr, "sscnctl: encrypting the mail for user %s "
 		    "failed\n", user_id);
 		json_object_put(headers);
@@ -91,11 +100,12 @@ newsletter_queue_one(PGconn *conn, const struct sscn_conf *conf,
 	params[4] = json_object_to_json_string_ext(headers,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	params[5] = seal_id;
+	params[6] = sealed_headers;
 	res = PQexecParams(conn, "INSERT INTO sscn.mail_outbox (recipient, "
-	    "subject, body, template, user_id, category, headers, seal_id) "
-	    "VALUES ($1::bytea, $2, $3::bytea, 'newsletter', $4::uuid, "
-	    "'marketing', $5::jsonb, $6::uuid) RETURNING id", 6, NULL, params,
-	    NULL, NULL, 0);
+	    "subject, body, template, user_id, category, headers, seal_id, "
+	    "headers_sealed) VALUES ($1::bytea, $2, $3::bytea, 'newsletter', "
+	    "$4::uuid, 'marketing', $5::jsonb, $6::uuid, $7::bytea) "
+	    "RETURNING id", 7, NULL, params, NULL, NULL, 0);
 	json_object_put(headers);
 	if (!ctl_command_ok(conn, res, "queueing the mail"))
 		goto out;
@@ -113,6 +123,7 @@ out:
 	free(text);
 	free(sealed_recipient);
 	free(sealed_body);
+	free(sealed_headers);
 	return ok;
 }
 

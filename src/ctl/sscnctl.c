@@ -42,6 +42,12 @@ static const struct ctl_command ctl_commands[] = {
 	    "                              and re-encrypt every row" },
 	{ "mailq", ctl_mailq,
 	    "mailq [--json]              list queued and sent mail" },
+	{ "mail-send", ctl_mail_send,
+	    "mail-send [--once | --loop | --requeue ID]\n"
+	    "                              send the due mail of the outbox "
+	    "over SMTP, once\n"
+	    "                              or until stopped, or queue a mail "
+	    "in review again" },
 	{ "legal", ctl_legal,
 	    "legal publish DOCUMENT FILE [--version V]  publish a new "
 	    "version of a legal document" },
