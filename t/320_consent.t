@@ -208,4 +208,22 @@ $res = api('POST', '/api/v1/consents', json => choice($T, $T), csrf => $csrf,
 is($res->{status}, 201, 'cookie POST with CSRF header: 201');
 is($res->{json}{user_id}, $alice->{user_id}, 'cookie POST: the user');
 
+# ---- a withdrawal while logged in holds for the browser afterwards ------------
+
+my $browser = api('POST', '/api/v1/consents', json => choice($T, $T));
+my $browser_id = $browser->{json}{consent_id} // '';
+$res = api('POST', '/api/v1/consents', json => choice($F, $F),
+    token => $login->{token},
+    cookies => { '__Host-sscn_consent' => $browser_id });
+is($res->{status}, 201, 'withdrawal while logged in: 201');
+is($res->{json}{consent_id}, $browser_id,
+    'withdrawal while logged in: the browser\'s consent id');
+$res = api('GET', '/api/v1/consents',
+    cookies => { '__Host-sscn_consent' => $browser_id });
+is($res->{json}{consent}{categories}{analytics}, $F,
+    'after logout: analytics withdrawn for the browser');
+is($res->{json}{consent}{categories}{marketing}, $F,
+    'after logout: marketing withdrawn for the browser');
+ok(!$res->{json}{consent}{for_user}, 'after logout: no user shown');
+
 done_testing();

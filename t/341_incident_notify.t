@@ -159,6 +159,25 @@ is(is_json_ok($res, 200, 'notify for the second incident')->{queued}, 1,
 is(scalar(mail_for($single->{email}, 'incident_notice')), 2,
     'second incident: a second notice to the user');
 
+# ---- an affected account that was deleted and purged ---------------------------
+
+# A purged account keeps its row without an address: it is counted and
+# gets no notice, and the others are still notified.
+my $gone = verified_user() or BAIL_OUT('cannot create a user');
+my $gone_id = user_id_of($gone->{email});
+my $other = verified_user() or BAIL_OUT('cannot create a user');
+my $other_id = user_id_of($other->{email});
+psql_value("UPDATE sscn.users SET email = NULL, email_index = NULL, "
+    . "full_name = NULL, phone = NULL, purged_at = now() "
+    . "WHERE id = '$gone_id'");
+$outbox_before = outbox_count();
+$result = is_json_ok(api('POST', $path, token => $admin->{token},
+    json => { user_ids => [$gone_id, $other_id], message => $message,
+	advice => $advice }), 200, 'notify with a purged account');
+is($result->{queued}, 1, 'purged account: the other user notified');
+is($result->{no_address}, 1, 'purged account: counted without address');
+is(outbox_count(), $outbox_before + 1, 'purged account: one mail queued');
+
 # ---- guards -----------------------------------------------------------------------------------
 
 $outbox_before = outbox_count();
@@ -180,7 +199,7 @@ is(sql_as({ user_id => $buyer->{user_id} }, 'SELECT count(*) FROM '
     . "sscn.incident_subjects WHERE incident_id = '$id'"), '0',
     'RLS: a non-admin sees no affected user');
 is(sql_as({ user_id => $admin->{user_id} }, 'SELECT count(*) FROM '
-    . "sscn.incident_subjects WHERE incident_id = '$id'"), '4',
+    . "sscn.incident_subjects WHERE incident_id = '$id'"), '6',
     'RLS: an admin sees the affected users');
 is(sql_as({ user_id => $buyer->{user_id} }, 'SELECT count(*) FROM '
     . "sscn.incident_affected_users(ARRAY['$single_id']::uuid[], "

@@ -2,7 +2,8 @@
 # Guards of POST /api/v1/data/delete-account: with MFA on the TOTP code is
 # required and a wrong one is refused with mfa_invalid; the only owner of
 # an organization with other members is refused with 409 until another
-# member is owner.  Every refusal leaves the account unscheduled.
+# member is owner; so is the last platform admin.  Every refusal leaves the
+# account unscheduled.
 
 use v5.36;
 use FindBin;
@@ -11,6 +12,7 @@ use SSCN::Test;
 use SSCN::Deletion;
 use SSCN::Orgs qw(request_id_of);
 use SSCN::Sourcing;
+use SSCN::Incidents qw(mfa_admin);
 use Test::More;
 
 require_stack();
@@ -93,5 +95,24 @@ $res = delete_account($alone->{token},
     { password => $alone->{user}{password} });
 is($res->{status}, 202, 'only member: deletion scheduled')
     or diag($res->{body});
+
+# ---- the last platform admin ------------------------------------------------
+
+# Other tests leave admins behind: lock them for this check, then unlock.
+my $admin = mfa_admin();
+my $others = psql_value("SELECT string_agg(quote_literal(id), ',') "
+    . "FROM sscn.users WHERE is_admin AND admin_locked_at IS NULL "
+    . "AND id <> '$admin->{user_id}'") // '';
+psql_value("UPDATE sscn.users SET admin_locked_at = now() "
+    . "WHERE id IN ($others)") if $others ne '';
+$res = delete_account($admin->{token}, { password => $admin->{password},
+    code => totp_code($admin->{secret}, 30) });
+is_error_response($res, 409, 'conflict', 'last admin: refused');
+like($res->{json}{error}{message} // '', qr/create-admin/,
+    'last admin: says how to go on');
+is(psql_value("SELECT deletion_scheduled_for IS NULL FROM sscn.users "
+    . "WHERE id = '$admin->{user_id}'"), 't', 'last admin: not scheduled');
+psql_value("UPDATE sscn.users SET admin_locked_at = NULL "
+    . "WHERE id IN ($others)") if $others ne '';
 
 done_testing();

@@ -200,4 +200,14 @@ is(psql_value("SELECT count(*) FROM sscn.data_exports "
 is_error_response(api('GET', '/api/v1/data/export'), 401, 'unauthorized',
     'export: needs a session');
 
+# A session that must first accept new terms may still export.
+my $pending = org_user('buyer');
+psql_value("UPDATE sscn.sessions SET restriction = 'acceptance' "
+    . "WHERE user_id = '$pending->{user_id}'");
+is_error_response(api('GET', '/api/v1/me/organizations',
+    token => $pending->{token}), 403, 'acceptance_required',
+    'restricted session: other routes refused');
+is(api('GET', '/api/v1/data/export', token => $pending->{token})->{status},
+    200, 'restricted session: export allowed');
+
 done_testing();

@@ -118,6 +118,45 @@ deletion_reject_sole_owner(struct http_request *req)
 }
 
 /*
+ * True when the caller is a platform admin and no other active admin
+ * would remain: SSCN would then have nobody to unlock accounts, answer
+ * incidents or create the next admin.
+ */
+static enum sscn_err
+deletion_last_admin(struct http_request *req, PGresult *user, bool *last)
+{
+	const char	*params[1] = { req->user_id };
+	PGresult	*res = NULL;
+	enum sscn_err	 err;
+
+	*last = false;
+	if (strcmp(PQgetvalue(user, 0, MFA_U_ADMIN), "t") != 0)
+		return SSCN_OK;
+	if ((err = api_db(req, "deletion_other_admins", 1, params, &res)) !=
+	    SSCN_OK)
+		return err;
+	*last = strcmp(PQgetvalue(res, 0, 0), "0") == 0;
+	PQclear(res);
+	return SSCN_OK;
+}
+
+/* Reject the request of the last platform admin with 409, audited. */
+static enum sscn_err
+deletion_reject_last_admin(struct http_request *req)
+{
+	enum sscn_err err;
+
+	db_rollback(&req->worker->db, req->request_id);
+	if ((err = deletion_audit_rejection(req, "denied", "last_admin")) !=
+	    SSCN_OK)
+		return err;
+	http_send_error(req, 409, "conflict", "You are the last platform "
+	    "administrator; create another administrator with sscnctl "
+	    "create-admin first.", NULL);
+	return SSCN_OK;
+}
+
+/*
  * Queue a mail to the user "user_id" whose sealed address is column "col"
  * of row 0 of "res", in the caller's transaction.
  */
@@ -204,7 +243,7 @@ account_delete_request(struct http_request *req)
 	const char		*params[1];
 	PGresult		*user = NULL, *orgs = NULL;
 	enum sscn_err		 err;
-	bool			 refused;
+	bool			 refused, last_admin;
 
 	json_reject_unknown(req->json, allowed, fields);
 	json_get_string(req->json, "password", true, 16384, &password, fields);
@@ -253,6 +292,14 @@ account_delete_request(struct http_request *req)
 	}
 	if (PQntuples(orgs) > 0) {
 		err = deletion_reject_sole_owner(req);
+		goto out;
+	}
+	if ((err = deletion_last_admin(req, user, &last_admin)) != SSCN_OK) {
+		err = api_rollback(req, err);
+		goto out;
+	}
+	if (last_admin) {
+		err = deletion_reject_last_admin(req);
 		goto out;
 	}
 	err = deletion_schedule(req, user);

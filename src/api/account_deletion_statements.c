@@ -20,6 +20,12 @@ const struct db_statement account_deletion_statements[] = {
 	  "deletion_scheduled_for IS NOT NULL "
 	  "FROM sscn.users WHERE id = $1::uuid FOR UPDATE",
 	  1, false },
+	/* Platform admins who would remain if user $1 left. */
+	{ "deletion_other_admins",
+	  "SELECT count(*) FROM sscn.users WHERE is_admin AND id <> $1::uuid "
+	  "AND admin_locked_at IS NULL AND purged_at IS NULL "
+	  "AND deletion_scheduled_for IS NULL",
+	  1, false },
 	{ "deletion_blocking_orgs",
 	  "SELECT id::text FROM sscn.deletion_blocking_orgs() AS id",
 	  0, false },

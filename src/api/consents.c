@@ -207,18 +207,47 @@ consent_validate(struct http_request *req, bool *analytics, bool *marketing,
 	return fields;
 }
 
+/*
+ * Insert one consent row with a new id (written to "id") for "consent_id"
+ * and "user_id" ("" for the browser alone), with its address encrypted.
+ * "*res" returns the row's recording time.
+ */
+static enum sscn_err
+consent_insert(struct http_request *req, char id[37], const char *consent_id,
+    const char *user_id, bool analytics, bool marketing, const char *version,
+    PGresult **res)
+{
+	const char	*params[7];
+	char		*address = NULL;
+	enum sscn_err	 err;
+
+	token_random_uuid(id);
+	if ((err = consent_encrypt_address(req, id, &address)) != SSCN_OK)
+		return err;
+
+	params[0] = id;
+	params[1] = consent_id;
+	params[2] = user_id;
+	params[3] = analytics ? "true" : "false";
+	params[4] = marketing ? "true" : "false";
+	params[5] = version;
+	params[6] = address;
+	err = api_db(req, "consent_insert", 7, params, res);
+	free(address);
+	return err;
+}
+
 enum sscn_err
 consent_post(struct http_request *req)
 {
 	struct json_object	*fields, *root;
-	char			 consent_id[37], id[37];
+	char			 consent_id[37], id[37], browser_row[37];
 	char			 current[CONSENT_VERSION_MAX + 1];
-	char			*address = NULL;
 	const char		*version = NULL;
-	const char		*params[7];
 	PGresult		*res = NULL;
 	enum sscn_err		 err;
 	bool			 analytics = false, marketing = false, as_user;
+	bool			 had_cookie;
 
 	fields = consent_validate(req, &analytics, &marketing, &version);
 	if (json_object_object_length(fields) > 0)
@@ -240,27 +269,33 @@ consent_post(struct http_request *req)
 	}
 
 	/* A visitor without a cookie gets a new consent id. */
-	if (consent_id[0] == '\0') {
+	had_cookie = consent_id[0] != '\0';
+	if (!had_cookie) {
 		token_random_uuid(consent_id);
 		if ((err = consent_set_context(req, consent_id)) !=
 		    SSCN_OK)
 			return api_rollback(req, err);
 	}
-	token_random_uuid(id);
-	if ((err = consent_encrypt_address(req, id, &address)) != SSCN_OK)
+	if ((err = consent_insert(req, id, consent_id, as_user ? req->user_id :
+	    "", analytics, marketing, version, &res)) != SSCN_OK)
 		return api_rollback(req, err);
 
-	params[0] = id;
-	params[1] = consent_id;
-	params[2] = as_user ? req->user_id : "";
-	params[3] = analytics ? "true" : "false";
-	params[4] = marketing ? "true" : "false";
-	params[5] = version;
-	params[6] = address;
-	err = api_db(req, "consent_insert", 7, params, &res);
-	free(address);
-	if (err != SSCN_OK)
-		return api_rollback(req, err);
+	/*
+	 * A user's choice also becomes the choice of the browser's own consent
+	 * id, so that withdrawing consent while logged in still holds after
+	 * logging out.
+	 */
+	if (as_user && had_cookie) {
+		PGresult *browser = NULL;
+
+		err = consent_insert(req, browser_row, consent_id, "",
+		    analytics, marketing, version, &browser);
+		PQclear(browser);
+		if (err != SSCN_OK) {
+			PQclear(res);
+			return api_rollback(req, err);
+		}
+	}
 
 	/* The audit row records the choice; the response adds its time. */
 	root = consent_choice_json(consent_id, analytics, marketing, version);

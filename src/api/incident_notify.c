@@ -76,7 +76,10 @@ invalid:
 	return -1;
 }
 
-/* Copy the decrypted address of user "user_id" into "out". */
+/*
+ * Copy the decrypted address of user "user_id" into "out", or "" when the
+ * account has none because it was deleted and purged.
+ */
 static enum sscn_err
 incident_user_address(struct http_request *req, const char *user_id,
     char *out, size_t outlen)
@@ -99,7 +102,11 @@ incident_user_address(struct http_request *req, const char *user_id,
 	PQclear(res);
 	if (err != SSCN_OK)
 		return err;
-	if (address == NULL || strlen(address) >= outlen) {
+	if (address == NULL) {
+		out[0] = '\0';
+		return SSCN_OK;
+	}
+	if (strlen(address) >= outlen) {
 		log_error(req->request_id, "incident_address_failed", "user_id=%s "
 		    "reason=\"no address of at most %zu bytes\"", user_id,
 		    outlen - 1);
@@ -214,12 +221,13 @@ notify_check_targets(struct http_request *req, const char *const ids[2],
 /*
  * Record the affected users of "incident_id" and queue a notice to each
  * one not notified before.  Sets "*affected" to the users the request
- * names and "*queued" to the notices queued.
+ * names, "*queued" to the notices queued and "*no_address" to the new
+ * subjects without an address (purged accounts), who get none.
  */
 static enum sscn_err
 notify_queue(struct http_request *req, const char *incident_id,
     const char *const ids[2], const char *body, long long *affected,
-    int *queued)
+    int *queued, int *no_address)
 {
 	const char	*params[3] = { incident_id, ids[0], ids[1] };
 	char		 address[256];
@@ -228,6 +236,7 @@ notify_queue(struct http_request *req, const char *incident_id,
 	int		 i;
 
 	*queued = 0;
+	*no_address = 0;
 	if ((err = api_db(req, "incident_subjects_add", 3, params, &res)) !=
 	    SSCN_OK)
 		return err;
@@ -236,9 +245,14 @@ notify_queue(struct http_request *req, const char *incident_id,
 	for (i = 1; err == SSCN_OK && i < PQntuples(res); i++) {
 		err = incident_user_address(req, PQgetvalue(res, i, 0), address,
 		    sizeof(address));
-		if (err == SSCN_OK)
-			err = outbox_queue(req, address, NOTIFY_SUBJECT, body,
-			    "incident_notice");
+		if (err != SSCN_OK)
+			break;
+		if (address[0] == '\0') {
+			(*no_address)++;
+			continue;
+		}
+		err = outbox_queue(req, address, NOTIFY_SUBJECT, body,
+		    "incident_notice");
 		if (err == SSCN_OK)
 			(*queued)++;
 	}
@@ -246,9 +260,13 @@ notify_queue(struct http_request *req, const char *incident_id,
 	return err;
 }
 
-/* The response body: the users the request named, notified now and before. */
+/*
+ * The response body: the users the request named, notified now and
+ * before, and those without an address.
+ */
 static struct json_object *
-notify_result(const char *incident_id, long long affected, int queued)
+notify_result(const char *incident_id, long long affected, int queued,
+    int no_address)
 {
 	struct json_object *root = json_object_new_object();
 
@@ -257,8 +275,10 @@ notify_result(const char *incident_id, long long affected, int queued)
 	json_object_object_add(root, "affected_users",
 	    json_object_new_int64(affected));
 	json_object_object_add(root, "queued", json_object_new_int(queued));
+	json_object_object_add(root, "no_address",
+	    json_object_new_int(no_address));
 	json_object_object_add(root, "already_notified",
-	    json_object_new_int64(affected - queued));
+	    json_object_new_int64(affected - queued - no_address));
 	return root;
 }
 
@@ -277,7 +297,7 @@ incident_notify(struct http_request *req)
 	const char		*message = NULL, *advice = NULL;
 	char			*body = NULL;
 	long long		 affected = 0;
-	int			 nusers, norgs, queued = 0;
+	int			 nusers, norgs, queued = 0, no_address = 0;
 	enum sscn_err		 err;
 
 	(void)json_reject_unknown(req->json, allowed, fields);
@@ -325,7 +345,8 @@ incident_notify(struct http_request *req)
 	json_object_put(incident);
 	if (body == NULL)
 		return api_rollback(req, SSCN_ERR_INTERNAL);
-	err = notify_queue(req, id, ids, body, &affected, &queued);
+	err = notify_queue(req, id, ids, body, &affected, &queued,
+	    &no_address);
 	free(body);
 	if (err == SSCN_OK && queued > 0)
 		err = api_db(req, "incident_subjects_notified", 1, &id, NULL);
@@ -334,12 +355,15 @@ incident_notify(struct http_request *req)
 
 	details = json_object_new_object();
 	json_object_object_add(details, "queued", json_object_new_int(queued));
+	json_object_object_add(details, "no_address",
+	    json_object_new_int(no_address));
 	json_object_object_add(details, "already_notified",
-	    json_object_new_int64(affected - queued));
+	    json_object_new_int64(affected - queued - no_address));
 	err = audit_write(req, req->user_id, NULL, "incident.notify", id,
 	    "success", details);
 	json_object_put(details);
 	if (err != SSCN_OK)
 		return api_rollback(req, err);
-	return api_commit_send(req, 200, notify_result(id, affected, queued));
+	return api_commit_send(req, 200, notify_result(id, affected, queued,
+	    no_address));
 }

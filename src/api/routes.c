@@ -128,7 +128,9 @@ const struct route api_routes[] = {
 	    ROUTE_BODY_JSON | ROUTE_AUTH },
 
 	/* ---- data export (api/data_export.h) ---- */
-	{ "GET", "/api/v1/data/export", data_export, ROUTE_AUTH },
+	/* Open to restricted sessions: a copy of one's data needs no new terms. */
+	{ "GET", "/api/v1/data/export", data_export,
+	    ROUTE_AUTH | ROUTE_RESTRICTED_OK },
 
 	/* ---- consent, preferences, unsubscribe (api/consent.h) ---- */
 	{ "POST", "/api/v1/consents", consent_post,
