@@ -32,7 +32,7 @@ struct FCGX_Request;
  * database has this migration applied; t/unit/test_schema checks that it
  * matches the files in sql/.
  */
-#define SSCN_SCHEMA_VERSION 10
+#define SSCN_SCHEMA_VERSION 11
 
 /* ---- errors (err.c) ------------------------------------------------- */
 
@@ -137,6 +137,21 @@ struct sscn_conf {
 	unsigned	 outbound_connect_timeout;	/* seconds */
 	unsigned	 outbound_timeout;	/* seconds, whole call */
 	size_t		 outbound_max_response;	/* bytes */
+
+	/* Sign-in with LinkedIn (OpenID Connect, api/oidc.h). */
+	char		*linkedin_client_id;	/* NULL: sign-in is off */
+	char		*linkedin_client_secret_file;
+	char		*linkedin_authorization_endpoint;
+	char		*linkedin_token_endpoint;
+	char		*linkedin_jwks_uri;
+	char		*linkedin_issuer;
+	char		*linkedin_scope;
+	char		*linkedin_redirect_uri;	/* NULL: from base_url */
+	bool		 linkedin_pkce;
+	bool		 linkedin_nonce;
+	unsigned	 linkedin_timeout;	/* seconds, per provider call */
+	unsigned	 linkedin_jwks_max_age;	/* seconds a key set is kept */
+	unsigned	 linkedin_leeway;	/* seconds of clock skew */
 
 	/*
 	 * Account deletion and the retention periods that "sscnctl purge"
