@@ -4,7 +4,7 @@
  * and POST /api/v1/auth/linkedin/link, which links a LinkedIn identity to
  * the signed-in account.
  *
- * The start answer sends the browser to the provider with a random
+ * The start response sends the browser to the provider with a random
  * "state", and sets the __Host-sscn_oidc cookie, a second random value.
  * The database keeps SHA-256 of both for OIDC_STATE_TTL seconds.  The
  * callback accepts the state once, only from the browser that holds the
@@ -281,7 +281,7 @@ oidc_linkedin_start(struct http_request *req)
 
 /* ---- GET /api/v1/auth/linkedin/callback ----------------------------- */
 
-/* What the state check found, for the rest of the callback. */
+/* Nonce and code verifier of a consumed state, "" when off. */
 struct oidc_state {
 	char	 nonce[TOKEN_TEXT_LEN + 1];	/* "" when off */
 	char	 code_verifier[129];		/* "" when off */
@@ -311,7 +311,7 @@ oidc_state_check(struct http_request *req, struct oidc_state *st,
 	    token_hash(browser, browser_hash) == -1)
 		return oidc_reject_state(req, "browser_cookie_missing");
 
-	/* The state is consumed now, whatever happens after. */
+	/* Consumed in its own statement (autocommit), whatever happens after. */
 	params[0] = state_hash;
 	if ((err = api_db(req, "oidc_state_consume", 1, params, &res)) !=
 	    SSCN_OK)
