@@ -17,7 +17,6 @@ use HTTP::Tiny;
 use JSON::PP;
 use POSIX qw(WNOHANG);
 use Test::More;
-use URI::Escape qw(uri_unescape);
 
 use SSCN::Test;
 
@@ -121,11 +120,16 @@ sub mock_requests () {
 	return map { decode_json($_) } <$fh>;
 }
 
+# Percent-decode one query component.
+sub _unescape ($text) {
+	return $text =~ s/%([0-9A-Fa-f]{2})/chr hex $1/ger;
+}
+
 # The decoded parameters of a URL's query.
 sub query_params ($url) {
 	my ($query) = $url =~ /\?(.*)$/ or return {};
 	return { map { my ($k, $v) = split /=/, $_, 2;
-	    (uri_unescape($k), uri_unescape(($v // '') =~ tr/+/ /r)) }
+	    (_unescape($k), _unescape(($v // '') =~ tr/+/ /r)) }
 	    split /&/, $query };
 }
 
