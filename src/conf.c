@@ -167,6 +167,26 @@ static const struct conf_key conf_keys[] = {
 	    1, 7 * 86400 },
 	{ "mail_max_attempts", CONF_UINT, CONF_FIELD(mail_max_attempts),
 	    1, 100 },
+	{ "linkedin_client_id", CONF_STRING, CONF_FIELD(linkedin_client_id),
+	    0, 0 },
+	{ "linkedin_client_secret_file", CONF_STRING,
+	    CONF_FIELD(linkedin_client_secret_file), 0, 0 },
+	{ "linkedin_authorization_endpoint", CONF_STRING,
+	    CONF_FIELD(linkedin_authorization_endpoint), 0, 0 },
+	{ "linkedin_token_endpoint", CONF_STRING,
+	    CONF_FIELD(linkedin_token_endpoint), 0, 0 },
+	{ "linkedin_jwks_uri", CONF_STRING, CONF_FIELD(linkedin_jwks_uri),
+	    0, 0 },
+	{ "linkedin_issuer", CONF_STRING, CONF_FIELD(linkedin_issuer), 0, 0 },
+	{ "linkedin_scope", CONF_STRING, CONF_FIELD(linkedin_scope), 0, 0 },
+	{ "linkedin_redirect_uri", CONF_STRING,
+	    CONF_FIELD(linkedin_redirect_uri), 0, 0 },
+	{ "linkedin_pkce", CONF_BOOL, CONF_FIELD(linkedin_pkce), 0, 0 },
+	{ "linkedin_nonce", CONF_BOOL, CONF_FIELD(linkedin_nonce), 0, 0 },
+	{ "linkedin_timeout", CONF_UINT, CONF_FIELD(linkedin_timeout), 1, 60 },
+	{ "linkedin_jwks_max_age", CONF_UINT,
+	    CONF_FIELD(linkedin_jwks_max_age), 60, 7 * 86400 },
+	{ "linkedin_leeway", CONF_UINT, CONF_FIELD(linkedin_leeway), 0, 300 },
 	{ "deletion_grace", CONF_UINT, CONF_FIELD(deletion_grace),
 	    1, 365 * 86400 },
 	{ "retention_sessions", CONF_UINT, CONF_FIELD(retention_sessions),
@@ -259,6 +279,21 @@ conf_defaults(struct sscn_conf *conf)
 	conf->mail_retry_delay = 60;
 	conf->mail_retry_delay_max = 6 * 3600;
 	conf->mail_max_attempts = 10;
+
+	/* LinkedIn's published values for Sign In with LinkedIn (OpenID). */
+	conf->linkedin_authorization_endpoint = conf_strdup(
+	    "https://www.linkedin.com/oauth/v2/authorization");
+	conf->linkedin_token_endpoint = conf_strdup(
+	    "https://www.linkedin.com/oauth/v2/accessToken");
+	conf->linkedin_jwks_uri = conf_strdup(
+	    "https://www.linkedin.com/oauth/openid/jwks");
+	conf->linkedin_issuer = conf_strdup("https://www.linkedin.com/oauth");
+	conf->linkedin_scope = conf_strdup("openid profile email");
+	conf->linkedin_pkce = false;
+	conf->linkedin_nonce = false;
+	conf->linkedin_timeout = 10;
+	conf->linkedin_jwks_max_age = 3600;
+	conf->linkedin_leeway = 60;
 	conf->deletion_grace = 30 * 86400;
 	conf->retention_sessions = 90 * 86400;
 	conf->retention_tokens = 7 * 86400;
@@ -323,6 +358,14 @@ conf_free(struct sscn_conf *conf)
 	free(conf->smtp_password_file);
 	free(conf->mail_from);
 	free(conf->mail_from_name);
+	free(conf->linkedin_client_id);
+	free(conf->linkedin_client_secret_file);
+	free(conf->linkedin_authorization_endpoint);
+	free(conf->linkedin_token_endpoint);
+	free(conf->linkedin_jwks_uri);
+	free(conf->linkedin_issuer);
+	free(conf->linkedin_scope);
+	free(conf->linkedin_redirect_uri);
 	memset(conf, 0, sizeof(*conf));
 }
 

@@ -32,7 +32,7 @@ struct FCGX_Request;
  * database has this migration applied; t/unit/test_schema checks that it
  * matches the files in sql/.
  */
-#define SSCN_SCHEMA_VERSION 11
+#define SSCN_SCHEMA_VERSION 12
 
 /* ---- errors (err.c) ------------------------------------------------- */
 
@@ -155,6 +155,20 @@ struct sscn_conf {
 	unsigned	 mail_retry_delay;	/* seconds, first back-off */
 	unsigned	 mail_retry_delay_max;	/* seconds */
 	unsigned	 mail_max_attempts;	/* then "failed" */
+	/* Sign-in with LinkedIn (OpenID Connect, api/oidc.h). */
+	char		*linkedin_client_id;	/* NULL: sign-in is off */
+	char		*linkedin_client_secret_file;
+	char		*linkedin_authorization_endpoint;
+	char		*linkedin_token_endpoint;
+	char		*linkedin_jwks_uri;
+	char		*linkedin_issuer;
+	char		*linkedin_scope;
+	char		*linkedin_redirect_uri;	/* NULL: from base_url */
+	bool		 linkedin_pkce;
+	bool		 linkedin_nonce;
+	unsigned	 linkedin_timeout;	/* seconds, per provider call */
+	unsigned	 linkedin_jwks_max_age;	/* seconds a key set is kept */
+	unsigned	 linkedin_leeway;	/* seconds of clock skew */
 
 	/*
 	 * Account deletion and the retention periods that "sscnctl purge"

@@ -38,9 +38,10 @@ my %TENANT = (
 );
 # Tables with row-level security keyed on one user (or one anonymous
 # browser) rather than an organization; their isolation is tested with
-# the endpoints that use them, in t/320_consent.t, t/321_preferences.t
-# and t/380_data_export.t.
-my %PER_USER = map { $_ => 1 } qw(consents user_preferences data_exports);
+# the endpoints that use them, in t/320_consent.t, t/321_preferences.t,
+# t/380_data_export.t and t/403_oidc_link.t.
+my %PER_USER = map { $_ => 1 } qw(consents user_preferences data_exports
+    oidc_identities oidc_pending_links);
 my %DIRECTORY = map { $_ => 1 } qw(organizations supplier_profiles
     certifications);
 

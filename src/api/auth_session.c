@@ -168,11 +168,12 @@ session_start(struct http_request *req, const struct session_user *user,
 }
 
 enum sscn_err
-session_login_finish(struct http_request *req,
-    const struct session_account *acct, int aal)
+session_login_commit(struct http_request *req,
+    const struct session_account *acct, int aal, const char **restriction_out,
+    char role[16], struct json_object **body_out)
 {
 	struct session_user	 user;
-	struct json_object	*body = NULL, *u;
+	struct json_object	*body = NULL;
 	const char		*params[1] = { acct->id };
 	const char		*restriction = "";
 	PGresult		*res = NULL;
@@ -211,14 +212,36 @@ session_login_finish(struct http_request *req,
 		json_object_put(body);
 		return err;
 	}
-
 	snprintf(req->user_id, sizeof(req->user_id), "%s", acct->id);
+	snprintf(role, 16, "%s", user.role);
+	*restriction_out = restriction;
+	*body_out = body;
+	return SSCN_OK;
+
+rollback:
+	db_rollback(&req->worker->db, req->request_id);
+	return err;
+}
+
+enum sscn_err
+session_login_finish(struct http_request *req,
+    const struct session_account *acct, int aal)
+{
+	struct json_object	*body = NULL, *u;
+	const char		*restriction = "";
+	char			 role[16];
+	enum sscn_err		 err;
+
+	err = session_login_commit(req, acct, aal, &restriction, role, &body);
+	if (err != SSCN_OK)
+		return err;
+
 	u = json_object_new_object();
 	json_object_object_add(u, "id", json_object_new_string(acct->id));
 	json_object_object_add(u, "email", json_object_new_string(acct->email));
 	json_object_object_add(u, "full_name",
 	    json_object_new_string(acct->full_name));
-	json_object_object_add(u, "role", json_object_new_string(user.role));
+	json_object_object_add(u, "role", json_object_new_string(role));
 	json_object_object_add(u, "mfa_enabled",
 	    json_object_new_boolean(acct->mfa_enabled));
 	json_object_object_add(body, "user", u);
@@ -240,10 +263,6 @@ session_login_finish(struct http_request *req,
 		http_send_json(req, 200, body);
 	json_object_put(body);
 	return SSCN_OK;
-
-rollback:
-	db_rollback(&req->worker->db, req->request_id);
-	return err;
 }
 
 /*

@@ -44,6 +44,17 @@ struct session_account {
 enum sscn_err session_login_finish(struct http_request *,
 	    const struct session_account *, int aal) SSCN_WARN_UNUSED;
 
+/*
+ * The part of session_login_finish() before the response: role,
+ * restriction, session and commit.  On SSCN_OK "*restriction" is "",
+ * "acceptance" or "mfa_enrollment" (static strings), "role" (16 bytes)
+ * the session's role and "*body" the token part, which the caller puts;
+ * the session cookies are queued.  Rolls back on failure.
+ */
+enum sscn_err session_login_commit(struct http_request *,
+	    const struct session_account *, int aal, const char **restriction,
+	    char role[16], struct json_object **body) SSCN_WARN_UNUSED;
+
 bool	session_is_uuid(const char *s);
 
 #endif /* SSCN_API_AUTH_SESSION_H */

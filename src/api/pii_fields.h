@@ -23,6 +23,8 @@
 #define PII_LEGAL_ADDRESS	"legal_acceptances.address:"
 #define PII_NDA_ADDRESS		"nda_acceptances.address:"
 #define PII_CONSENTS_ADDRESS	"consents.address:"
+#define PII_OIDC_SUB		"oidc_identities.sub:"
+#define PII_OIDC_LINK_SUB	"oidc_pending_links.sub:"
 
 /*
  * Decrypt field "col" of row "row" in "res", of the column "aad_prefix"

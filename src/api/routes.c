@@ -17,6 +17,7 @@
 #include "api/consent.h"
 #include "api/incidents.h"
 #include "api/account_deletion.h"
+#include "api/oidc.h"
 
 const struct route api_routes[] = {
 	{ "GET", "/api/health/", health_root, 0 },
@@ -159,6 +160,11 @@ const struct route api_routes[] = {
 	    ROUTE_BODY_JSON | ROUTE_AUTH | ROUTE_RESTRICTED_OK },
 	{ "POST", "/api/v1/data/delete-account/cancel", account_delete_cancel,
 	    ROUTE_AUTH | ROUTE_RESTRICTED_OK },
+
+	/* ---- sign-in with LinkedIn (api/oidc.h) ---- */
+	{ "GET", "/api/v1/auth/linkedin/start", oidc_linkedin_start, 0 },
+	{ "GET", "/api/v1/auth/linkedin/callback", oidc_linkedin_callback, 0 },
+	{ "POST", "/api/v1/auth/linkedin/link", oidc_linkedin_link, ROUTE_AUTH },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

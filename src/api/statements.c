@@ -13,6 +13,7 @@
 #include "api/consent.h"
 #include "api/incidents.h"
 #include "api/account_deletion.h"
+#include "api/oidc.h"
 
 /*
  * The session check of every authenticated request: a row only for a
@@ -413,6 +414,7 @@ const struct db_statement_set db_statement_sets[] = {
 	{ consent_statements, &consent_nstatements },
 	{ incident_statements, &incident_nstatements },
 	{ account_deletion_statements, &account_deletion_nstatements },
+	{ oidc_statements, &oidc_nstatements },
 };
 
 const size_t db_nstatement_sets =

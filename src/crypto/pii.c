@@ -104,10 +104,9 @@ pii_free(char *plain)
 }
 
 int
-pii_email_index(const struct sscn_keys *keys, const char *normalized,
-    char *out, size_t outlen)
+pii_blind_index(const struct sscn_keys *keys, const char *label,
+    const char *value, char *out, size_t outlen)
 {
-	static const char		 label[] = "email:";
 	const struct keys_index		*key = keys_index_key(keys);
 	crypto_auth_hmacsha256_state	 state;
 	unsigned char			 mac[PII_INDEX_LEN];
@@ -116,9 +115,9 @@ pii_email_index(const struct sscn_keys *keys, const char *normalized,
 		return -1;
 	crypto_auth_hmacsha256_init(&state, key->key, sizeof(key->key));
 	crypto_auth_hmacsha256_update(&state, (const unsigned char *)label,
-	    sizeof(label) - 1);
-	crypto_auth_hmacsha256_update(&state,
-	    (const unsigned char *)normalized, strlen(normalized));
+	    strlen(label));
+	crypto_auth_hmacsha256_update(&state, (const unsigned char *)value,
+	    strlen(value));
 	crypto_auth_hmacsha256_final(&state, mac);
 	sodium_memzero(&state, sizeof(state));
 
@@ -126,4 +125,11 @@ pii_email_index(const struct sscn_keys *keys, const char *normalized,
 	out[1] = 'x';
 	sodium_bin2hex(out + 2, outlen - 2, mac, sizeof(mac));
 	return 0;
+}
+
+int
+pii_email_index(const struct sscn_keys *keys, const char *normalized,
+    char *out, size_t outlen)
+{
+	return pii_blind_index(keys, "email:", normalized, out, outlen);
 }

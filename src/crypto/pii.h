@@ -81,4 +81,12 @@ void	pii_free(char *plain);
 int	pii_email_index(const struct sscn_keys *keys, const char *normalized,
 	    char *out, size_t outlen);
 
+/*
+ * Write the blind index of "value" in the domain "label" (such as
+ * "email:"), as pii_email_index() does; labels keep the indexes of
+ * different kinds of value apart.
+ */
+int	pii_blind_index(const struct sscn_keys *keys, const char *label,
+	    const char *value, char *out, size_t outlen);
+
 #endif /* SSCN_CRYPTO_PII_H */

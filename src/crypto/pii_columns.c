@@ -28,6 +28,9 @@ const struct pii_column pii_columns[] = {
 	{ "sscn.nda_acceptances", PII_NDA_ACCEPTANCE_KEY, "address",
 	    "nda_acceptances.address:" },
 	{ "sscn.consents", "id", "address", "consents.address:" },
+	{ "sscn.oidc_identities", "id", "sub", "oidc_identities.sub:" },
+	{ "sscn.oidc_pending_links", "encode(link_hash, 'hex')", "sub",
+	    "oidc_pending_links.sub:" },
 	/* Binary TOTP secrets, sealed by auth_mfa.c under its own prefix. */
 	{ "sscn.users", "id", "totp_secret", "sscn.users.totp_secret:" },
 	{ "sscn.users", "id", "totp_pending_secret",

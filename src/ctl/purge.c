@@ -68,6 +68,8 @@
 #define PURGE_UNSUBSCRIBE_OLD \
 	"coalesce(last_used_at, created_at) < " PURGE_CUTOFF
 #define PURGE_EXPORTS_OLD "requested_at < " PURGE_CUTOFF
+#define PURGE_OIDC_OLD \
+	"coalesce(used_at, expires_at) < " PURGE_CUTOFF
 #define PURGE_LOCKOUTS_OLD \
 	"updated_at < " PURGE_CUTOFF \
 	" AND (locked_until IS NULL OR locked_until < now())"
@@ -133,6 +135,16 @@ static const struct purge_category purge_categories[] = {
 	{ "data_exports",
 	  PURGE_COUNT("data_exports", PURGE_EXPORTS_OLD),
 	  "WITH d AS (" PURGE_DELETE("data_exports", PURGE_EXPORTS_OLD)
+	  " RETURNING 1) SELECT count(*) FROM d",
+	  PURGE_CONF(retention_tokens) },
+	{ "oidc_states",
+	  PURGE_COUNT("oidc_states", PURGE_OIDC_OLD),
+	  "WITH d AS (" PURGE_DELETE("oidc_states", PURGE_OIDC_OLD)
+	  " RETURNING 1) SELECT count(*) FROM d",
+	  PURGE_CONF(retention_tokens) },
+	{ "oidc_pending_links",
+	  PURGE_COUNT("oidc_pending_links", PURGE_OIDC_OLD),
+	  "WITH d AS (" PURGE_DELETE("oidc_pending_links", PURGE_OIDC_OLD)
 	  " RETURNING 1) SELECT count(*) FROM d",
 	  PURGE_CONF(retention_tokens) },
 };
