@@ -58,6 +58,14 @@ ok($cookies->{'__Host-sscn_csrf'}{value}, 'callback sets the CSRF cookie');
 is($cookies->{'__Host-sscn_oidc'}{attrs}{'max-age'}, '0',
     'callback clears the state cookie');
 
+# The data export names the linked identity with its subject in clear.
+my $export = api('GET', '/api/v1/data/export',
+    cookies => { '__Host-sscn_session' => $cookies->{'__Host-sscn_session'}{value} });
+is($export->{status}, 200, 'export of the new account: 200');
+my ($identity) = @{$export->{json}{linked_identities} // []};
+is($identity->{provider}, 'linkedin', 'export: linked provider');
+is($identity->{subject}, $sub, 'export: subject decrypted');
+
 my $user_id = user_id_of($email);
 ok($user_id, 'account exists for the LinkedIn e-mail');
 is(psql_value("SELECT email_verified_at IS NOT NULL AND password_hash IS NULL "

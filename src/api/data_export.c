@@ -149,6 +149,41 @@ export_open_addresses(struct http_request *req, struct json_object *doc,
 	return SSCN_OK;
 }
 
+/*
+ * Add "linked_identities": the sign-in providers linked to the account,
+ * with the decrypted subject id each provider knows the user by.
+ */
+static enum sscn_err
+export_add_identities(struct http_request *req, struct json_object *doc)
+{
+	const char		*params[1] = { req->user_id };
+	struct json_object	*items, *item;
+	PGresult		*res = NULL;
+	enum sscn_err		 err;
+	int			 i;
+
+	err = db_exec(&req->worker->db, req->request_id,
+	    "data_export_identities", 1, params, &res);
+	if (err != SSCN_OK)
+		return err;
+
+	items = json_object_new_array();
+	for (i = 0; i < PQntuples(res) && err == SSCN_OK; i++) {
+		item = json_object_new_object();
+		json_object_object_add(item, "provider", api_json_text(res, i, 1));
+		err = api_pii_add(req, item, "subject", PII_OIDC_SUB,
+		    PQgetvalue(res, i, 0), res, i, 2);
+		json_object_object_add(item, "linked_at", api_json_text(res, i,
+		    3));
+		json_object_object_add(item, "last_login_at", api_json_text(res,
+		    i, 4));
+		json_object_array_add(items, item);
+	}
+	PQclear(res);
+	json_object_object_add(doc, "linked_identities", items);
+	return err;
+}
+
 /* Read the document that PostgreSQL builds and parse it. */
 static enum sscn_err
 export_read_document(struct http_request *req, struct json_object **doc)
@@ -263,6 +298,7 @@ data_export(struct http_request *req)
 
 	if ((err = export_read_document(req, &doc)) != SSCN_OK ||
 	    (err = export_add_account(req, doc)) != SSCN_OK ||
+	    (err = export_add_identities(req, doc)) != SSCN_OK ||
 	    (err = export_open_addresses(req, doc, "sessions",
 	    PII_SESSIONS_ADDRESS)) != SSCN_OK ||
 	    (err = export_open_addresses(req, doc, "legal_acceptances",

@@ -24,6 +24,15 @@ const struct db_statement data_export_statements[] = {
 	{ "data_export_document",
 	  "SELECT sscn.data_export_document()::text",
 	  0, false },
+	/* Sign-in identities linked to the account, with sealed subjects. */
+	{ "data_export_identities",
+	  "SELECT id::text, provider, sub, "
+	  "  to_char(created_at AT TIME ZONE 'UTC', "
+	  "    'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+	  "  to_char(last_login_at AT TIME ZONE 'UTC', "
+	  "    'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+	  "FROM sscn.oidc_identities WHERE user_id = $1::uuid ORDER BY created_at",
+	  1, false },
 	{ "data_export_account",
 	  "SELECT email, full_name, phone FROM sscn.users WHERE id = $1::uuid",
 	  1, false },
