@@ -110,7 +110,7 @@ my $rid = header($res, 'X-Request-ID') // 'missing';
 my @lines = log_lines_with($offset, $rid);
 my ($logged) = grep { /pii_decrypt_failed/ } @lines;
 ok($logged, 'tamper: failure logged') or diag(join("\n", @lines));
-like($logged // '', qr/column=users\.full_name: row=\Q$id\E/,
+like($logged // '', qr/column=users\.full_name row=\Q$id\E/,
     'tamper: log names column and row');
 like($logged // '', qr/reason="authentication failed"/,
     'tamper: log gives the reason');

@@ -147,4 +147,28 @@ like($out, qr/not the sscnd master/, 'bad pid: message names the problem');
 my @bad = field_versions();
 is(scalar @bad, scalar @after, 'bad pid: no key added');
 
+# --pid adds a key and --no-add promises that none is added, so the two
+# together are a usage error (exit 2) and change nothing.
+($code, $out) = sscnctl('keys', 'rotate', '--no-add', '--pid', $master);
+is($code, 2, 'pid with no-add: usage error');
+like($out, qr/--pid and --no-add cannot be used together/,
+    'pid with no-add: message names both options');
+like($out, qr/^usage: sscnctl keys/m, 'pid with no-add: usage printed');
+($code, $out) = sscnctl('keys', 'rotate', '--pid', $master, '--no-add');
+is($code, 2, 'no-add after pid: usage error');
+my @both = field_versions();
+is(scalar @both, scalar @after, 'pid with no-add: no key added');
+
+# A pid of a process that has exited: fork a child, reap it, use its pid.
+my $gone = fork() // BAIL_OUT("fork failed: $!");
+POSIX::_exit(0) if $gone == 0;
+waitpid($gone, 0);
+($code, $out) = sscnctl('keys', 'rotate', '--pid', $gone);
+is($code, 1, 'missing pid: rotate fails');
+like($out, qr/--pid $gone: no such process/,
+    'missing pid: message says no such process');
+unlike($out, qr/command ""/, 'missing pid: no empty command name');
+my @missing = field_versions();
+is(scalar @missing, scalar @after, 'missing pid: no key added');
+
 done_testing();

@@ -123,6 +123,18 @@ is_error_response($res, 415, 'unsupported_media_type',
 $res = one_click($alice_token, body => 'List-Unsubscribe=Later');
 is_error_response($res, 400, 'validation_failed',
     'POST with another List-Unsubscribe value');
+# Alice's token in the query and Bob's in the form body: which user is
+# meant is unclear, so the request is rejected and changes no one.
+$res = request('POST', "/api/v1/unsubscribe?token=$alice_token",
+    headers => ['Content-Type' => $FORM],
+    body => "token=$bob_token&List-Unsubscribe=One-Click");
+$res->{json} = decode_json_body($res);
+$body = is_error_response($res, 400, 'validation_failed',
+    'POST with two different tokens');
+like($body->{error}{fields}{token} // '', qr/differs/,
+    'two tokens: fields.token says they differ');
+is(scalar(audit_rows(header($res, 'X-Request-ID'))), 0,
+    'two tokens: no audit row');
 is(marketing_of($alice), 't', 'rejected POSTs: Alice still subscribed');
 is(marketing_of($bob), 't', 'rejected POSTs: Bob still subscribed');
 
@@ -167,6 +179,13 @@ $res = request('POST', '/api/v1/unsubscribe',
     body => "token=$bob_token&List-Unsubscribe=One-Click");
 is($res->{status}, 200, 'token in the form body: 200');
 is(marketing_of($bob), 'f', 'token in the form body: Bob unsubscribed');
+is(set_marketing($bob, 1)->{status}, 200, 'Bob opts in before the same-token POST');
+$res = request('POST', "/api/v1/unsubscribe?token=$bob_token",
+    headers => ['Content-Type' => $FORM],
+    body => "token=$bob_token&List-Unsubscribe=One-Click");
+is($res->{status}, 200, 'same token in query and body: 200')
+    or diag($res->{body});
+is(marketing_of($bob), 'f', 'same token in query and body: Bob unsubscribed');
 
 # ---- the outbox skips unsubscribed users ----------------------------------------------
 

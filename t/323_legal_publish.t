@@ -36,17 +36,44 @@ sub temp_file ($text) {
 
 # ---- the shipped documents ----------------------------------------------------------
 
+# Each shipped file is published under its Version line with its exact
+# text.  GET serves the newest published version, which is the shipped
+# one unless an operator has published a newer one since.
 for my $name (qw(terms privacy cookies nda dpa)) {
 	my $text = read_text("$ROOT/docs/legal/$name.md");
 	my ($version) = $text =~ /^Version ([0-9A-Za-z._-]+?)\.?\s/m;
 	ok(defined $version, "$name.md: Version line");
 	like($text, qr/Template: counsel must review/,
 	    "$name.md: marked as a template");
+	$version //= '';
+
+	my $shipped = psql_json("SELECT encode(sha256(convert_to(body, "
+	    . "'UTF8')), 'hex') AS sha256 FROM sscn.legal_documents "
+	    . "WHERE kind = '$name' AND version = '$version'") // [];
+	is(scalar @$shipped, 1, "$name.md: its version is published");
+	is($shipped->[0]{sha256}, sha256_hex($text),
+	    "$name.md: published with the file's text");
+
 	my $res = api('GET', "/api/v1/legal/$name");
 	is($res->{status}, 200, "GET /legal/$name: 200");
-	is($res->{json}{version}, $version, "GET /legal/$name: the file's version");
+	my $served = $res->{json}{version} // '';
+	my $stored = psql_json("SELECT encode(sha256(convert_to(body, "
+	    . "'UTF8')), 'hex') AS sha256, (SELECT count(*) FROM "
+	    . "sscn.legal_documents n WHERE n.kind = d.kind AND "
+	    . "n.published_at > d.published_at) AS newer FROM "
+	    . "sscn.legal_documents d WHERE kind = '$name' AND version = "
+	    . "'$served'") // [];
+	is(scalar @$stored, 1, "GET /legal/$name: a published version");
+	is($stored->[0]{newer}, 0, "GET /legal/$name: the newest version");
 	is(sha256_hex(Encode::encode('UTF-8', $res->{json}{text} // '')),
-	    sha256_hex($text), "GET /legal/$name: the file's text");
+	    $stored->[0]{sha256}, "GET /legal/$name: that version's text");
+	if ($served eq $version) {
+		is(sha256_hex(Encode::encode('UTF-8', $res->{json}{text} // '')),
+		    sha256_hex($text), "GET /legal/$name: the file's text");
+	} else {
+		note("$name: version $served, published after the shipped "
+		    . "$version, is served");
+	}
 }
 is_error_response(api('GET', '/api/v1/legal/eula'), 404, 'not_found',
     'GET /legal/eula');

@@ -246,6 +246,21 @@ $res = api('PATCH', "/api/v1/admin/incidents/$id", token => $admin->{token},
     json => { updates => [] });
 is_error_response($res, 400, 'validation_failed', 'patch the history');
 
+# An empty PATCH changes nothing, so it is rejected and writes neither an
+# audit row nor a history entry.
+$before = stored($id);
+$res = api('PATCH', "/api/v1/admin/incidents/$id", token => $admin->{token},
+    json => {});
+$err = is_error_response($res, 400, 'validation_failed', 'patch empty object');
+is($err->{error}{fields}{body}, 'no field to change',
+    'empty patch: fields.body names the problem');
+is_deeply(stored($id), $before, 'empty patch: incident unchanged');
+is(scalar(audit_rows(header($res, 'X-Request-ID'))), 0,
+    'empty patch: no audit row');
+my $after = api('GET', "/api/v1/admin/incidents/$id",
+    token => $admin->{token})->{json} // {};
+is(scalar @{ $after->{updates} // [] }, 3, 'empty patch: no history entry');
+
 # ---- guards ----------------------------------------------------------------------------------
 
 my $member = verified_user() or BAIL_OUT('cannot create a user');

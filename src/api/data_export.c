@@ -134,7 +134,8 @@ export_open_addresses(struct http_request *req, struct json_object *doc,
 			    json_object_get_string(sealed), &plain);
 			if (status != FIELDCRYPT_OK) {
 				log_error(req->request_id, "pii_decrypt_failed",
-				    "column=%s row=%s reason=\"%s\"", aad_prefix,
+				    "column=%.*s row=%s reason=\"%s\"",
+				    api_pii_column_len(aad_prefix), aad_prefix,
 				    json_object_get_string(row_key),
 				    fieldcrypt_status_str(status));
 				return SSCN_ERR_INTERNAL;

@@ -323,6 +323,11 @@ incident_patch(struct http_request *req)
 	enum sscn_err		 err;
 
 	changes = incident_fields_parse(req->json, false, fields);
+	/* An empty PATCH would only write an audit row naming no field. */
+	if (json_object_object_length(changes) == 0 &&
+	    json_object_object_length(fields) == 0)
+		json_object_object_add(fields, "body",
+		    json_object_new_string("no field to change"));
 	if ((err = incident_admin_begin(req, fields)) != SSCN_OK)
 		goto out;
 	if (!session_is_uuid(id)) {

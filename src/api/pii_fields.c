@@ -11,11 +11,23 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <json-c/json.h>
 
 #include "auth/email.h"
 #include "api/pii_fields.h"
+
+int
+api_pii_column_len(const char *aad_prefix)
+{
+	size_t len;
+
+	len = strlen(aad_prefix);
+	if (len > 0 && aad_prefix[len - 1] == ':')
+		len--;
+	return (int)len;
+}
 
 enum sscn_err
 api_pii_open(struct http_request *req, const char *aad_prefix,
@@ -27,15 +39,17 @@ api_pii_open(struct http_request *req, const char *aad_prefix,
 	if (PQgetisnull(res, row, col))
 		return SSCN_OK;
 	if (req->worker->keys == NULL) {
-		log_error(req->request_id, "pii_decrypt_failed", "column=%s "
-		    "row=%s reason=\"no keys loaded\"", aad_prefix, row_key);
+		log_error(req->request_id, "pii_decrypt_failed", "column=%.*s "
+		    "row=%s reason=\"no keys loaded\"",
+		    api_pii_column_len(aad_prefix), aad_prefix, row_key);
 		return SSCN_ERR_INTERNAL;
 	}
 	status = pii_open(req->worker->keys, aad_prefix, row_key,
 	    PQgetvalue(res, row, col), out);
 	if (status != FIELDCRYPT_OK) {
-		log_error(req->request_id, "pii_decrypt_failed", "column=%s "
-		    "row=%s reason=\"%s\"", aad_prefix, row_key,
+		log_error(req->request_id, "pii_decrypt_failed", "column=%.*s "
+		    "row=%s reason=\"%s\"", api_pii_column_len(aad_prefix),
+		    aad_prefix, row_key,
 		    fieldcrypt_status_str(status));
 		return SSCN_ERR_INTERNAL;
 	}

@@ -27,6 +27,12 @@
 #define PII_OIDC_LINK_SUB	"oidc_pending_links.sub:"
 
 /*
+ * Length of "aad_prefix" without its trailing colon, so that a log line
+ * prints the column as "users.full_name" with "%.*s".
+ */
+int api_pii_column_len(const char *aad_prefix);
+
+/*
  * Decrypt field "col" of row "row" in "res", of the column "aad_prefix"
  * and the database row "row_key".  "*out" is the plaintext (free it with
  * pii_free()) or NULL when the field is SQL NULL.  A failure is logged

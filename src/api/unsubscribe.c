@@ -12,8 +12,8 @@
  *
  * A POST body, when present, is application/x-www-form-urlencoded or
  * multipart/form-data; the form "List-Unsubscribe=One-Click" that mailbox
- * providers send is accepted, and a form field "token" may stand in for
- * the query parameter.
+ * providers send is accepted.  A urlencoded form field "token" may stand
+ * in for the query parameter or repeat it, but must not differ from it.
  */
 #include "config.h"
 
@@ -42,8 +42,10 @@ unsubscribe_type_is(const char *type, const char *media)
 }
 
 /*
- * Find the token (query first, then a urlencoded form body) and hash it
- * into "hash_hex".  Returns SSCN_OK, or an error already sent.
+ * Find the token in the query or a urlencoded form body and hash it into
+ * "hash_hex".  A token in both places must be the same token, so that a
+ * request never unsubscribes a user other than the one it seems to name.
+ * Returns SSCN_OK, or an error already sent.
  */
 static enum sscn_err
 unsubscribe_token(struct http_request *req, bool form,
@@ -51,18 +53,35 @@ unsubscribe_token(struct http_request *req, bool form,
 {
 	struct json_object	*fields;
 	char			 token[TOKEN_TEXT_LEN + 2];
-	enum query_status	 status;
+	char			 body_token[TOKEN_TEXT_LEN + 2];
+	enum query_status	 status, body_status = QUERY_ABSENT;
+	const char		*problem;
 
 	status = query_get(req->query, "token", token, sizeof(token));
-	if (status == QUERY_ABSENT && form && req->body != NULL)
-		status = query_get(req->body, "token", token, sizeof(token));
-	if (status == QUERY_FOUND && token_hash(token, hash_hex) == 0)
+	if (form && req->body != NULL)
+		body_status = query_get(req->body, "token", body_token,
+		    sizeof(body_token));
+	if (status == QUERY_ABSENT && body_status != QUERY_ABSENT) {
+		status = body_status;
+		memcpy(token, body_token, sizeof(token));
+	} else if (status == QUERY_FOUND && body_status == QUERY_INVALID)
+		status = QUERY_INVALID;
+
+	if (status == QUERY_FOUND && body_status == QUERY_FOUND &&
+	    strcmp(token, body_token) != 0)
+		problem = "differs between the query and the form body; "
+		    "send one token";
+	else if (status == QUERY_FOUND && token_hash(token, hash_hex) == 0)
 		return SSCN_OK;
+	else if (status == QUERY_ABSENT)
+		problem = "is required";
+	else
+		problem = "is not a valid unsubscribe token; use the link from "
+		    "the mail";
 
 	fields = json_object_new_object();
-	json_object_object_add(fields, "token", json_object_new_string(
-	    status == QUERY_ABSENT ? "is required" :
-	    "is not a valid unsubscribe token; use the link from the mail"));
+	json_object_object_add(fields, "token",
+	    json_object_new_string(problem));
 	return api_validation_failed(req, fields);
 }
 

@@ -253,11 +253,19 @@ ctl_check_master(pid_t pid)
 
 	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
 	f = fopen(path, "re");
-	if (f != NULL) {
-		if (fgets(comm, sizeof(comm), f) == NULL)
-			comm[0] = '\0';
-		fclose(f);
+	if (f == NULL) {
+		if (errno == ENOENT)
+			fprintf(stderr, "sscnctl: --pid %ld: no such process; "
+			    "nothing was changed\n", (long)pid);
+		else
+			fprintf(stderr, "sscnctl: --pid %ld: cannot read %s: "
+			    "%s; nothing was changed\n", (long)pid, path,
+			    strerror(errno));
+		return -1;
 	}
+	if (fgets(comm, sizeof(comm), f) == NULL)
+		comm[0] = '\0';
+	fclose(f);
 	comm[strcspn(comm, "\n")] = '\0';
 	if (strcmp(comm, "sscnd") != 0 || ctl_children(pid, children, 1) < 1) {
 		fprintf(stderr, "sscnctl: process %ld is not the sscnd master "
@@ -546,6 +554,13 @@ ctl_keys(const struct sscn_conf *conf, int argc, char **argv)
 			ctl_keys_usage();
 			return CTL_EXIT_USAGE;
 		}
+	}
+	if (!add && pid != 0) {
+		fprintf(stderr, "sscnctl: --pid and --no-add cannot be used "
+		    "together, because --pid adds a key and reloads sscnd "
+		    "and --no-add only re-encrypts\n");
+		ctl_keys_usage();
+		return CTL_EXIT_USAGE;
 	}
 	if (add && pid == 0 && strcmp(argv[1], "rotate") == 0) {
 		fprintf(stderr, "sscnctl: keys rotate needs --pid PID of the "
