@@ -4,16 +4,19 @@
  * Delivery over SMTP is a separate job that reads sscn.mail_outbox, so a
  * change that rolls back sends nothing and no request waits on a mail
  * server.  Recipient and subject are refused when they contain CR or LF,
- * which would let a value inject mail headers.
+ * which would let a value inject mail headers.  Handlers queue through
+ * outbox_queue_template(), so every text comes from mail_templates.c.
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <libpq-fe.h>
 
 #include "sscn.h"
+#include "mail_templates.h"
 #include "api/pii_fields.h"
 #include "auth/token.h"
 
@@ -63,4 +66,37 @@ out:
 	free(sealed_recipient);
 	free(sealed_body);
 	return err;
+}
+
+enum sscn_err
+outbox_queue_template(struct http_request *req, const char *recipient,
+    const char *template_name, const struct mail_value *values)
+{
+	char		*subject, *body;
+	char		 reason[160];
+	enum sscn_err	 err;
+
+	err = mail_template_render(template_name, values, &subject, &body,
+	    reason, sizeof(reason));
+	if (err != SSCN_OK) {
+		log_error(req->request_id, "mail_template_failed",
+		    "template=%s reason=\"%s\"", template_name, reason);
+		return err;
+	}
+	err = outbox_queue(req, recipient, subject, body, template_name);
+	mail_text_free(subject);
+	mail_text_free(body);
+	return err;
+}
+
+char *
+outbox_link(const struct http_request *req, const char *path,
+    const char *suffix)
+{
+	char *link;
+
+	if (asprintf(&link, "%s%s%s", req->worker->conf->base_url, path,
+	    suffix) == -1)
+		return NULL;
+	return link;
 }

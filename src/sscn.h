@@ -669,6 +669,25 @@ enum sscn_err outbox_queue(struct http_request *, const char *recipient,
 	    const char *subject, const char *body, const char *template_name)
 	    SSCN_WARN_UNUSED;
 
+struct mail_value;
+
+/*
+ * Render the template "template_name" of mail_templates.c with "values"
+ * (ended by a NULL name) and queue it with outbox_queue().  A rendering
+ * failure is logged and returned; nothing is queued then.
+ */
+enum sscn_err outbox_queue_template(struct http_request *,
+	    const char *recipient, const char *template_name,
+	    const struct mail_value *values) SSCN_WARN_UNUSED;
+
+/*
+ * Returns base_url, "path" and "suffix" (a token or an id) as one new
+ * string for a {{link}} value, or NULL when out of memory.  Free it with
+ * mail_text_free(), which overwrites the token.
+ */
+char	*outbox_link(const struct http_request *, const char *path,
+	    const char *suffix);
+
 /* ---- authentication (auth/authn.c) ---------------------------------- */
 
 /* Cookie names; the __Host- prefix pins them to this host, path / and TLS. */

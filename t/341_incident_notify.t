@@ -165,14 +165,14 @@ is(scalar(mail_for($single->{email}, 'incident_notice')), 2,
 # gets no notice, and the others are still notified.
 my $gone = verified_user() or BAIL_OUT('cannot create a user');
 my $gone_id = user_id_of($gone->{email});
-my $other = verified_user() or BAIL_OUT('cannot create a user');
-my $other_id = user_id_of($other->{email});
+my $bystander = verified_user() or BAIL_OUT('cannot create a user');
+my $bystander_id = user_id_of($bystander->{email});
 psql_value("UPDATE sscn.users SET email = NULL, email_index = NULL, "
     . "full_name = NULL, phone = NULL, purged_at = now() "
     . "WHERE id = '$gone_id'");
 $outbox_before = outbox_count();
 $result = is_json_ok(api('POST', $path, token => $admin->{token},
-    json => { user_ids => [$gone_id, $other_id], message => $message,
+    json => { user_ids => [$gone_id, $bystander_id], message => $message,
 	advice => $advice }), 200, 'notify with a purged account');
 is($result->{queued}, 1, 'purged account: the other user notified');
 is($result->{no_address}, 1, 'purged account: counted without address');

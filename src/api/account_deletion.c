@@ -25,6 +25,7 @@
 #include <libpq-fe.h>
 
 #include "sscn.h"
+#include "mail_templates.h"
 #include "api/account_deletion.h"
 #include "api/auth_mfa.h"
 #include "api/pii_fields.h"
@@ -157,12 +158,13 @@ deletion_reject_last_admin(struct http_request *req)
 }
 
 /*
- * Queue a mail to the user "user_id" whose sealed address is column "col"
- * of row 0 of "res", in the caller's transaction.
+ * Queue the mail "template" with "values" to the user "user_id" whose
+ * sealed address is column "col" of row 0 of "res", in the caller's
+ * transaction.
  */
 static enum sscn_err
 deletion_mail(struct http_request *req, const char *user_id, PGresult *res,
-    int col, const char *subject, const char *body, const char *template)
+    int col, const char *template, const struct mail_value *values)
 {
 	enum sscn_err	 err;
 	char		*email;
@@ -175,7 +177,7 @@ deletion_mail(struct http_request *req, const char *user_id, PGresult *res,
 		    "user_id=%s reason=\"account has no address\"", user_id);
 		return SSCN_ERR_INTERNAL;
 	}
-	err = outbox_queue(req, email, subject, body, template);
+	err = outbox_queue_template(req, email, template, values);
 	pii_free(email);
 	return err;
 }
@@ -187,7 +189,12 @@ deletion_schedule(struct http_request *req, PGresult *user)
 	const struct sscn_conf	*conf = req->worker->conf;
 	struct json_object	*root, *details;
 	const char		*params[3];
-	char			 grace[16], body[1024];
+	char			 grace[16], deletion_date[64];
+	const struct mail_value	 values[] = {
+		{ "deletion_date", deletion_date },
+		{ "site_url", conf->base_url },
+		{ NULL, NULL }
+	};
 	PGresult		*res = NULL;
 	enum sscn_err		 err;
 
@@ -204,12 +211,8 @@ deletion_schedule(struct http_request *req, PGresult *user)
 	root = json_object_new_object();
 	json_object_object_add(root, "scheduled_for",
 	    api_json_text(res, 0, 0));
-	snprintf(body, sizeof(body), "You asked to delete your SSCN account. "
-	    "It will be deleted on %s (UTC), and every session of the account "
-	    "has been signed out.\n\nTo keep the account, sign in before then "
-	    "at %s and cancel the deletion. If you did not ask for this, "
-	    "sign in, cancel it and change your password at once.\n",
-	    PQgetvalue(res, 0, 0), conf->base_url);
+	snprintf(deletion_date, sizeof(deletion_date), "%s",
+	    PQgetvalue(res, 0, 0));
 	PQclear(res);
 
 	params[1] = NULL;
@@ -220,8 +223,7 @@ deletion_schedule(struct http_request *req, PGresult *user)
 	if ((err = api_db(req, "session_revoke_others", 3, params, NULL)) !=
 	    SSCN_OK ||
 	    (err = deletion_mail(req, req->user_id, user, MFA_U_EMAIL,
-	    "Your SSCN account is scheduled for deletion", body,
-	    "account_deletion_scheduled")) != SSCN_OK ||
+	    "account_deletion_scheduled", values)) != SSCN_OK ||
 	    (err = audit_write(req, req->user_id, NULL,
 	    "account.delete_request", req->user_id, "success", details)) !=
 	    SSCN_OK) {
@@ -313,9 +315,10 @@ out:
 enum sscn_err
 account_delete_cancel(struct http_request *req)
 {
-	const char	*params[1];
-	PGresult	*res = NULL;
-	enum sscn_err	 err;
+	static const struct mail_value	 no_values[] = { { NULL, NULL } };
+	const char			*params[1];
+	PGresult			*res = NULL;
+	enum sscn_err			 err;
 
 	if ((err = authn_require(req)) != SSCN_OK)
 		return err;
@@ -332,11 +335,8 @@ account_delete_cancel(struct http_request *req)
 		    "account is scheduled.", NULL);
 		return SSCN_OK;
 	}
-	err = deletion_mail(req, req->user_id, res, 0, "The deletion of your "
-	    "SSCN account is cancelled", "The scheduled deletion of your SSCN "
-	    "account was cancelled; the account stays as it is. If that was "
-	    "not you, change your password at once.\n",
-	    "account_deletion_cancelled");
+	err = deletion_mail(req, req->user_id, res, 0,
+	    "account_deletion_cancelled", no_values);
 	PQclear(res);
 	if (err == SSCN_OK)
 		err = audit_write(req, req->user_id, NULL,

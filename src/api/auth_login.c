@@ -25,6 +25,7 @@
 #include <sodium.h>
 
 #include "sscn.h"
+#include "mail_templates.h"
 #include "api/auth_login.h"
 #include "api/auth_session.h"
 #include "auth/email.h"
@@ -97,6 +98,26 @@ login_claim(struct http_request *req, const char *email_index, bool *allowed)
 	return SSCN_OK;
 }
 
+/* Queue the one mail that tells the owner of "a" about the lock. */
+static enum sscn_err
+login_lock_mail(struct http_request *req, const struct login_account *a)
+{
+	const struct sscn_conf	*conf = req->worker->conf;
+	char			 minutes[16], attempts[16];
+	const struct mail_value	 values[] = {
+		{ "name", a->full_name },
+		{ "minutes", minutes },
+		{ "attempts", attempts },
+		{ "site_url", conf->base_url },
+		{ NULL, NULL }
+	};
+
+	snprintf(minutes, sizeof(minutes), "%u",
+	    (conf->lockout_duration + 59) / 60);
+	snprintf(attempts, sizeof(attempts), "%u", conf->lockout_threshold);
+	return outbox_queue_template(req, a->email, "account_locked", values);
+}
+
 /*
  * Record a failed login: the per-address count, the audit row, and when
  * this failure reaches the threshold, the lock with its one mail.
@@ -107,7 +128,7 @@ login_failed(struct http_request *req, const char *email_index,
 {
 	const struct sscn_conf	*conf = req->worker->conf;
 	const char		*params[3];
-	char			 duration[16], threshold[16], body[768];
+	char			 duration[16], threshold[16];
 	struct json_object	*details;
 	PGresult		*res = NULL;
 	enum sscn_err		 err;
@@ -147,17 +168,8 @@ login_failed(struct http_request *req, const char *email_index,
 	if (locked_now) {
 		err = audit_write(req, a->exists ? a->id : NULL, NULL,
 		    "auth.lock", a->exists ? a->id : NULL, "success", NULL);
-		if (err == SSCN_OK && a->exists) {
-			snprintf(body, sizeof(body), "Hello %s,\n\nyour SSCN "
-			    "account was locked for %u minutes after %u failed "
-			    "sign-in attempts. If that was not you, reset your "
-			    "password at %s once the lock ends.\n", a->full_name,
-			    (conf->lockout_duration + 59) / 60,
-			    conf->lockout_threshold,
-			    conf->base_url);
-			err = outbox_queue(req, a->email, "Your SSCN account "
-			    "was locked", body, "account_locked");
-		}
+		if (err == SSCN_OK && a->exists)
+			err = login_lock_mail(req, a);
 		if (err != SSCN_OK)
 			goto rollback;
 	}

@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "sscn.h"
+#include "mail_templates.h"
 #include "api/auth_login.h"
 #include "api/auth_mfa.h"
 #include "api/auth_session.h"
@@ -270,17 +271,21 @@ mfa_user_email(struct http_request *req, PGresult *user, char **email)
 	    user, 0, MFA_U_EMAIL, email);
 }
 
-/* Queue a notice to the user of "user", in the caller's transaction. */
+/*
+ * Queue the notice "template", which has no placeholders, to the user of
+ * "user", in the caller's transaction.
+ */
 static enum sscn_err
 mfa_queue_notice(struct http_request *req, PGresult *user,
-    const char *subject, const char *body, const char *template)
+    const char *template)
 {
-	enum sscn_err	 err;
-	char		*email;
+	static const struct mail_value	 no_values[] = { { NULL, NULL } };
+	enum sscn_err			 err;
+	char				*email;
 
 	if ((err = mfa_user_email(req, user, &email)) != SSCN_OK)
 		return err;
-	err = outbox_queue(req, email, subject, body, template);
+	err = outbox_queue_template(req, email, template, no_values);
 	pii_free(email);
 	return err;
 }
@@ -573,11 +578,7 @@ auth_totp_confirm(struct http_request *req)
 	    SSCN_OK ||
 	    (err = audit_write(req, req->user_id, NULL, "auth.mfa_confirm",
 	    req->user_id, "success", NULL)) != SSCN_OK ||
-	    (err = mfa_queue_notice(req, user,
-	    "Multi-factor authentication is on for your SSCN account",
-	    "Multi-factor authentication was turned on for your SSCN account. "
-	    "If that was not you, contact your administrator at once.\n",
-	    "mfa_enabled")) != SSCN_OK ||
+	    (err = mfa_queue_notice(req, user, "mfa_enabled")) != SSCN_OK ||
 	    (err = db_commit(&req->worker->db, req->request_id)) != SSCN_OK) {
 		json_object_put(root);
 		goto rollback;
@@ -706,11 +707,7 @@ auth_totp_disable(struct http_request *req)
 	    SSCN_OK ||
 	    (err = audit_write(req, req->user_id, NULL, "auth.mfa_disable",
 	    req->user_id, "success", NULL)) != SSCN_OK ||
-	    (err = mfa_queue_notice(req, user,
-	    "Multi-factor authentication is off for your SSCN account",
-	    "Multi-factor authentication was turned off for your SSCN "
-	    "account. If that was not you, reset your password and contact "
-	    "your administrator at once.\n", "mfa_disabled")) != SSCN_OK ||
+	    (err = mfa_queue_notice(req, user, "mfa_disabled")) != SSCN_OK ||
 	    (err = db_commit(&req->worker->db, req->request_id)) != SSCN_OK)
 		goto rollback;
 	http_send_empty(req, 204);

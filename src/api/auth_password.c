@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "sscn.h"
+#include "mail_templates.h"
 #include "auth/email.h"
 #include "api/pii_fields.h"
 #include "auth/password.h"
@@ -126,6 +127,58 @@ pw_store(struct http_request *req, const char *user_id, const char *password,
 	return err;
 }
 
+/* Queue the notice that the password of "pu" was changed. */
+static enum sscn_err
+pw_changed_mail(struct http_request *req, const struct pw_user *pu)
+{
+	const struct mail_value values[] = {
+		{ "name", pu->name },
+		{ "site_url", req->worker->conf->base_url },
+		{ NULL, NULL }
+	};
+
+	return outbox_queue_template(req, pu->email, "password_changed",
+	    values);
+}
+
+/* Queue the link that lets "pu" choose a new password with "token". */
+static enum sscn_err
+pw_reset_mail(struct http_request *req, const struct pw_user *pu,
+    const char *token)
+{
+	char			 minutes[16];
+	char			*link = outbox_link(req, "/reset-password#token=",
+				    token);
+	const struct mail_value	 values[] = {
+		{ "name", pu->name },
+		{ "minutes", minutes },
+		{ "link", link },
+		{ NULL, NULL }
+	};
+	enum sscn_err		 err;
+
+	if (link == NULL)
+		return SSCN_ERR_INTERNAL;
+	snprintf(minutes, sizeof(minutes), "%u",
+	    (req->worker->conf->reset_token_ttl + 59) / 60);
+	err = outbox_queue_template(req, pu->email, "password_reset", values);
+	mail_text_free(link);
+	return err;
+}
+
+/* Queue the notice that the password of "pu" was reset with a link. */
+static enum sscn_err
+pw_reset_done_mail(struct http_request *req, const struct pw_user *pu)
+{
+	const struct mail_value values[] = {
+		{ "name", pu->name },
+		{ NULL, NULL }
+	};
+
+	return outbox_queue_template(req, pu->email, "password_reset_done",
+	    values);
+}
+
 enum sscn_err
 auth_password_change(struct http_request *req)
 {
@@ -139,7 +192,6 @@ auth_password_change(struct http_request *req)
 	enum password_verify_result result;
 	enum sscn_err		 err;
 	bool			 rehash;
-	char			 body[512];
 
 	json_reject_unknown(req->json, allowed, fields);
 	json_get_string(req->json, "current_password", true, 16384, &current,
@@ -181,16 +233,11 @@ auth_password_change(struct http_request *req)
 	if (pw_reject_weak(req, fresh, pu.email, pu.name, &err))
 		goto rollback;
 
-	snprintf(body, sizeof(body), "Hello %s,\n\nthe password of your SSCN "
-	    "account was changed, and your other sessions were ended. If that "
-	    "was not you, reset your password at %s at once.\n",
-	    pu.name, req->worker->conf->base_url);
 	if ((err = pw_store(req, req->user_id, fresh, req->session_id,
 	    "password_change")) != SSCN_OK ||
 	    (err = audit_write(req, req->user_id, NULL, "auth.password_change",
 	    req->user_id, "success", NULL)) != SSCN_OK ||
-	    (err = outbox_queue(req, pu.email, "Your SSCN "
-	    "password was changed", body, "password_changed")) != SSCN_OK ||
+	    (err = pw_changed_mail(req, &pu)) != SSCN_OK ||
 	    (err = db_commit(&req->worker->db, req->request_id)) != SSCN_OK)
 		goto rollback;
 	http_send_empty(req, 204);
@@ -216,7 +263,7 @@ auth_password_forgot(struct http_request *req)
 	char			 email_index[PII_INDEX_HEX_SIZE];
 	char			 token[TOKEN_TEXT_LEN + 1];
 	char			 hash_hex[TOKEN_HASH_HEX];
-	char			 ttl[16], body[1024];
+	char			 ttl[16];
 	const char		*params[4];
 	PGresult		*user = NULL;
 	struct pw_user		 pu = { NULL, NULL };
@@ -247,13 +294,6 @@ auth_password_forgot(struct http_request *req)
 
 			token_generate(token, hash_hex);
 			snprintf(ttl, sizeof(ttl), "%u", conf->reset_token_ttl);
-			snprintf(body, sizeof(body), "Hello %s,\n\nto choose a "
-			    "new password for SSCN, open this link within %u "
-			    "minutes:\n\n%s/reset-password#token=%s\n\nIf you did "
-			    "not ask for this, ignore this mail; your password "
-			    "stays as it is.\n", pu.name,
-			    (conf->reset_token_ttl + 59) / 60, conf->base_url,
-			    token);
 
 			/* A newer token makes every older one useless. */
 			params[0] = user_id;
@@ -267,15 +307,12 @@ auth_password_forgot(struct http_request *req)
 				err = api_db(req, "token_insert", 4, params, NULL);
 			}
 			if (err == SSCN_OK)
-				err = outbox_queue(req, pu.email,
-				    "Reset your SSCN password", body,
-				    "password_reset");
+				err = pw_reset_mail(req, &pu, token);
 			if (err == SSCN_OK)
 				err = audit_write(req, NULL, NULL,
 				    "auth.password_forgot", user_id, "success",
 				    NULL);
 			sodium_memzero(token, sizeof(token));
-			sodium_memzero(body, sizeof(body));
 			if (err != SSCN_OK)
 				goto rollback;
 		}
@@ -307,7 +344,7 @@ auth_password_reset(struct http_request *req)
 	struct json_object	*fields = json_object_new_object();
 	const char		*token = NULL, *fresh = NULL;
 	char			 hash_hex[TOKEN_HASH_HEX];
-	char			 user_id[37], body[512];
+	char			 user_id[37];
 	const char		*params[2];
 	PGresult		*res = NULL, *user = NULL;
 	struct pw_user		 pu = { NULL, NULL };
@@ -357,17 +394,13 @@ auth_password_reset(struct http_request *req)
 	if ((err = api_db(req, "token_consume", 2, params, &res)) != SSCN_OK)
 		goto rollback;
 	PQclear(res);
-	snprintf(body, sizeof(body), "Hello %s,\n\nthe password of your SSCN "
-	    "account was reset and every session was ended. If that was not "
-	    "you, contact your administrator at once.\n", pu.name);
 	params[0] = PQgetvalue(user, 0, PW_EMAIL_INDEX);
 	if ((err = pw_store(req, user_id, fresh, NULL, "password_reset")) !=
 	    SSCN_OK ||
 	    (err = api_db(req, "login_clear", 1, params, NULL)) != SSCN_OK ||
 	    (err = audit_write(req, user_id, NULL, "auth.password_reset",
 	    user_id, "success", NULL)) != SSCN_OK ||
-	    (err = outbox_queue(req, pu.email, "Your SSCN "
-	    "password was reset", body, "password_reset_done")) != SSCN_OK ||
+	    (err = pw_reset_done_mail(req, &pu)) != SSCN_OK ||
 	    (err = db_commit(&req->worker->db, req->request_id)) != SSCN_OK)
 		goto rollback;
 	http_send_empty(req, 204);

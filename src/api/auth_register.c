@@ -24,6 +24,7 @@
 #include <sodium.h>
 
 #include "sscn.h"
+#include "mail_templates.h"
 #include "api/orgs.h"
 #include "auth/email.h"
 #include "api/pii_fields.h"
@@ -91,6 +92,35 @@ add_password_problems(struct json_object *fields,
 	    password_report_join(report, text, sizeof(text))));
 }
 
+/* Queue the mail with the verification link that carries "token". */
+static enum sscn_err
+register_verify_mail(struct http_request *req, const char *email,
+    const char *full_name, const char *token)
+{
+	unsigned		 ttl = req->worker->conf->verify_token_ttl;
+	char			 validity[32];
+	char			*link = outbox_link(req, "/verify-email#token=",
+				    token);
+	const struct mail_value	 values[] = {
+		{ "name", full_name },
+		{ "validity", validity },
+		{ "link", link },
+		{ NULL, NULL }
+	};
+	enum sscn_err		 err;
+
+	if (link == NULL)
+		return SSCN_ERR_INTERNAL;
+	if (ttl >= 7200)
+		snprintf(validity, sizeof(validity), "%u hours", ttl / 3600);
+	else
+		snprintf(validity, sizeof(validity), "%u minutes",
+		    (ttl + 59) / 60);
+	err = outbox_queue_template(req, email, "verify_email", values);
+	mail_text_free(link);
+	return err;
+}
+
 /*
  * The new-account path; runs inside the caller's transaction.  With
  * "inv" the user joins that organization; else a new one is created.
@@ -106,7 +136,6 @@ register_new_user(struct http_request *req, const char *user_id,
 	char			 token[TOKEN_TEXT_LEN + 1];
 	char			 token_hash_hex[TOKEN_HASH_HEX];
 	char			 ttl[16];
-	char			 body[1024];
 	const char		*params[4];
 	struct json_object	*details;
 	enum sscn_err		 err;
@@ -148,16 +177,8 @@ register_new_user(struct http_request *req, const char *user_id,
 	if ((err = api_db(req, "token_insert", 4, params, NULL)) != SSCN_OK)
 		goto out;
 
-	snprintf(body, sizeof(body), "Hello %s,\n\nplease confirm your e-mail "
-	    "address for SSCN by opening this link within %u %s:\n\n"
-	    "%s/verify-email#token=%s\n\nIf you did not register, ignore this "
-	    "mail.\n", full_name, conf->verify_token_ttl >= 7200 ?
-	    conf->verify_token_ttl / 3600 : (conf->verify_token_ttl + 59) / 60,
-	    conf->verify_token_ttl >= 7200 ? "hours" : "minutes",
-	    conf->base_url, token);
-	err = outbox_queue(req, email, "Confirm your e-mail address for SSCN",
-	    body, "verify_email");
-	if (err != SSCN_OK)
+	if ((err = register_verify_mail(req, email, full_name, token)) !=
+	    SSCN_OK)
 		goto out;
 
 	details = json_object_new_object();
@@ -172,8 +193,21 @@ register_new_user(struct http_request *req, const char *user_id,
 	json_object_put(details);
 out:
 	sodium_memzero(token, sizeof(token));
-	sodium_memzero(body, sizeof(body));
 	return err;
+}
+
+/* Queue the mail that tells "name" someone tried to register again. */
+static enum sscn_err
+register_existing_mail(struct http_request *req, const char *email,
+    const char *name)
+{
+	const struct mail_value values[] = {
+		{ "name", name },
+		{ "site_url", req->worker->conf->base_url },
+		{ NULL, NULL }
+	};
+
+	return outbox_queue_template(req, email, "register_existing", values);
 }
 
 /* The address is taken: tell its owner, create nothing. */
@@ -182,7 +216,6 @@ register_existing_user(struct http_request *req, const char *email_index)
 {
 	const char	*params[1] = { email_index };
 	PGresult	*res = NULL;
-	char		 body[768];
 	char		*email = NULL, *name = NULL;
 	enum sscn_err	 err;
 
@@ -197,13 +230,7 @@ register_existing_user(struct http_request *req, const char *email_index)
 	    (err = api_pii_open(req, PII_USERS_FULL_NAME,
 	    PQgetvalue(res, 0, 0), res, 0, 2, &name)) != SSCN_OK)
 		goto out;
-	snprintf(body, sizeof(body), "Hello %s,\n\nsomeone tried to register "
-	    "a new SSCN account with this e-mail address, which already has "
-	    "one. If that was you, sign in or reset your password at %s. "
-	    "Otherwise you can ignore this mail.\n", name,
-	    req->worker->conf->base_url);
-	err = outbox_queue(req, email, "Your SSCN account", body,
-	    "register_existing");
+	err = register_existing_mail(req, email, name);
 	if (err == SSCN_OK)
 		err = audit_write(req, NULL, NULL, "auth.register",
 		    PQgetvalue(res, 0, 0), "failure", NULL);

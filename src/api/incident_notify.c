@@ -24,6 +24,7 @@
 #include <libpq-fe.h>
 
 #include "sscn.h"
+#include "mail_templates.h"
 #include "api/auth_session.h"
 #include "api/incidents.h"
 #include "api/pii_fields.h"
@@ -33,8 +34,6 @@
 #define NOTIFY_MESSAGE_MAX	5000	/* characters */
 /* A PostgreSQL array literal of up to NOTIFY_USERS_MAX UUIDs. */
 #define NOTIFY_ARRAY_MAX	(NOTIFY_USERS_MAX * 37 + 3)
-
-#define NOTIFY_SUBJECT "Notice of Data Breach"
 
 /*
  * Read the array of UUIDs "name" of "body" (absent: empty) into the
@@ -127,43 +126,65 @@ notify_text(struct json_object *incident, const char *name)
 	return value != NULL ? json_object_get_string(value) : "";
 }
 
-/* The notice's body in a new buffer (caller frees), or NULL. */
+/*
+ * The data categories of "incident" as "- item" lines for the notice, in
+ * a new buffer (caller frees), or NULL when out of memory.
+ */
 static char *
-notify_body(struct json_object *incident, const char *message,
-    const char *advice)
+notify_categories(struct json_object *incident)
 {
 	struct json_object	*categories = json_object_object_get(incident,
 	    "data_categories");
-	char			*body = NULL;
+	char			*list = NULL;
 	size_t			 len = 0, i;
-	FILE			*f = open_memstream(&body, &len);
+	FILE			*f = open_memstream(&list, &len);
 
 	if (f == NULL)
 		return NULL;
-	fprintf(f, "Notice of Data Breach\n\n"
-	    "We are writing to tell you about a security incident at SSCN "
-	    "that affects personal data of your account.\n\n"
-	    "What Happened\n%s\n\n"
-	    "What Information Was Involved\n", message);
 	for (i = 0; i < json_object_array_length(categories); i++)
 		fprintf(f, "- %s\n", json_object_get_string(
 		    json_object_array_get_idx(categories, i)));
 	if (json_object_array_length(categories) == 0)
 		fprintf(f, "We are still establishing which information was "
 		    "involved.\n");
-	fprintf(f, "\nWhat This May Mean for You\n%s\n\n"
-	    "What We Are Doing\n%s\n\n"
-	    "What You Can Do\n%s\n\n"
-	    "For More Information\n%s\n\n"
-	    "SSCN\n",
-	    notify_text(incident, "consequences"),
-	    notify_text(incident, "measures"), advice,
-	    notify_text(incident, "contact_point"));
 	if (fclose(f) != 0) {
-		free(body);
+		free(list);
 		return NULL;
 	}
-	return body;
+	return list;
+}
+
+/*
+ * Render the notice, the same for every recipient, into "*subject" and
+ * "*body"; free both with mail_text_free().
+ */
+static enum sscn_err
+notify_render(struct http_request *req, struct json_object *incident,
+    const char *message, const char *advice, char **subject, char **body)
+{
+	char			*categories = notify_categories(incident);
+	char			 reason[160];
+	const struct mail_value	 values[] = {
+		{ "what_happened", message },
+		{ "data_categories", categories },
+		{ "consequences", notify_text(incident, "consequences") },
+		{ "measures", notify_text(incident, "measures") },
+		{ "advice", advice },
+		{ "contact_point", notify_text(incident, "contact_point") },
+		{ NULL, NULL }
+	};
+	enum sscn_err		 err;
+
+	*subject = *body = NULL;
+	if (categories == NULL)
+		return SSCN_ERR_INTERNAL;
+	err = mail_template_render("incident_notice", values, subject, body,
+	    reason, sizeof(reason));
+	if (err != SSCN_OK)
+		log_error(req->request_id, "mail_template_failed",
+		    "template=incident_notice reason=\"%s\"", reason);
+	free(categories);
+	return err;
 }
 
 /*
@@ -226,8 +247,8 @@ notify_check_targets(struct http_request *req, const char *const ids[2],
  */
 static enum sscn_err
 notify_queue(struct http_request *req, const char *incident_id,
-    const char *const ids[2], const char *body, long long *affected,
-    int *queued, int *no_address)
+    const char *const ids[2], const char *subject, const char *body,
+    long long *affected, int *queued, int *no_address)
 {
 	const char	*params[3] = { incident_id, ids[0], ids[1] };
 	char		 address[256];
@@ -251,7 +272,7 @@ notify_queue(struct http_request *req, const char *incident_id,
 			(*no_address)++;
 			continue;
 		}
-		err = outbox_queue(req, address, NOTIFY_SUBJECT, body,
+		err = outbox_queue(req, address, subject, body,
 		    "incident_notice");
 		if (err == SSCN_OK)
 			(*queued)++;
@@ -295,7 +316,7 @@ incident_notify(struct http_request *req)
 	char			 orgs[NOTIFY_ORGS_MAX * 37 + 3];
 	const char		*ids[2] = { users, orgs };
 	const char		*message = NULL, *advice = NULL;
-	char			*body = NULL;
+	char			*subject = NULL, *body = NULL;
 	long long		 affected = 0;
 	int			 nusers, norgs, queued = 0, no_address = 0;
 	enum sscn_err		 err;
@@ -341,13 +362,14 @@ incident_notify(struct http_request *req)
 	}
 	json_object_put(fields);
 
-	body = notify_body(incident, message, advice);
+	err = notify_render(req, incident, message, advice, &subject, &body);
 	json_object_put(incident);
-	if (body == NULL)
-		return api_rollback(req, SSCN_ERR_INTERNAL);
-	err = notify_queue(req, id, ids, body, &affected, &queued,
+	if (err != SSCN_OK)
+		return api_rollback(req, err);
+	err = notify_queue(req, id, ids, subject, body, &affected, &queued,
 	    &no_address);
-	free(body);
+	mail_text_free(subject);
+	mail_text_free(body);
 	if (err == SSCN_OK && queued > 0)
 		err = api_db(req, "incident_subjects_notified", 1, &id, NULL);
 	if (err != SSCN_OK)

@@ -25,6 +25,7 @@
 #include <sodium.h>
 
 #include "sscn.h"
+#include "mail_templates.h"
 #include "api/auth_session.h"
 #include "api/orgs.h"
 #include "auth/email.h"
@@ -178,6 +179,35 @@ org_invite_parse(struct http_request *req, struct org_invite *invite,
 		    json_object_new_string("must be admin or member"));
 }
 
+/* Queue the invitation from "inviter" to join "organization". */
+static enum sscn_err
+org_invite_mail_queue(struct http_request *req,
+    const struct org_invite *invite, const char *inviter,
+    const char *organization, const char *token)
+{
+	char			 validity[32];
+	char			*link = outbox_link(req,
+				    "/invitations/accept#token=", token);
+	const struct mail_value	 values[] = {
+		{ "inviter", inviter },
+		{ "organization", organization },
+		{ "role", invite->role },
+		{ "validity", validity },
+		{ "link", link },
+		{ NULL, NULL }
+	};
+	enum sscn_err		 err;
+
+	if (link == NULL)
+		return SSCN_ERR_INTERNAL;
+	snprintf(validity, sizeof(validity), "%d days",
+	    ORG_INVITATION_TTL / (24 * 3600));
+	err = outbox_queue_template(req, invite->email, "org_invitation",
+	    values);
+	mail_text_free(link);
+	return err;
+}
+
 /* Queue the invitation mail with the link that carries "token". */
 static enum sscn_err
 org_invite_mail(struct http_request *req, const struct org_invite *invite,
@@ -185,7 +215,6 @@ org_invite_mail(struct http_request *req, const struct org_invite *invite,
 {
 	const char	*params[1] = { req->org_id };
 	PGresult	*res = NULL;
-	char		 body[1536];
 	char		*inviter = NULL;
 	enum sscn_err	 err;
 
@@ -200,20 +229,10 @@ org_invite_mail(struct http_request *req, const struct org_invite *invite,
 		PQclear(res);
 		return err;
 	}
-	snprintf(body, sizeof(body), "Hello,\n\n%s invited you to join the "
-	    "organization \"%s\" on SSCN as %s.\n\nTo accept, open this link "
-	    "within 7 days and sign in with this e-mail address; if you have "
-	    "no SSCN account yet, you can register from there:\n\n"
-	    "%s/invitations/accept#token=%s\n\nIf you did not expect this "
-	    "invitation, ignore this mail.\n", inviter,
-	    PQgetvalue(res, 0, 0), invite->role, req->worker->conf->base_url,
+	err = org_invite_mail_queue(req, invite, inviter, PQgetvalue(res, 0, 0),
 	    token);
 	pii_free(inviter);
 	PQclear(res);
-	err = outbox_queue(req, invite->email,
-	    "You are invited to an organization on SSCN", body,
-	    "org_invitation");
-	sodium_memzero(body, sizeof(body));
 	return err;
 }
 

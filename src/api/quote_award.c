@@ -11,18 +11,17 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 #include <libpq-fe.h>
 
 #include "sscn.h"
+#include "mail_templates.h"
 #include "api/auth_session.h"
 #include "api/quotes.h"
 #include "api/pii_fields.h"
-
-/* Maximum mail body: the fixed text, a 200-character title and a URL. */
-#define AWARD_MAIL_MAX 2048
 
 /*
  * Return the error for a caller that is not a buyer: 404, or 403 when
@@ -134,15 +133,24 @@ static enum sscn_err
 quote_award_mail(struct http_request *req, const char *rfq_id,
     const char *title)
 {
-	const char	*params[1] = { rfq_id };
-	char		 body[AWARD_MAIL_MAX];
-	PGresult	*res = NULL;
-	enum sscn_err	 err;
-	int		 i;
+	const char		*params[1] = { rfq_id };
+	char			*link = outbox_link(req, "/rfqs/", rfq_id);
+	const struct mail_value	 values[] = {
+		{ "title", title },
+		{ "link", link },
+		{ NULL, NULL }
+	};
+	PGresult		*res = NULL;
+	enum sscn_err		 err;
+	int			 i;
 
+	if (link == NULL)
+		return SSCN_ERR_INTERNAL;
 	if ((err = api_db(req, "quote_award_recipients", 1, params, &res)) !=
-	    SSCN_OK)
+	    SSCN_OK) {
+		free(link);
 		return err;
+	}
 	for (i = 0; i < PQntuples(res) && err == SSCN_OK; i++) {
 		bool	 awarded = strcmp(PQgetvalue(res, i, 3), "t") == 0;
 		char	*email = NULL;
@@ -150,17 +158,12 @@ quote_award_mail(struct http_request *req, const char *rfq_id,
 		if ((err = api_pii_open(req, PII_USERS_EMAIL,
 		    PQgetvalue(res, i, 1), res, i, 2, &email)) != SSCN_OK)
 			break;
-		snprintf(body, sizeof(body), "Hello,\n\nthe buyer has decided "
-		    "the request for quotation \"%s\": your organization's "
-		    "quote %s.\n\nSee the RFQ at %s/rfqs/%s\n", title,
-		    awarded ? "was awarded" : "was not selected",
-		    req->worker->conf->base_url, rfq_id);
-		err = outbox_queue(req, email, awarded ?
-		    "Your quote was awarded" : "Your quote was not selected",
-		    body, awarded ? "quote_awarded" : "quote_rejected");
+		err = outbox_queue_template(req, email, awarded ?
+		    "quote_awarded" : "quote_rejected", values);
 		pii_free(email);
 	}
 	PQclear(res);
+	free(link);
 	return err;
 }
 

@@ -174,15 +174,9 @@ rfq_apply_invite(struct http_request *req, PGresult *lock, const char *array,
 	json_object_put(details);
 
 	if (err == SSCN_OK && fresh[0] != '\0' &&
-	    strcmp(PQgetvalue(lock, 0, RFQ_L_STATUS), "published") == 0) {
-		char subject[1024];
-
-		snprintf(subject, sizeof(subject), "Invitation to quote: %s",
-		    PQgetvalue(lock, 0, RFQ_L_TITLE));
-		err = rfq_mail_suppliers(req, fresh, subject, "your "
-		    "organization is invited to quote on this request for "
-		    "quotation on SSCN:", "rfq_invitation");
-	}
+	    strcmp(PQgetvalue(lock, 0, RFQ_L_STATUS), "published") == 0)
+		err = rfq_mail_suppliers(req, fresh, "rfq_invitation",
+		    PQgetvalue(lock, 0, RFQ_L_TITLE), NULL);
 	return err;
 }
 

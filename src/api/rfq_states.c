@@ -18,23 +18,35 @@
 #include <libpq-fe.h>
 
 #include "sscn.h"
+#include "mail_templates.h"
 #include "api/rfqs.h"
 #include "api/pii_fields.h"
 
 #define RFQ_REASON_MAX 2000
-#define RFQ_SUBJECT_MAX 1024
 
 enum sscn_err
 rfq_mail_suppliers(struct http_request *req, const char *only,
-    const char *subject, const char *text, const char *template_name)
+    const char *template_name, const char *title, const char *reason)
 {
-	const char	*params[2] = { req->match.params[0], only };
-	const char	*base = req->worker->conf->base_url;
-	PGresult	*res = NULL;
-	enum sscn_err	 err;
-	char		*body;
-	size_t		 size;
-	int		 i, rows;
+	const char		*params[2] = { req->match.params[0], only };
+	PGresult		*res = NULL;
+	char			*link = outbox_link(req, "/rfqs/",
+				    req->match.params[0]);
+	struct mail_value	 values[] = {
+		{ "name", NULL },	/* set for each recipient */
+		{ "title", title },
+		{ "link", link },
+		{ "reason", reason },
+		{ NULL, NULL }
+	};
+	enum sscn_err		 err;
+	int			 i, rows;
+
+	if (link == NULL)
+		return SSCN_ERR_INTERNAL;
+	/* Without a reason the list ends before it. */
+	if (reason == NULL)
+		values[3].name = NULL;
 
 	/* Columns: user id, e-mail and name ciphertexts, organization. */
 	err = api_db(req, "rfq_supplier_contacts", 2, params, &res);
@@ -50,31 +62,14 @@ rfq_mail_suppliers(struct http_request *req, const char *only,
 			pii_free(email);
 			break;
 		}
-		size = strlen(name) + strlen(text) + strlen(base) + 64;
-		if ((body = malloc(size)) == NULL)
-			err = SSCN_ERR_INTERNAL;
-		else {
-			snprintf(body, size, "Hello %s,\n\n%s\n\n%s/rfqs/%s\n",
-			    name, text, base, req->match.params[0]);
-			err = outbox_queue(req, email, subject, body,
-			    template_name);
-			free(body);
-		}
+		values[0].value = name;
+		err = outbox_queue_template(req, email, template_name, values);
 		pii_free(email);
 		pii_free(name);
 	}
 	PQclear(res);
+	free(link);
 	return err;
-}
-
-/*
- * "Prefix: title" as a mail subject.  A title has at most 200 characters
- * of up to 4 bytes, so RFQ_SUBJECT_MAX never cuts one.
- */
-static void
-rfq_subject(char *out, size_t outlen, const char *prefix, const char *title)
-{
-	snprintf(out, outlen, "%s: %s", prefix, title);
 }
 
 /* Send the RFQ as it is now, inside the change's transaction. */
@@ -167,7 +162,6 @@ rfq_publish(struct http_request *req)
 	struct json_object	*fields = json_object_new_object();
 	struct json_object	*details;
 	PGresult		*lock = NULL, *res = NULL, *published = NULL;
-	char			 subject[RFQ_SUBJECT_MAX];
 	enum sscn_err		 err;
 
 	if ((err = authn_require(req)) != SSCN_OK ||
@@ -200,11 +194,8 @@ rfq_publish(struct http_request *req)
 		json_object_put(details);
 	}
 	if (err == SSCN_OK) {
-		rfq_subject(subject, sizeof(subject), "Invitation to quote",
-		    PQgetvalue(lock, 0, RFQ_L_TITLE));
-		err = rfq_mail_suppliers(req, NULL, subject, "your "
-		    "organization is invited to quote on this request for "
-		    "quotation on SSCN:", "rfq_invitation");
+		err = rfq_mail_suppliers(req, NULL, "rfq_invitation",
+		    PQgetvalue(lock, 0, RFQ_L_TITLE), NULL);
 	}
 	if (err == SSCN_OK)
 		err = rfq_read_current(req, &res);
@@ -259,7 +250,6 @@ rfq_apply_cancel(struct http_request *req, PGresult *lock, const char *reason)
 	const char		*params[2] = { req->match.params[0], reason };
 	struct json_object	*details;
 	PGresult		*res = NULL;
-	char			 subject[RFQ_SUBJECT_MAX];
 	enum sscn_err		 err;
 	int			 rejected = 0;
 
@@ -289,20 +279,9 @@ rfq_apply_cancel(struct http_request *req, PGresult *lock, const char *reason)
 		json_object_put(details);
 	}
 	if (err == SSCN_OK &&
-	    strcmp(PQgetvalue(lock, 0, RFQ_L_STATUS), "draft") != 0) {
-		char *text;
-		size_t size = strlen(reason) + 128;
-
-		if ((text = malloc(size)) == NULL)
-			return SSCN_ERR_INTERNAL;
-		snprintf(text, size, "the buyer has cancelled this request "
-		    "for quotation on SSCN. The reason given:\n\n%s", reason);
-		rfq_subject(subject, sizeof(subject), "RFQ cancelled",
-		    PQgetvalue(lock, 0, RFQ_L_TITLE));
-		err = rfq_mail_suppliers(req, NULL, subject, text,
-		    "rfq_cancelled");
-		free(text);
-	}
+	    strcmp(PQgetvalue(lock, 0, RFQ_L_STATUS), "draft") != 0)
+		err = rfq_mail_suppliers(req, NULL, "rfq_cancelled",
+		    PQgetvalue(lock, 0, RFQ_L_TITLE), reason);
 	return err;
 }
 

@@ -109,10 +109,12 @@ enum sscn_err rfq_end_change(struct http_request *, enum sscn_err err);
  * Queue one mail to each owner and admin of the supplier organizations
  * that the RFQ of path parameter 0 concerns (invited or quoting), or only
  * of those in "only" (a PostgreSQL uuid array literal) unless it is NULL.
- * The body greets the recipient, then has "text" and the RFQ's link.
+ * The mail is "template_name" of mail_templates.c with the recipient's
+ * {{name}}, the RFQ's {{title}} and {{link}}, and {{reason}} unless
+ * "reason" is NULL.
  */
 enum sscn_err rfq_mail_suppliers(struct http_request *, const char *only,
-	    const char *subject, const char *text, const char *template_name)
+	    const char *template_name, const char *title, const char *reason)
 	    SSCN_WARN_UNUSED;
 
 /* Unix time of an RFC 3339 timestamp; false when it is not one. */

@@ -23,6 +23,7 @@
 #include <sodium.h>
 
 #include "ctl/ctl.h"
+#include "mail_templates.h"
 #include "auth/token.h"
 #include "crypto/keys.h"
 #include "crypto/pii.h"
@@ -30,6 +31,31 @@
 /* Maximum size of the body file, in bytes. */
 #define NEWSLETTER_BODY_MAX	(256 * 1024)
 #define NEWSLETTER_SUBJECT_MAX	200
+
+/*
+ * Render the "newsletter" template with the operator's "subject" and
+ * "text" and the unsubscribe link "url" into "*rendered_subject" and
+ * "*rendered_body".  Returns false after printing the error.
+ */
+static bool
+newsletter_render(const char *subject, const char *text, const char *url,
+    char **rendered_subject, char **rendered_body)
+{
+	const struct mail_value	 values[] = {
+		{ "subject", subject },
+		{ "text", text },
+		{ "unsubscribe_link", url },
+		{ NULL, NULL }
+	};
+	char			 reason[160];
+
+	if (mail_template_render("newsletter", values, rendered_subject,
+	    rendered_body, reason, sizeof(reason)) != SSCN_OK) {
+		fprintf(stderr, "sscnctl: %s\n", reason);
+		return false;
+	}
+	return true;
+}
 
 /*
  * Queue the mail for one user with a new unsubscribe token.  Sets
@@ -45,6 +71,7 @@ newsletter_queue_one(PGconn *conn, const struct sscn_conf *conf,
 	char			 hash_hex[TOKEN_HASH_HEX];
 	char			 seal_id[37];
 	char			*url = NULL, *header = NULL, *text = NULL;
+	char			*rendered_subject = NULL;
 	char			*sealed_recipient = NULL, *sealed_body = NULL;
 	char			*sealed_headers = NULL;
 	const char		*params[7];
@@ -53,13 +80,12 @@ newsletter_queue_one(PGconn *conn, const struct sscn_conf *conf,
 
 	token_generate(token, hash_hex);
 	if (asprintf(&url, "%s/api/v1/unsubscribe?token=%s", conf->base_url,
-	    token) == -1 || asprintf(&header, "<%s>", url) == -1 ||
-	    asprintf(&text, "%s\n\n-- \nYou receive this mail because you "
-	    "turned on SSCN marketing mail.\nTo stop it, open %s and confirm, "
-	    "or turn it off in your account settings.\n", body, url) == -1) {
+	    token) == -1 || asprintf(&header, "<%s>", url) == -1) {
 		fprintf(stderr, "sscnctl: out of memory\n");
 		goto out;
 	}
+	if (!newsletter_render(subject, body, url, &rendered_subject, &text))
+		goto out;
 	/* The link holds the token, so its header is sealed like the body. */
 	headers = json_object_new_object();
 	json_object_object_add(headers, "List-Unsubscribe-Post",
@@ -94,7 +120,7 @@ newsletter_queue_one(PGconn *conn, const struct sscn_conf *conf,
 		goto out;
 	}
 	params[0] = sealed_recipient;
-	params[1] = subject;
+	params[1] = rendered_subject;
 	params[2] = sealed_body;
 	params[3] = user_id;
 	params[4] = json_object_to_json_string_ext(headers,
@@ -118,9 +144,8 @@ out:
 		sodium_memzero(url, strlen(url));
 	free(url);
 	free(header);
-	if (text != NULL)
-		sodium_memzero(text, strlen(text));
-	free(text);
+	mail_text_free(rendered_subject);
+	mail_text_free(text);
 	free(sealed_recipient);
 	free(sealed_body);
 	free(sealed_headers);
