@@ -37,6 +37,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "sscn.h"
+#include "crypto/keys.h"
 #include "sentry.h"
 
 /* A worker that dies younger than this is crash-looping. */
@@ -70,6 +71,7 @@ struct death_report {
 
 struct master {
 	struct sscn_conf	*conf;
+	struct sscn_keys	*keys;		/* passed to workers by fork() */
 	const char		*conf_path;
 	int			 listen_fd;
 	int			 signal_fd;
@@ -130,7 +132,7 @@ master_spawn(struct master *m, unsigned index)
 			    strlen(m->conf->database_maintenance));
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		status = worker_run(m->conf, m->listen_fd, index);
+		status = worker_run(m->conf, m->keys, m->listen_fd, index);
 		_exit(status);
 	}
 
@@ -402,6 +404,28 @@ master_conf_same_socket(const struct sscn_conf *a, const struct sscn_conf *b)
 	    master_same_string(a->socket_group, b->socket_group);
 }
 
+/*
+ * Read the key file of "fresh" for the workers that the reload starts.
+ * A key file that does not load keeps the running keys, so that a bad
+ * edit cannot take sscnd down; the error names the file, never a key.
+ */
+static void
+master_reload_keys(struct master *m, const struct sscn_conf *fresh)
+{
+	struct sscn_keys	*keys = NULL;
+	char			 reason[512], escaped[1024];
+
+	if (keys_load(fresh->key_file, fresh->jwt_signing_key, &keys, reason,
+	    sizeof(reason)) == -1) {
+		log_error(NULL, "reload_keys_failed", "reason=%s "
+		    "action=\"kept the running keys\"",
+		    log_escape(escaped, sizeof(escaped), reason));
+		return;
+	}
+	keys_free(m->keys);
+	m->keys = keys;
+}
+
 static void
 master_begin_reload(struct master *m)
 {
@@ -445,6 +469,8 @@ master_begin_reload(struct master *m)
 	    !master_same_string(m->conf->group, fresh->group))
 		log_warn(NULL, "reload_user_unchanged", "reason=\"user and "
 		    "group take effect only at restart\"");
+
+	master_reload_keys(m, fresh);
 
 	/*
 	 * Workers forked before the reload keep their copy of the old
@@ -596,7 +622,8 @@ master_read_signals(struct master *m)
 }
 
 int
-master_run(struct sscn_conf *conf, const char *conf_path, int listen_fd)
+master_run(struct sscn_conf *conf, const char *conf_path, int listen_fd,
+    struct sscn_keys *keys)
 {
 	struct master	*m;
 	unsigned	 i;
@@ -616,6 +643,7 @@ master_run(struct sscn_conf *conf, const char *conf_path, int listen_fd)
 	memset(conf, 0, sizeof(*conf));
 	m->conf_path = conf_path;
 	m->listen_fd = listen_fd;
+	m->keys = keys;
 	m->generation = 1;
 
 	if (master_signals(m) == -1) {
@@ -671,6 +699,7 @@ out:
 		close(m->signal_fd);
 	conf_free(m->conf);
 	free(m->conf);
+	keys_free(m->keys);
 	free(m);
 	return status;
 }

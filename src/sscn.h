@@ -621,7 +621,7 @@ struct common_list;
 struct worker {
 	const struct sscn_conf	*conf;
 	struct db		 db;
-	struct sscn_keys	*keys;		/* NULL: key file failed to load */
+	const struct sscn_keys	*keys;		/* the master's, by fork() */
 	struct password_policy	*password_policy;
 	struct common_list	*common_passwords;	/* NULL: list failed */
 	int			 listen_fd;
@@ -633,16 +633,20 @@ struct worker {
  * Run a worker's accept loop on "listen_fd" until SIGTERM, then finish the
  * request in progress and return the process exit status.
  */
-int	worker_run(const struct sscn_conf *conf, int listen_fd,
+int	worker_run(const struct sscn_conf *conf,
+	    const struct sscn_keys *keys, int listen_fd,
 	    unsigned index);
 
 /*
  * Run the master: own "listen_fd", keep conf->workers workers alive, reload
  * "conf_path" on SIGHUP and stop on SIGTERM or SIGINT.  Returns the exit
  * status for main().  "conf" is replaced on reload and freed on return.
+ * "keys", read by main() before it dropped privileges, pass to every worker
+ * by fork(); the master reads the key file again on SIGHUP and frees the
+ * keys on return.  Workers never open the key file.
  */
 int	master_run(struct sscn_conf *conf, const char *conf_path,
-	    int listen_fd);
+	    int listen_fd, struct sscn_keys *keys);
 
 /*
  * Open the FastCGI listening socket from the configuration, or take the one

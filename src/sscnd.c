@@ -72,6 +72,7 @@ main(int argc, char **argv)
 {
 	const char		*conf_path = SSCND_DEFAULT_CONF;
 	struct sscn_conf	 conf;
+	struct sscn_keys	*keys = NULL;
 	char			 err[1024];
 	char			 escaped[1100];
 	bool			 check_only = false;
@@ -141,10 +142,23 @@ main(int argc, char **argv)
 		return 1;
 	}
 
+	/*
+	 * The master reads the keys before it drops privileges, so the key
+	 * file may be readable by root alone; workers get them by fork().
+	 */
+	if (keys_load(conf.key_file, conf.jwt_signing_key, &keys, err,
+	    sizeof(err)) == -1) {
+		log_error(NULL, "key_file_failed", "reason=%s",
+		    log_escape(escaped, sizeof(escaped), err));
+		conf_free(&conf);
+		return 1;
+	}
+
 	listen_fd = socket_open(&conf, &socket_owned);
 	if (listen_fd == -1 || privdrop(&conf) == -1) {
 		if (listen_fd != -1 && socket_owned)
 			unlink(conf.socket_path);
+		keys_free(keys);
 		conf_free(&conf);
 		return 1;
 	}
@@ -153,7 +167,7 @@ main(int argc, char **argv)
 	{
 		char *socket_path = strdup(conf.socket_path);
 
-		status = master_run(&conf, conf_path, listen_fd);
+		status = master_run(&conf, conf_path, listen_fd, keys);
 		close(listen_fd);
 		if (socket_owned && socket_path != NULL &&
 		    unlink(socket_path) == -1 && errno != ENOENT)

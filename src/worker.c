@@ -83,15 +83,15 @@ worker_signals(sigset_t *wait_mask)
 }
 
 /*
- * Load what the account handlers need.  A missing key file or password
- * list is logged and leaves those handlers answering 503, so health and
- * everything else keep working while an operator fixes it.
+ * Load what the account handlers need; the keys come from the master.  A
+ * missing password list is logged, so health and everything else keep
+ * working while an operator fixes it.
  */
 static void
 worker_load_auth(struct worker *w, struct password_policy *policy)
 {
 	const struct sscn_conf	*conf = w->conf;
-	char			 err[512], escaped[600];
+	char			 escaped[600];
 	size_t			 line = 0;
 
 	password_policy_defaults(policy);
@@ -122,16 +122,11 @@ worker_load_auth(struct worker *w, struct password_policy *policy)
 			    conf->password_common_list), line);
 	}
 
-	if (keys_load(conf->key_file, conf->jwt_signing_key, &w->keys, err,
-	    sizeof(err)) == -1) {
-		w->keys = NULL;
-		log_error(NULL, "key_file_failed", "reason=%s",
-		    log_escape(escaped, sizeof(escaped), err));
-	}
 }
 
 int
-worker_run(const struct sscn_conf *conf, int listen_fd, unsigned index)
+worker_run(const struct sscn_conf *conf, const struct sscn_keys *keys,
+    int listen_fd, unsigned index)
 {
 	struct password_policy policy;
 
@@ -141,6 +136,7 @@ worker_run(const struct sscn_conf *conf, int listen_fd, unsigned index)
 
 	memset(&w, 0, sizeof(w));
 	w.conf = conf;
+	w.keys = keys;
 	w.listen_fd = listen_fd;
 	w.index = index;
 	db_init(&w.db, conf->database, conf->db_connect_timeout,
@@ -212,7 +208,6 @@ worker_run(const struct sscn_conf *conf, int listen_fd, unsigned index)
 	}
 
 	db_close(&w.db);
-	keys_free(w.keys);
 	common_list_free(w.common_passwords);
 	log_info(NULL, "worker_stopped", "index=%u pid=%ld requests=%lu",
 	    index, (long)getpid(), w.requests);
