@@ -50,6 +50,41 @@ function signedIn(linkPending) {
 	window.location.assign("/");
 }
 
+// The versions in force of the documents a new account must accept.
+async function currentVersions() {
+	const versions = {};
+	for (const name of ["terms", "privacy"]) {
+		const response = await fetch("/api/v1/legal/" + name);
+		const body = await response.json();
+		versions[name] = body.version;
+	}
+	return versions;
+}
+
+// A session restricted to accepting the terms and privacy notice: show
+// both with their versions, then record the acceptance of each.
+async function acceptStep() {
+	const versions = await currentVersions();
+	document.getElementById("password-form").hidden = true;
+	document.getElementById("terms-version").textContent = "version " + versions.terms;
+	document.getElementById("privacy-version").textContent = "version " + versions.privacy;
+	const form = document.getElementById("accept-form");
+	form.hidden = false;
+	form.addEventListener("submit", async (event) => {
+		event.preventDefault();
+		for (const name of ["terms", "privacy"]) {
+			const response = await post("/api/v1/legal/accept",
+				{ document: name, version: versions[name] });
+			if (response.status !== 204) {
+				const body = await response.json();
+				show(body.error ? body.error.code : "HTTP " + response.status);
+				return;
+			}
+		}
+		window.location.assign("/");
+	});
+}
+
 function setUp() {
 	const params = new URLSearchParams(window.location.search);
 	const linkPending = params.get("link") === "pending";
@@ -61,6 +96,9 @@ function setUp() {
 		show("link_pending");
 	} else if (params.has("restricted")) {
 		show(params.get("restricted"));
+		if (params.get("restricted") === "acceptance") {
+			acceptStep();
+		}
 	}
 	if (params.get("mfa") === "required") {
 		// The callback hands the MFA token over in a short-lived cookie.
