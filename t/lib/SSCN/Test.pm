@@ -1234,16 +1234,23 @@ my $keys_original;
 # Write TEXT over PATH with the owner root:sscn and mode 0640 that sscnd
 # expects.  The temporary file is created with mode 0600, so the keys are
 # never readable by others, and then renamed over PATH.
-sub _protected_write ($path, $text) {
+sub _protected_write ($path, $text, $owner = 'root', $mode = 0640) {
 	my $tmp = "$path.t-" . random_id();
 	sysopen(my $fh, $tmp, O_WRONLY | O_CREAT | O_EXCL, 0600)
 	    or die "create $tmp: $!";
 	print $fh $text;
 	close $fh or die "write $tmp: $!";
+	my $uid = getpwnam($owner) // 0;
 	my $gid = getgrnam('sscn') // 0;
-	chown 0, $gid, $tmp or die "chown $tmp: $!";
-	chmod 0640, $tmp or die "chmod $tmp: $!";
+	chown $uid, $gid, $tmp or die "chown $tmp: $!";
+	chmod $mode, $tmp or die "chmod $tmp: $!";
 	rename $tmp, $path or die "rename $tmp to $path: $!";
+}
+
+# The key file as tools/dev leaves it: the service user's, mode 0600, so
+# that the master can read it again on a reload.
+sub _key_file_write ($text) {
+	_protected_write("$DEV/keys", $text, 'sscn', 0600);
 }
 
 # Write TEXT over the key file $SSCN_DEV/keys without reloading sscnd;
@@ -1258,7 +1265,7 @@ sub key_file_write ($text) {
 		$keys_original = <$fh>;
 		close $fh;
 	}
-	_protected_write($path, $text);
+	_key_file_write($text);
 }
 
 # Write back the key file that key_file_write() found, without reloading.
@@ -1266,7 +1273,7 @@ sub key_file_write ($text) {
 # the changed file has; a reload between the two writes would fail.
 sub key_file_restore () {
 	return unless defined $keys_original;
-	_protected_write("$DEV/keys", $keys_original);
+	_key_file_write($keys_original);
 	undef $keys_original;
 }
 
