@@ -93,4 +93,24 @@ bool	ctl_exec(struct pg_conn *conn, const char *sql, int n,
 bool	ctl_audit(struct pg_conn *conn, const char *action,
 	    const char *target, const char *details);
 
+int	ctl_audit_command(const struct sscn_conf *conf, int argc, char **argv);
+
+/* The result of walking the audit log's hash chain (audit.c). */
+struct ctl_audit_chain {
+	long long	 verified;	/* rows that matched before any break */
+	bool		 broken;
+	char		 id[24];	/* the first broken row, when broken */
+	char		 occurred_at[32];
+	char		 action[72];
+	const char	*reason;
+};
+
+/*
+ * Walk sscn.audit_log in id order, "batch" rows per query, checking each
+ * row's hash and its link to the row before.  Returns 0 with "*out"
+ * filled, or -1 after printing why the log could not be read.
+ */
+int	ctl_audit_chain_check(struct pg_conn *conn, long long batch,
+	    struct ctl_audit_chain *out);
+
 #endif /* SSCN_CTL_H */

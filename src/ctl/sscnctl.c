@@ -60,6 +60,9 @@ static const struct ctl_command ctl_commands[] = {
 	{ "purge", ctl_purge,
 	    "purge [--dry-run]           erase accounts past their deletion "
 	    "date and enforce the retention periods" },
+	{ "audit", ctl_audit_command,
+	    "audit verify [--batch ROWS] check the hash chain of the audit "
+	    "log" },
 };
 
 static void

@@ -1,0 +1,166 @@
+/*
+ * audit.c - "sscnctl audit verify [--batch ROWS]": walk the hash chain of
+ * sscn.audit_log and report the first row that breaks it.
+ *
+ * Each row's hash is sscn.audit_row_hash(prev_hash, row), SHA-256 over the
+ * previous row's hash and the row's fields (sql/0002_identity.sql), and
+ * the first row's prev_hash is '\x00'.  The walk goes in id order, which
+ * is chain order because the insert trigger draws the id under an advisory
+ * lock.  A row is broken when its stored hash differs from the recomputed
+ * one (an edited row) or when its prev_hash differs from the hash of the
+ * row before it (a deleted row, or a row edited together with its hash).
+ * It runs as database_maintenance, which may read the log.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "ctl/ctl.h"
+
+#define AUDIT_BATCH_DEFAULT	10000
+#define AUDIT_BATCH_MAX		1000000
+
+/* The hash the first row links to, as encode(..., 'hex') returns it. */
+#define AUDIT_GENESIS_HASH	"00"
+
+/* The hex of a SHA-256 hash plus NUL. */
+#define AUDIT_HASH_HEX_SIZE	65
+
+/*
+ * One batch of rows after id $1.  The last column recomputes the row's
+ * hash, so an edit of any field makes it false.
+ */
+static const char audit_batch_sql[] =
+    "SELECT id, to_char(occurred_at AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), action, encode(prev_hash, 'hex'), "
+    "encode(hash, 'hex'), hash = sscn.audit_row_hash(prev_hash, a) "
+    "FROM sscn.audit_log a WHERE id > $1::bigint ORDER BY id LIMIT $2::int";
+
+int
+ctl_audit_chain_check(struct pg_conn *conn, long long batch,
+    struct ctl_audit_chain *out)
+{
+	char		 after[32] = "0", limit[32];
+	char		 prev_hash[AUDIT_HASH_HEX_SIZE] = AUDIT_GENESIS_HASH;
+	const char	*params[2] = { after, limit };
+
+	memset(out, 0, sizeof(*out));
+	snprintf(limit, sizeof(limit), "%lld", batch);
+	for (;;) {
+		PGresult	*res = PQexecParams(conn, audit_batch_sql, 2,
+		    NULL, params, NULL, NULL, 0);
+		int		 i, rows;
+
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			fprintf(stderr, "sscnctl: reading sscn.audit_log failed: "
+			    "%s", PQerrorMessage(conn));
+			PQclear(res);
+			return -1;
+		}
+		rows = PQntuples(res);
+		for (i = 0; i < rows; i++) {
+			const char *reason = NULL;
+
+			if (strcmp(PQgetvalue(res, i, 3), prev_hash) != 0)
+				reason = out->verified == 0 ?
+				    "the first row does not start the chain" :
+				    "prev_hash does not match the previous "
+				    "row's hash";
+			else if (strcmp(PQgetvalue(res, i, 5), "t") != 0)
+				reason = "hash does not match the row's fields";
+			if (reason != NULL) {
+				out->broken = true;
+				snprintf(out->id, sizeof(out->id), "%s",
+				    PQgetvalue(res, i, 0));
+				snprintf(out->occurred_at,
+				    sizeof(out->occurred_at), "%s",
+				    PQgetvalue(res, i, 1));
+				snprintf(out->action, sizeof(out->action), "%s",
+				    PQgetvalue(res, i, 2));
+				out->reason = reason;
+				PQclear(res);
+				return 0;
+			}
+			snprintf(prev_hash, sizeof(prev_hash), "%s",
+			    PQgetvalue(res, i, 4));
+			out->verified++;
+		}
+		if (rows > 0)
+			snprintf(after, sizeof(after), "%s",
+			    PQgetvalue(res, rows - 1, 0));
+		PQclear(res);
+		if (rows < batch)
+			return 0;
+	}
+}
+
+static int
+audit_usage(void)
+{
+	fprintf(stderr, "usage: sscnctl audit verify [--batch ROWS]\n");
+	return CTL_EXIT_USAGE;
+}
+
+static int
+audit_verify(const struct sscn_conf *conf, int argc, char **argv)
+{
+	struct ctl_audit_chain	 chain;
+	PGconn			*conn;
+	PGresult		*res;
+	long long		 batch = AUDIT_BATCH_DEFAULT;
+	int			 rc;
+
+	if (argc == 4 && strcmp(argv[2], "--batch") == 0) {
+		char *end;
+
+		batch = strtoll(argv[3], &end, 10);
+		if (*argv[3] == '\0' || *end != '\0' || batch < 1 ||
+		    batch > AUDIT_BATCH_MAX) {
+			fprintf(stderr, "sscnctl: invalid --batch \"%s\": expected "
+			    "a number of rows from 1 to %d\n", argv[3],
+			    AUDIT_BATCH_MAX);
+			return CTL_EXIT_USAGE;
+		}
+	} else if (argc != 2)
+		return audit_usage();
+
+	conn = ctl_connect(conf->database_maintenance, "database_maintenance");
+	if (conn == NULL)
+		return CTL_EXIT_FAIL;
+	/*
+	 * One snapshot for the whole walk, so rows inserted meanwhile do not
+	 * appear between two batches.
+	 */
+	res = PQexec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "sscnctl: starting a read-only transaction "
+		    "failed: %s", PQerrorMessage(conn));
+		PQclear(res);
+		PQfinish(conn);
+		return CTL_EXIT_FAIL;
+	}
+	PQclear(res);
+	rc = ctl_audit_chain_check(conn, batch, &chain);
+	PQfinish(conn);
+	if (rc == -1)
+		return CTL_EXIT_FAIL;
+
+	printf("verified %lld audit rows\n", chain.verified);
+	if (!chain.broken)
+		return CTL_EXIT_OK;
+	printf("chain broken at id %s, time %s, action %s: %s\n", chain.id,
+	    chain.occurred_at, chain.action, chain.reason);
+	return CTL_EXIT_FAIL;
+}
+
+int
+ctl_audit_command(const struct sscn_conf *conf, int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
+		return audit_verify(conf, argc, argv);
+	return audit_usage();
+}

@@ -1,0 +1,127 @@
+#!/usr/bin/perl
+# `sscnctl audit verify` walks the audit log's hash chain.  It passes on
+# the log as the service wrote it, in one batch and in small batches.  A
+# superuser then edits one row's field (with the append-only trigger
+# disabled, as a superuser could), and later deletes one row: each time
+# verify exits 1 and names the first broken row by id, time and action.
+# The test restores each row so the chain is whole again afterwards.
+
+use v5.36;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use SSCN::Test;
+use Test::More;
+
+require_stack();
+
+my $program = find_program('sscnctl') or BAIL_OUT('sscnctl is not built');
+my $conf = "$DEV/sscn.conf";
+
+# Run `sscnctl audit ARGS`; returns (exit status, output with stderr).
+sub audit (@args) {
+	return run_cmd([$program, '-c', $conf, 'audit', @args], timeout => 60);
+}
+
+# Run SQL as the superuser with the append-only trigger disabled, in one
+# transaction that enables it again.
+sub superuser_change ($sql) {
+	return psql_value('ALTER TABLE sscn.audit_log DISABLE TRIGGER '
+	    . "audit_log_append_only; $sql; ALTER TABLE sscn.audit_log "
+	    . 'ENABLE TRIGGER audit_log_append_only');
+}
+
+# The time (as verify prints it), action and result of audit row "id".
+sub row_facts ($id) {
+	my $row = psql_value("SELECT to_char(occurred_at AT TIME ZONE 'UTC', "
+	    . q{'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ' ' || action || ' ' || result }
+	    . "FROM sscn.audit_log WHERE id = $id");
+	return split / /, $row // '';
+}
+
+# ---- usage -------------------------------------------------------------------
+
+my ($status, $out) = audit();
+is($status, 2, 'audit without a subcommand: usage, exit 2');
+($status, $out) = audit('verify', '--batch', '0');
+is($status, 2, 'audit verify --batch 0: exit 2');
+like($out, qr/invalid --batch "0"/, 'audit verify --batch 0: message names the value');
+($status, $out) = audit('verify', '--batch', 'x10');
+is($status, 2, 'audit verify --batch x10: exit 2');
+
+# ---- an intact chain -----------------------------------------------------------
+
+# A registration leaves audit rows, so the log has rows after any row
+# the test picks below.
+verified_user();
+verified_user();
+my $rows = psql_value('SELECT count(*) FROM sscn.audit_log');
+cmp_ok($rows, '>=', 4, 'audit log has rows to check');
+
+($status, $out) = audit('verify');
+is($status, 0, 'intact chain: exit 0') or diag($out);
+like($out, qr/^verified (\d+) audit rows$/m, 'intact chain: prints the count');
+my ($count) = $out =~ /verified (\d+)/;
+cmp_ok($count, '>=', $rows, 'intact chain: counts every row');
+
+($status, $out) = audit('verify', '--batch', '3');
+is($status, 0, 'intact chain, batches of 3: exit 0') or diag($out);
+like($out, qr/verified $count audit rows/, 'batches of 3: same count');
+
+# ---- an edited row --------------------------------------------------------------
+
+my $target = psql_value('SELECT id FROM sscn.audit_log ORDER BY id DESC '
+    . 'OFFSET 2 LIMIT 1');
+my ($time, $action, $result) = row_facts($target);
+my $before = psql_value('SELECT count(*) FROM sscn.audit_log '
+    . "WHERE id < $target");
+
+my $other = $result eq 'failure' ? 'success' : 'failure';
+superuser_change("UPDATE sscn.audit_log SET result = '$other' "
+    . "WHERE id = $target");
+is(psql_value("SELECT result FROM sscn.audit_log WHERE id = $target"),
+    $other, 'edit: the superuser changed the row');
+
+($status, $out) = audit('verify', '--batch', '2');
+is($status, 1, 'edited row: exit 1');
+like($out, qr/^verified $before audit rows$/m,
+    'edited row: counts the rows before it');
+like($out, qr/chain broken at id $target, time \Q$time\E, action \Q$action\E:/,
+    'edited row: names the row');
+like($out, qr/hash does not match/, 'edited row: says the hash differs');
+
+superuser_change("UPDATE sscn.audit_log SET result = '$result' "
+    . "WHERE id = $target");
+($status, $out) = audit('verify');
+is($status, 0, 'row restored: exit 0') or diag($out);
+
+# ---- a deleted row ----------------------------------------------------------------
+
+my $saved = psql_value("SELECT row_to_json(a) FROM sscn.audit_log a "
+    . "WHERE id = $target");
+my $next = psql_value('SELECT id FROM sscn.audit_log '
+    . "WHERE id > $target ORDER BY id LIMIT 1");
+my ($next_time, $next_action) = row_facts($next);
+
+superuser_change("DELETE FROM sscn.audit_log WHERE id = $target");
+is(psql_value("SELECT count(*) FROM sscn.audit_log WHERE id = $target"),
+    0, 'delete: the superuser removed the row');
+
+($status, $out) = audit('verify');
+is($status, 1, 'deleted row: exit 1');
+like($out, qr/^verified $before audit rows$/m,
+    'deleted row: counts the rows before the gap');
+like($out, qr/chain broken at id $next, time \Q$next_time\E, action \Q$next_action\E:/,
+    'deleted row: names the row after the gap');
+like($out, qr/prev_hash does not match/, 'deleted row: says the link is broken');
+
+# Put the row back as it was, hash included, with the chain trigger off
+# so it keeps its id, time and hash.
+psql_value('ALTER TABLE sscn.audit_log DISABLE TRIGGER audit_log_chain; '
+    . 'INSERT INTO sscn.audit_log OVERRIDING SYSTEM VALUE '
+    . "SELECT * FROM json_populate_record(NULL::sscn.audit_log, "
+    . "\$row\$$saved\$row\$::json); "
+    . 'ALTER TABLE sscn.audit_log ENABLE TRIGGER audit_log_chain');
+($status, $out) = audit('verify');
+is($status, 0, 'deleted row restored: exit 0') or diag($out);
+
+done_testing();
