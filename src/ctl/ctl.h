@@ -113,4 +113,14 @@ struct ctl_audit_chain {
 int	ctl_audit_chain_check(struct pg_conn *conn, long long batch,
 	    struct ctl_audit_chain *out);
 
+/*
+ * Check the access, key, audit, incident and retention controls through
+ * "owner" (NULL when it did not connect).  Returns a JSON array of
+ * objects with "control", "status" (PASS, FAIL, unknown or not
+ * configured) and "figure" (evidence_controls.c).
+ */
+struct json_object;
+struct json_object	*ctl_evidence_controls(const struct sscn_conf *conf,
+			    struct pg_conn *owner);
+
 #endif /* SSCN_CTL_H */

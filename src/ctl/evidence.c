@@ -307,6 +307,8 @@ evidence_print_text(struct json_object *root)
 	    "connections");
 	struct json_object	*dir = json_object_object_get(root,
 	    "data_directory");
+	struct json_object	*controls = json_object_object_get(root,
+	    "controls");
 	size_t			 i;
 
 	for (i = 0; i < json_object_array_length(conns); i++) {
@@ -333,6 +335,13 @@ evidence_print_text(struct json_object *root)
 		    "mount_point"), evidence_text(dir, "file_system"),
 		    evidence_text(dir, "device"));
 	printf("\n");
+
+	for (i = 0; i < json_object_array_length(controls); i++) {
+		struct json_object *c = json_object_array_get_idx(controls, i);
+
+		printf("%-22s %-14s %s\n", evidence_text(c, "control"),
+		    evidence_text(c, "status"), evidence_text(c, "figure"));
+	}
 }
 
 int
@@ -386,6 +395,8 @@ ctl_evidence(const struct sscn_conf *conf, int argc, char **argv)
 	json_object_object_add(root, "connections", conns);
 	json_object_object_add(root, "data_directory",
 	    evidence_data_directory(owner));
+	json_object_object_add(root, "controls",
+	    ctl_evidence_controls(conf, owner));
 	PQfinish(owner);
 
 	if (json)
