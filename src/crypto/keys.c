@@ -298,7 +298,7 @@ keys_add_field(struct keys_parser *kp, const char *id, const char *alg,
 	return 0;
 }
 
-/* A key of which the file holds at most one line, such as "index". */
+/* A key purpose with at most one line in the file, such as "index". */
 struct keys_single {
 	const char	*purpose;	/* "index" or "backup" */
 	const char	*article;	/* "an" or "a", for messages */

@@ -6,10 +6,11 @@
  * the snapshot in which the row counts of the manifest are taken, so both
  * describe the same state.  The dump is encrypted on the fly with
  * libsodium's crypto_secretstream_xchacha20poly1305 under the key file's
- * "backup" key.  File layout: the 8-byte magic "SSCNBK1\n", the stream
- * header, then records of a 4-byte big-endian ciphertext length and the
- * ciphertext; the last record carries the FINAL tag, so a truncated file
- * fails to decrypt.  Next to FILE, FILE.json is the manifest: SHA-256 of
+ * "backup" key.  The file starts with the 8-byte magic "SSCNBK1\n" and the
+ * stream header.  Records follow, each a 4-byte big-endian ciphertext
+ * length and the ciphertext of at most BACKUP_CHUNK plaintext bytes.  Only
+ * the last record carries the FINAL tag, so a truncated file fails to
+ * decrypt.  Next to FILE, FILE.json is the manifest: SHA-256 of
  * FILE, schema version, backup key version, time and the row count of
  * every table.  Both are written under a temporary name, synced and
  * renamed, the manifest last, so a manifest always names a complete file.
@@ -123,7 +124,7 @@ backup_spawn(const struct sscn_conf *conf, PGconn *conn, const char *program,
 	return pid;
 }
 
-/* Wait for "pid"; true when it exited with status 0. */
+/* Wait for "pid" and return true when it exited with status 0. */
 static bool
 backup_wait(pid_t pid, const char *program)
 {
@@ -157,7 +158,7 @@ backup_write_all(int fd, const void *buf, size_t len)
 	return true;
 }
 
-/* Read up to "len" bytes, fewer only at end of file; -1 on error. */
+/* Read "len" bytes, or fewer at end of file.  Returns the count or -1. */
 static ssize_t
 backup_read_full(int fd, void *buf, size_t len)
 {
@@ -231,7 +232,7 @@ out:
 	return ok;
 }
 
-/* Decrypt the backup "in" into "out"; false on any damage. */
+/* Decrypt the backup "in" into "out".  Returns false on any damage. */
 static bool
 backup_decrypt(const struct keys_backup *key, int in, int out)
 {
@@ -282,7 +283,7 @@ out:
 	return ok;
 }
 
-/* Hex SHA-256 of the file "path" into "hex" (65 bytes). */
+/* Write the hex SHA-256 of the file "path" into "hex" (65 bytes). */
 static bool
 backup_sha256_file(const char *path, char hex[65])
 {
@@ -572,7 +573,7 @@ ctl_backup(const struct sscn_conf *conf, int argc, char **argv)
 	return CTL_EXIT_USAGE;
 }
 
-/* Read and parse FILE.json; NULL after printing the reason. */
+/* Read and parse FILE.json.  Returns NULL after printing the reason. */
 static json_object *
 backup_read_manifest(const char *file)
 {
@@ -794,7 +795,7 @@ static const char backup_chain_sql[] =
     "AND NOT EXISTS (SELECT 1 FROM sscn.audit_log b WHERE b.hash = "
     "a.prev_hash))";
 
-/* Write the path of the newest backup of "dir" into "out"; false if none. */
+/* Write the path of the newest backup of "dir" into "out", or return false. */
 static bool
 backup_newest(const char *dir, char *out, size_t outlen)
 {
