@@ -73,6 +73,17 @@ ok(psql_value("SELECT has_table_privilege('sscn_maint', "
     . "'sscn.restore_tests', 'SELECT')") eq 't',
     'sscn_maint may read the evidence');
 
+# ---- a newer backup without a manifest is skipped ------------------------------------
+
+my $incomplete = "$dir/sscn-99991231T235959999Z.backup";
+open(my $junk, '>', $incomplete) or die "$incomplete: $!";
+print $junk "interrupted";
+close $junk;
+($status, $out) = sscnctl_with($conf, 'restore-test');
+is($status, 0, 'backup without manifest: restore-test exits 0') or diag($out);
+is(last_test()->[1], $name, 'backup without manifest: older backup tested');
+unlink $incomplete;
+
 # ---- a manifest that disagrees with the data fails the check ---------------------------
 
 my $json = do { local $/; open(my $f, '<', "$file.json") or die; <$f> };

@@ -795,7 +795,11 @@ static const char backup_chain_sql[] =
     "AND NOT EXISTS (SELECT 1 FROM sscn.audit_log b WHERE b.hash = "
     "a.prev_hash))";
 
-/* Write the path of the newest backup of "dir" into "out", or return false. */
+/*
+ * Write the path of the newest backup of "dir" that has a manifest into
+ * "out", or return false.  A backup without one was interrupted before it
+ * was complete.
+ */
 static bool
 backup_newest(const char *dir, char *out, size_t outlen)
 {
@@ -803,6 +807,7 @@ backup_newest(const char *dir, char *out, size_t outlen)
 	size_t		  len, plen = strlen(BACKUP_PREFIX);
 	size_t		  slen = strlen(BACKUP_SUFFIX);
 	int		  n, i;
+	char		  manifest[BACKUP_PATH_MAX];
 	bool		  found = false;
 
 	if ((n = scandir(dir, &names, NULL, alphasort)) == -1) {
@@ -815,7 +820,9 @@ backup_newest(const char *dir, char *out, size_t outlen)
 		    strncmp(names[i]->d_name, BACKUP_PREFIX, plen) == 0 &&
 		    strcmp(names[i]->d_name + len - slen, BACKUP_SUFFIX) == 0) {
 			snprintf(out, outlen, "%s/%s", dir, names[i]->d_name);
-			found = true;
+			found = (size_t)snprintf(manifest, sizeof(manifest),
+			    "%s.json", out) < sizeof(manifest) &&
+			    access(manifest, F_OK) == 0;
 		}
 		free(names[i]);
 	}
