@@ -86,6 +86,11 @@ static const struct conf_key conf_keys[] = {
 	{ "database_owner", CONF_STRING, CONF_FIELD(database_owner), 0, 0 },
 	{ "database_maintenance", CONF_STRING,
 	    CONF_FIELD(database_maintenance), 0, 0 },
+	{ "database_restore", CONF_STRING, CONF_FIELD(database_restore),
+	    0, 0 },
+	{ "backup_dir", CONF_STRING, CONF_FIELD(backup_dir), 0, 0 },
+	{ "backup_keep", CONF_UINT, CONF_FIELD(backup_keep), 1, 10000 },
+	{ "pg_bin_dir", CONF_STRING, CONF_FIELD(pg_bin_dir), 0, 0 },
 	{ "db_connect_timeout", CONF_UINT, CONF_FIELD(db_connect_timeout),
 	    1, 60 },
 	{ "db_statement_timeout", CONF_UINT, CONF_FIELD(db_statement_timeout),
@@ -233,6 +238,9 @@ conf_defaults(struct sscn_conf *conf)
 	conf->db_statement_timeout = 5000;
 	conf->data_dir = conf_strdup(LOCALSTATEDIR "/lib/sscn");
 	conf->sql_dir = conf_strdup(PKGDATADIR "/sql");
+	conf->backup_dir = conf_strdup(LOCALSTATEDIR "/backups/sscn");
+	conf->backup_keep = 48;
+	conf->pg_bin_dir = conf_strdup("/usr/bin");
 	conf->log_level = LOG_LEVEL_INFO;
 	conf->enable_test_routes = false;
 
@@ -334,6 +342,9 @@ conf_free(struct sscn_conf *conf)
 	conf_free_secret(&conf->database);
 	conf_free_secret(&conf->database_owner);
 	conf_free_secret(&conf->database_maintenance);
+	conf_free_secret(&conf->database_restore);
+	free(conf->backup_dir);
+	free(conf->pg_bin_dir);
 	free(conf->socket_path);
 	free(conf->socket_owner);
 	free(conf->socket_group);

@@ -32,7 +32,7 @@ struct FCGX_Request;
  * database has this migration applied; t/unit/test_schema checks that it
  * matches the files in sql/.
  */
-#define SSCN_SCHEMA_VERSION 12
+#define SSCN_SCHEMA_VERSION 13
 
 /* ---- errors (err.c) ------------------------------------------------- */
 
@@ -94,6 +94,10 @@ struct sscn_conf {
 	char		*database;		/* libpq conninfo, runtime role */
 	char		*database_owner;	/* conninfo, migrations */
 	char		*database_maintenance;	/* conninfo, purge and backups */
+	char		*database_restore;	/* conninfo, CREATEDB, restores */
+	char		*backup_dir;		/* sscnctl backup writes here */
+	unsigned	 backup_keep;		/* newest backups kept */
+	char		*pg_bin_dir;		/* pg_dump and pg_restore */
 	unsigned	 db_connect_timeout;	/* seconds */
 	unsigned	 db_statement_timeout;	/* milliseconds */
 	char		*data_dir;		/* disk checked by /api/health/ */

@@ -1,8 +1,8 @@
 #!/usr/bin/perl
 # `sscnctl evidence --json` lists each control with PASS or FAIL and its
 # figure.  An admin without MFA makes admin_mfa FAIL with the count, and
-# the control passes again once that admin has MFA.  Backups are "not
-# configured" while their table does not exist.  The admin flag and the
+# the control passes again once that admin has MFA.  A fresh backup and
+# restore test make those controls PASS.  The admin flag and the
 # MFA date are set through the superuser, as create-admin and the MFA
 # set-up would leave them.
 
@@ -31,6 +31,13 @@ my $baseline = psql_value('SELECT count(*) FROM sscn.users WHERE is_admin '
     . 'AND totp_enabled_at IS NULL AND purged_at IS NULL');
 is($baseline, 0, 'no admin without MFA before the test');
 
+# A backup and a restore test just now, for their controls.
+for my $command (['backup'], ['restore-test']) {
+	my ($status, $out) = run_cmd([$program, '-c', "$DEV/sscn.conf",
+	    @$command], timeout => 120);
+	is($status, 0, "sscnctl @$command: exit 0") or diag($out);
+}
+
 my $c = controls();
 for my $name (qw(lockout session_timeouts admin_mfa user_mfa_share
     key_versions audit_chain dormant_accounts incidents purge backups
@@ -42,7 +49,9 @@ for my $name (qw(lockout session_timeouts admin_mfa user_mfa_share
 }
 is($c->{admin_mfa}{status}, 'PASS', 'admin_mfa: PASS at the start');
 is($c->{audit_chain}{status}, 'PASS', 'audit_chain: PASS on an intact log');
-is($c->{backups}{status}, 'not configured', 'backups: not configured');
+is($c->{backups}{status}, 'PASS', 'backups: PASS after a backup');
+like($c->{backups}{figure} // '', qr/0 hours ago/, 'backups: its age');
+is($c->{restore_tests}{status}, 'PASS', 'restore_tests: PASS after a test');
 
 # ---- an admin without MFA ---------------------------------------------------------
 

@@ -48,6 +48,8 @@ struct sscn_keys {
 	const struct keys_field	*field_current;
 	struct keys_index	 index;
 	size_t			 nindex;
+	struct keys_backup	 backup;
+	size_t			 nbackup;
 };
 
 /* Parser state while one file is read. */
@@ -296,41 +298,86 @@ keys_add_field(struct keys_parser *kp, const char *id, const char *alg,
 	return 0;
 }
 
+/* A key purpose with at most one line in the file, such as "index". */
+struct keys_single {
+	const char	*purpose;	/* "index" or "backup" */
+	const char	*article;	/* "an" or "a", for messages */
+	const char	*alg;		/* the one algorithm allowed */
+	uint16_t	*version;
+	unsigned	*line;
+	unsigned char	*key;		/* KEYS_SINGLE_LEN bytes */
+	size_t		*count;
+};
+
+#define KEYS_SINGLE_LEN		32
+
+/* Parse the line of a key described by "single". */
+static int
+keys_add_single(struct keys_parser *kp, const struct keys_single *single,
+    const char *id, const char *alg, const char *b64, unsigned lineno)
+{
+	unsigned	 version;
+	long		 len;
+
+	if (keys_version_parse(id, &version) == -1)
+		return keys_fail(kp, "invalid %s key version \"%.40s\": "
+		    "expected a number from 1 to 65535 without leading zeros",
+		    single->purpose, id);
+	if (*single->count > 0)
+		return keys_fail(kp, "second %s key; the file holds one, "
+		    "first defined on line %u", single->purpose,
+		    *single->line);
+	if (strcmp(alg, single->alg) != 0)
+		return keys_fail(kp, "unknown algorithm \"%.40s\" for %s %s "
+		    "key; expected %s", alg, single->article, single->purpose,
+		    single->alg);
+
+	len = keys_base64_decode(b64, single->key, KEYS_SINGLE_LEN);
+	if (len < 0)
+		return keys_fail(kp, "invalid base64 in the %s key",
+		    single->purpose);
+	if (len != KEYS_SINGLE_LEN) {
+		sodium_memzero(single->key, KEYS_SINGLE_LEN);
+		return keys_fail(kp, "%s %s key is %s%ld bytes; it must be "
+		    "%d bytes", single->alg, single->purpose,
+		    len > KEYS_SINGLE_LEN ? "over " : "",
+		    len > KEYS_SINGLE_LEN ? (long)KEYS_SINGLE_LEN : len,
+		    KEYS_SINGLE_LEN);
+	}
+	*single->version = (uint16_t)version;
+	*single->line = lineno;
+	*single->count = 1;
+	return 0;
+}
+
 static int
 keys_add_index(struct keys_parser *kp, const char *id, const char *alg,
     const char *b64, unsigned lineno)
 {
-	struct sscn_keys	*keys = kp->keys;
-	unsigned		 version;
-	long			 len;
+	struct sscn_keys		*keys = kp->keys;
+	const struct keys_single	 single = {
+		"index", "an", "HMAC-SHA256", &keys->index.version,
+		&keys->index.line, keys->index.key, &keys->nindex
+	};
 
-	if (keys_version_parse(id, &version) == -1)
-		return keys_fail(kp, "invalid index key version \"%.40s\": "
-		    "expected a number from 1 to 65535 without leading zeros",
-		    id);
-	if (keys->nindex > 0)
-		return keys_fail(kp, "second index key; the file holds one, "
-		    "first defined on line %u", keys->index.line);
-	if (strcmp(alg, "HMAC-SHA256") != 0)
-		return keys_fail(kp, "unknown algorithm \"%.40s\" for an index "
-		    "key; expected HMAC-SHA256", alg);
-
-	len = keys_base64_decode(b64, keys->index.key,
-	    sizeof(keys->index.key));
-	if (len < 0)
-		return keys_fail(kp, "invalid base64 in the index key");
-	if (len != KEYS_INDEX_LEN) {
-		sodium_memzero(keys->index.key, sizeof(keys->index.key));
-		return keys_fail(kp, "HMAC-SHA256 index key is %s%ld bytes; "
-		    "it must be %d bytes", len > KEYS_INDEX_LEN ? "over " : "",
-		    len > KEYS_INDEX_LEN ? (long)KEYS_INDEX_LEN : len,
-		    KEYS_INDEX_LEN);
-	}
-	keys->index.version = (uint16_t)version;
-	keys->index.line = lineno;
-	keys->nindex = 1;
-	return 0;
+	return keys_add_single(kp, &single, id, alg, b64, lineno);
 }
+
+static int
+keys_add_backup(struct keys_parser *kp, const char *id, const char *alg,
+    const char *b64, unsigned lineno)
+{
+	struct sscn_keys		*keys = kp->keys;
+	const struct keys_single	 single = {
+		"backup", "a", "XCHACHA20-POLY1305", &keys->backup.version,
+		&keys->backup.line, keys->backup.key, &keys->nbackup
+	};
+
+	return keys_add_single(kp, &single, id, alg, b64, lineno);
+}
+
+_Static_assert(KEYS_INDEX_LEN == KEYS_SINGLE_LEN &&
+    KEYS_BACKUP_LEN == KEYS_SINGLE_LEN, "single keys are 32 bytes");
 
 /* Parse one line (without its newline), which this function modifies. */
 static int
@@ -374,8 +421,11 @@ keys_parse_line(struct keys_parser *kp, char *line, unsigned lineno)
 		return keys_add_field(kp, field[1], field[2], field[3], lineno);
 	if (strcmp(field[0], "index") == 0)
 		return keys_add_index(kp, field[1], field[2], field[3], lineno);
+	if (strcmp(field[0], "backup") == 0)
+		return keys_add_backup(kp, field[1], field[2], field[3],
+		    lineno);
 	return keys_fail(kp, "unknown purpose \"%.40s\"; expected \"jwt\", "
-	    "\"field\" or \"index\"", field[0]);
+	    "\"field\", \"index\" or \"backup\"", field[0]);
 }
 
 int
@@ -519,6 +569,12 @@ keys_index_key(const struct sscn_keys *keys)
 	return &keys->index;
 }
 
+const struct keys_backup *
+keys_backup_key(const struct sscn_keys *keys)
+{
+	return keys->nbackup > 0 ? &keys->backup : NULL;
+}
+
 const struct keys_field *
 keys_field_find(const struct sscn_keys *keys, unsigned version)
 {
@@ -553,6 +609,10 @@ keys_generate_line(const char *purpose, const char *id, const char *alg,
 	} else if (strcmp(purpose, "index") == 0) {
 		if (keys_version_parse(id, &version) == -1 ||
 		    strcmp(alg, "HMAC-SHA256") != 0)
+			return -1;
+	} else if (strcmp(purpose, "backup") == 0) {
+		if (keys_version_parse(id, &version) == -1 ||
+		    strcmp(alg, "XCHACHA20-POLY1305") != 0)
 			return -1;
 	} else
 		return -1;

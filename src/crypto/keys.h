@@ -8,6 +8,7 @@
  *	jwt   KID     EdDSA        BASE64	Ed25519 seed, 32 bytes
  *	field VERSION AES-256-GCM  BASE64	AES key, 32 bytes
  *	index VERSION HMAC-SHA256  BASE64	blind index key, 32 bytes
+ *	backup VERSION XCHACHA20-POLY1305 BASE64  backup key, 32 bytes
  *
  * KID is 1 to 32 characters from [A-Za-z0-9._-] and VERSION a decimal
  * number from 1 to 65535; both must be unique within their purpose.
@@ -26,6 +27,11 @@
  * keep unique a value it holds only as ciphertext.  Every stored index
  * depends on this key, so the file holds exactly one "index" line and the
  * key is never rotated in place.
+ *
+ * The optional "backup" key encrypts the files of "sscnctl backup" with
+ * libsodium's crypto_secretstream_xchacha20poly1305.  The file holds at
+ * most one "backup" line; its VERSION is stored in each backup's
+ * manifest, so a replaced key cannot be mistaken for the old one.
  *
  * The file must be a regular file of at most 64 KiB that "other" can
  * neither read nor write.  It must contain at least one "jwt" line, one
@@ -51,6 +57,7 @@
 #define KEYS_JWT_MAX		32	/* "jwt" lines per file */
 #define KEYS_FIELD_MAX		256	/* "field" lines per file */
 #define KEYS_INDEX_LEN		32	/* bytes of the blind index key */
+#define KEYS_BACKUP_LEN		32	/* bytes of the backup key */
 
 /* Enough for any line that keys_generate_line() writes, NUL included. */
 #define KEYS_LINE_SIZE		160
@@ -90,6 +97,13 @@ struct keys_index {
 	uint16_t		 version;
 	unsigned		 line;
 	unsigned char		 key[KEYS_INDEX_LEN];
+};
+
+/* The "backup" line. */
+struct keys_backup {
+	uint16_t		 version;
+	unsigned		 line;
+	unsigned char		 key[KEYS_BACKUP_LEN];
 };
 
 /* A loaded key file, opaque and read through the functions below. */
@@ -134,10 +148,13 @@ const struct keys_field *keys_field_find(const struct sscn_keys *keys,
 /* The blind index key; never NULL for loaded keys. */
 const struct keys_index *keys_index_key(const struct sscn_keys *keys);
 
+/* The backup key, or NULL when the file has no "backup" line. */
+const struct keys_backup *keys_backup_key(const struct sscn_keys *keys);
+
 /*
  * Write one key file line with a new random 32-byte key, without a
  * newline, into "out" (KEYS_LINE_SIZE bytes suffice).  "purpose" is "jwt",
- * "field" or "index", "id" the kid or the version in decimal, and "alg" one of the
+ * "field", "index" or "backup", "id" the kid or the version in decimal, and "alg" one of the
  * algorithms allowed for that purpose.  Returns 0, or -1 when an argument
  * is invalid, "out" is too small or sodium_init() fails.  The caller wipes
  * "out" after writing it, because it holds the only copy of the key.

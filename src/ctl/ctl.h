@@ -58,6 +58,9 @@ int	ctl_newsletter(const struct sscn_conf *conf, int argc, char **argv);
 int	ctl_evidence(const struct sscn_conf *conf, int argc, char **argv);
 int	ctl_purge(const struct sscn_conf *conf, int argc, char **argv);
 int	ctl_mail_send(const struct sscn_conf *conf, int argc, char **argv);
+int	ctl_backup(const struct sscn_conf *conf, int argc, char **argv);
+int	ctl_restore(const struct sscn_conf *conf, int argc, char **argv);
+int	ctl_restore_test(const struct sscn_conf *conf, int argc, char **argv);
 
 /*
  * Connect with "conninfo" (a libpq connection string) and set the schema

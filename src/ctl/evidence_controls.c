@@ -296,32 +296,62 @@ control_purge(PGconn *conn, struct json_object *controls)
 }
 
 /*
- * NOTE: until the backup tables exist these controls are "not
- * configured".  The names sscn.backups and sscn.restore_tests are
- * assumed and not yet confirmed by a migration.
+ * The newest successful backup (its audit row "backup.create") must be
+ * at most EVIDENCE_BACKUP_MAX_AGE_HOURS old, the RPO of sscn-backup(7)
+ * with one missed hourly run; the newest restore test must have passed
+ * within EVIDENCE_RESTORE_MAX_AGE_DAYS, a weekly run with a day's slack.
  */
+#define EVIDENCE_BACKUP_MAX_AGE_HOURS	2
+#define EVIDENCE_RESTORE_MAX_AGE_DAYS	8
+
 static void
 control_backups(PGconn *conn, struct json_object *controls)
 {
 	PGresult	*res;
+	char		 figure[256];
+	bool		 ok;
 
 	res = control_query(conn, controls, "backups",
-	    "SELECT to_regclass('sscn.backups') IS NOT NULL, "
-	    "to_regclass('sscn.restore_tests') IS NOT NULL");
+	    "SELECT to_char(max(occurred_at) AT TIME ZONE 'UTC', "
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+	    "extract(epoch FROM now() - max(occurred_at))::bigint / 3600 "
+	    "FROM sscn.audit_log WHERE action = 'backup.create' "
+	    "AND result = 'success'");
 	if (res == NULL)
 		return;
-	if (strcmp(PQgetvalue(res, 0, 0), "t") == 0)
-		control_add(controls, "backups", "unknown",
-		    "sscn.backups exists but this version does not read it");
-	else
-		control_add(controls, "backups", "not configured",
-		    "no backup table");
-	if (strcmp(PQgetvalue(res, 0, 1), "t") == 0)
-		control_add(controls, "restore_tests", "unknown",
-		    "sscn.restore_tests exists but this version does not read it");
-	else
-		control_add(controls, "restore_tests", "not configured",
-		    "no restore test table");
+	if (PQgetisnull(res, 0, 0)) {
+		control_add(controls, "backups", "FAIL", "no backup recorded");
+	} else {
+		ok = atol(PQgetvalue(res, 0, 1)) < EVIDENCE_BACKUP_MAX_AGE_HOURS;
+		snprintf(figure, sizeof(figure), "newest %s, %s hours ago "
+		    "(expected under %d)", PQgetvalue(res, 0, 0),
+		    PQgetvalue(res, 0, 1), EVIDENCE_BACKUP_MAX_AGE_HOURS);
+		control_add(controls, "backups", ok ? "PASS" : "FAIL", figure);
+	}
+	PQclear(res);
+
+	res = control_query(conn, controls, "restore_tests",
+	    "SELECT to_char(started_at AT TIME ZONE 'UTC', "
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), result, "
+	    "extract(epoch FROM now() - started_at)::bigint / 86400, "
+	    "duration_ms FROM sscn.restore_tests ORDER BY started_at DESC "
+	    "LIMIT 1");
+	if (res == NULL)
+		return;
+	if (PQntuples(res) == 0) {
+		control_add(controls, "restore_tests", "FAIL",
+		    "no restore test recorded");
+	} else {
+		ok = strcmp(PQgetvalue(res, 0, 1), "success") == 0 &&
+		    atol(PQgetvalue(res, 0, 2)) < EVIDENCE_RESTORE_MAX_AGE_DAYS;
+		snprintf(figure, sizeof(figure), "newest %s: %s in %s ms, %s "
+		    "days ago (expected a success under %d days)",
+		    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+		    PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 2),
+		    EVIDENCE_RESTORE_MAX_AGE_DAYS);
+		control_add(controls, "restore_tests", ok ? "PASS" : "FAIL",
+		    figure);
+	}
 	PQclear(res);
 }
 

@@ -63,6 +63,18 @@ static const struct ctl_command ctl_commands[] = {
 	{ "audit", ctl_audit_command,
 	    "audit verify [--batch ROWS] check the hash chain of the audit "
 	    "log" },
+	{ "backup", ctl_backup,
+	    "backup [--dir DIR]          write an encrypted pg_dump and its "
+	    "manifest" },
+	{ "restore", ctl_restore,
+	    "restore FILE [--database NAME]  check a backup and restore it, "
+	    "into a new\n"
+	    "                              database NAME or over the "
+	    "configured one" },
+	{ "restore-test", ctl_restore_test,
+	    "restore-test                restore the newest backup into a "
+	    "scratch database,\n"
+	    "                              check it and record the result" },
 };
 
 static void
