@@ -44,7 +44,7 @@ apikey_is_signed(const struct http_request *req)
 	    strlen(APIKEY_SCHEME) + 1) == 0;
 }
 
-/* Copy the value of "name=" from "params" into "out"; false if absent. */
+/* Copy the value of "name=" from "params" into "out"; false if missing. */
 static bool
 apikey_param(const char *params, const char *name, char *out, size_t outlen)
 {
@@ -93,7 +93,7 @@ apikey_parse(const struct http_request *req, struct apikey_header *h)
 	return true;
 }
 
-/* Lower-case hex HMAC-SHA256 of the canonical string; false on failure. */
+/* Compute the expected signature into "out"; false on failure. */
 static bool
 apikey_expected(const struct http_request *req, const struct apikey_header *h,
     const unsigned char *secret, size_t secretlen,
@@ -215,7 +215,10 @@ apikey_authenticate(struct http_request *req)
 		    "wrong signature" : "signature check failed", h.key_id,
 		    err);
 
-	/* The nonce: SHA-256 of the signature, which is unique per request. */
+	/*
+	 * The nonce is the SHA-256 of the signature, so a replay inside the
+	 * window, or the same request sent twice in one second, is rejected.
+	 */
 	crypto_hash_sha256(sig_hash, (const unsigned char *)h.signature,
 	    APIKEY_SIG_HEX);
 	memcpy(sig_hash_hex, "\\x", 2);
