@@ -32,7 +32,7 @@ struct FCGX_Request;
  * database has this migration applied; t/unit/test_schema checks that it
  * matches the files in sql/.
  */
-#define SSCN_SCHEMA_VERSION 13
+#define SSCN_SCHEMA_VERSION 14
 
 /* ---- errors (err.c) ------------------------------------------------- */
 
@@ -524,6 +524,8 @@ struct db_statement_set {
 extern const struct db_statement_set db_statement_sets[];
 extern const size_t db_nstatement_sets;
 
+extern const struct db_statement apikey_statements[];
+extern const size_t apikey_nstatements;
 extern const struct db_statement identity_statements[];
 extern const size_t identity_nstatements;
 extern const struct db_statement org_statements[];

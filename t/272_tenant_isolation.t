@@ -35,6 +35,7 @@ my %TENANT = (
 	quotes		=> ['buyer_org_id', 'supplier_org_id'],
 	quote_revisions	=> ['buyer_org_id', 'supplier_org_id'],
 	messages	=> ['buyer_org_id', 'supplier_org_id'],
+	api_keys	=> ['organization_id'],
 );
 # Tables with row-level security keyed on one user (or one anonymous
 # browser) rather than an organization; their isolation is tested with
@@ -51,6 +52,8 @@ my %ADMIN_ONLY = (
 	incidents		=> 't/340_incidents.t',
 	incident_subjects	=> 't/341_incident_notify.t',
 	incident_updates	=> 't/340_incidents.t',
+	# No policy at all: only sscn.api_key_accept() reaches it.
+	api_key_nonces		=> 't/510_api_keys.t',
 );
 
 my @rls = split /\n/, psql_value("SELECT c.relname FROM pg_class c "
@@ -115,6 +118,15 @@ sub world ($label) {
 	    json => { email => unique_email('invitee'), role => 'member' });
 	die "invite: $invite->{status} $invite->{body}\n"
 	    unless $invite->{status} == 201;
+
+	for my $owner ($buyer, $supplier) {
+		my $key = api('POST',
+		    "/api/v1/organizations/$owner->{org_id}/api-keys",
+		    token => $owner->{token},
+		    json => { name => "Key $label", scopes => ['read'] });
+		die "api key: $key->{status} $key->{body}\n"
+		    unless $key->{status} == 201;
+	}
 
 	return { buyer => $buyer, supplier => $supplier };
 }

@@ -18,6 +18,7 @@
 #include "api/incidents.h"
 #include "api/account_deletion.h"
 #include "api/oidc.h"
+#include "api/apikeys.h"
 
 const struct route api_routes[] = {
 	{ "GET", "/api/health/", health_root, 0 },
@@ -165,6 +166,14 @@ const struct route api_routes[] = {
 	{ "GET", "/api/v1/auth/linkedin/start", oidc_linkedin_start, 0 },
 	{ "GET", "/api/v1/auth/linkedin/callback", oidc_linkedin_callback, 0 },
 	{ "POST", "/api/v1/auth/linkedin/link", oidc_linkedin_link, ROUTE_AUTH },
+
+	/* ---- API keys (api/apikeys.h) ---- */
+	{ "POST", "/api/v1/organizations/{id}/api-keys", apikeys_create,
+	    ROUTE_BODY_JSON | ROUTE_AUTH },
+	{ "GET", "/api/v1/organizations/{id}/api-keys", apikeys_list,
+	    ROUTE_AUTH },
+	{ "DELETE", "/api/v1/organizations/{id}/api-keys/{key_id}",
+	    apikeys_revoke, ROUTE_AUTH },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -415,6 +415,7 @@ const struct db_statement_set db_statement_sets[] = {
 	{ incident_statements, &incident_nstatements },
 	{ account_deletion_statements, &account_deletion_nstatements },
 	{ oidc_statements, &oidc_nstatements },
+	{ apikey_statements, &apikey_nstatements },
 };
 
 const size_t db_nstatement_sets =

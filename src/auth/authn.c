@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "sscn.h"
+#include "api/apikeys.h"
 #include "auth/jwt.h"
 
 /* Longest access token read from a header or cookie. */
@@ -210,6 +211,12 @@ authn_require(struct http_request *req)
 	struct db_step		 steps[2];
 	enum sscn_err		 err;
 
+	/*
+	 * NOTE: only authn_require() accepts signed requests.  Handlers that
+	 * use authn_require_as() or authn_require_pipeline() answer them 401.
+	 */
+	if (apikey_is_signed(req))
+		return apikey_authenticate(req);
 	if ((err = authn_verify_token(req, AUTHN_LEEWAY, &claims)) != SSCN_OK)
 		return err;
 	authn_session_params(req, &claims, idle, absolute, touch, params);

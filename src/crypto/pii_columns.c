@@ -35,6 +35,8 @@ const struct pii_column pii_columns[] = {
 	{ "sscn.users", "id", "totp_secret", "sscn.users.totp_secret:" },
 	{ "sscn.users", "id", "totp_pending_secret",
 	    "sscn.users.totp_pending_secret:" },
+	/* API key secrets (api/apikeys.c), needed in clear for the HMAC. */
+	{ "sscn.api_keys", "id", "secret", "api_keys.secret:" },
 };
 
 const size_t pii_ncolumns = sizeof(pii_columns) / sizeof(pii_columns[0]);
