@@ -309,7 +309,7 @@ conf_defaults(struct sscn_conf *conf)
 	conf->retention_unverified = 30 * 86400;
 	conf->retention_login_failures = 7 * 86400;
 	conf->retention_audit_log = CONF_AUDIT_RETENTION_MIN;
-	/* Thirteen months, after which the cookie banner asks again. */
+	/* Thirteen months, after which the cookie banner is shown again. */
 	conf->retention_consents = 395 * 86400;
 }
 

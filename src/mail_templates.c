@@ -8,7 +8,7 @@
  * There is no template for a completed deletion.  "sscnctl purge" erases
  * the address in the same transaction as every mail to it (see
  * sscn.purge_user()), so a mail queued before would be deleted with the
- * rest, and one queued after would keep the erased address in the outbox
+ * rest.  One queued after would keep the erased address in the outbox
  * until it is sent.  The "account_deletion_scheduled" mail names the date
  * instead.
  */
@@ -281,7 +281,7 @@ mail_template_render(const char *name, const struct mail_value *values,
 	    reason, reasonlen)) != SSCN_OK)
 		goto fail;
 
-	/* A value nobody uses is a misspelt name or a forgotten text. */
+	/* An unused value is a misspelt name or a forgotten text. */
 	for (i = 0; i < n; i++) {
 		if (used[i])
 			continue;

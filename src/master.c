@@ -19,7 +19,7 @@
  *   seconds for them before SIGKILL.
  * - A worker that died from a signal is reported to Sentry once its slot
  *   has a new worker.  A child forked for the report sends it and exits,
- *   so the master never waits on the network (sentry.h).
+ *   so the master does not wait on the network (sentry.h).
  */
 #include "config.h"
 
@@ -406,8 +406,8 @@ master_conf_same_socket(const struct sscn_conf *a, const struct sscn_conf *b)
 
 /*
  * Read the key file of "fresh" for the workers that the reload starts.
- * A key file that does not load keeps the running keys, so that a bad
- * edit cannot take sscnd down; the error names the file, never a key.
+ * When the file does not load, the running keys stay, so that a bad edit
+ * cannot take sscnd down.  The error names the file, never a key.
  */
 static void
 master_reload_keys(struct master *m, const struct sscn_conf *fresh)

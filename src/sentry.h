@@ -6,7 +6,7 @@
  * the request it turns them into at most one event, and it sends its
  * queued events only after FCGX_Finish_r(), so the client already has its
  * response.  The master reports a worker that died from a signal through
- * a short-lived child process, so the master never waits on the network.
+ * a short-lived child process, so the master does not wait on the network.
  *
  * An event carries the log event name, the route template, the method,
  * the status and the request id, never the request's path, query, body,
@@ -92,7 +92,7 @@ void	sentry_request_begin(const char *request_id);
 
 /*
  * End the current request: queue one event when it logged an error or
- * answered "status" >= 500.  "method" and "route" are the route table's
+ * its response status is 500 or more.  "method" and "route" are the route table's
  * method and template, NULL when no route matched.
  */
 void	sentry_request_end(const char *method, const char *route, int status);
@@ -110,7 +110,7 @@ bool	sentry_worker_death_due(const char *signal_name);
 
 /*
  * Send the report of worker "index" (pid "pid") that died from
- * "signal_name" and wait for Sentry's answer, at most SENTRY_TIMEOUT_MS.
+ * "signal_name" and wait for Sentry's response, at most SENTRY_TIMEOUT_MS.
  * The master calls it in a child process that it forked for this.
  */
 void	sentry_send_worker_death(unsigned index, pid_t pid,

@@ -648,7 +648,7 @@ int	worker_run(const struct sscn_conf *conf,
  * "conf_path" on SIGHUP and stop on SIGTERM or SIGINT.  Returns the exit
  * status for main().  "conf" is replaced on reload and freed on return.
  * "keys", read by main() before it dropped privileges, pass to every worker
- * by fork(); the master reads the key file again on SIGHUP and frees the
+ * by fork().  The master reads the key file again on SIGHUP and frees the
  * keys on return.  Workers never open the key file.
  */
 int	master_run(struct sscn_conf *conf, const char *conf_path,

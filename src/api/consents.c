@@ -4,8 +4,8 @@
  * Both work with and without a login.  The visitor's consent id lives in
  * the strictly necessary cookie CONSENT_COOKIE; a logged-in user's choice
  * is also recorded under the user.  Each choice is a new row naming the
- * cookie policy version it was made under, so the history is evidence;
- * the client address is stored encrypted (fieldcrypt).
+ * cookie policy version it was made under, so the history is evidence.
+ * The client address is stored encrypted (fieldcrypt).
  *
  * A request with an access token that fails the session check is served
  * as anonymous rather than refused, so a consent banner keeps working
@@ -282,7 +282,7 @@ consent_post(struct http_request *req)
 
 	/*
 	 * A user's choice also becomes the choice of the browser's own consent
-	 * id, so that withdrawing consent while logged in still holds after
+	 * id, so that consent withdrawn while logged in stays withdrawn after
 	 * logging out.
 	 */
 	if (as_user && had_cookie) {

@@ -3,8 +3,8 @@
  * caller, decrypted, as a JSON attachment (GDPR articles 15 and 20).
  *
  * PostgreSQL builds the document (sql/0010_data_export.sql) from the rows
- * tied to the user across every organization; this file adds the
- * encrypted fields, which only sscnd can open.  An export is audited in the
+ * tied to the user across every organization.  This file adds the
+ * encrypted fields, because only sscnd can open them.  An export is audited in the
  * transaction that records it, and each user may export EXPORT_LIMIT
  * times per hour.
  */
@@ -152,7 +152,7 @@ export_open_addresses(struct http_request *req, struct json_object *doc,
 
 /*
  * Add "linked_identities": the sign-in providers linked to the account,
- * with the decrypted subject id each provider knows the user by.
+ * with the decrypted subject id that each provider uses for the user.
  */
 static enum sscn_err
 export_add_identities(struct http_request *req, struct json_object *doc)

@@ -311,7 +311,10 @@ oidc_state_check(struct http_request *req, struct oidc_state *st,
 	    token_hash(browser, browser_hash) == -1)
 		return oidc_reject_state(req, "browser_cookie_missing");
 
-	/* Consumed in its own statement (autocommit), whatever happens after. */
+	/*
+	 * Consume the state outside any transaction, so that it stays used
+	 * even when a later step fails.
+	 */
 	params[0] = state_hash;
 	if ((err = api_db(req, "oidc_state_consume", 1, params, &res)) !=
 	    SSCN_OK)
@@ -680,7 +683,7 @@ oidc_new_subject(struct http_request *req, const struct oidc_id_claims *c,
 	return SSCN_OK;
 }
 
-/* Clear the state cookie on every callback answer: it is single-use. */
+/* Clear the state cookie in every callback response: it is single-use. */
 static void
 oidc_clear_state_cookie(struct http_request *req)
 {

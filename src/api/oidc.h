@@ -21,7 +21,7 @@ extern const size_t oidc_nstatements;
 /* Provider name in the database and the audit log. */
 #define OIDC_PROVIDER_LINKEDIN	"linkedin"
 
-/* Longest authorization code accepted from the callback's query. */
+/* Maximum length of the authorization code in the callback's query. */
 #define OIDC_CODE_MAX		1024
 
 /*
@@ -47,7 +47,7 @@ bool	oidc_form_add(char *form, size_t formlen, const char *name,
  */
 const char *oidc_client_secret(struct http_request *);
 
-/* Why a call to the provider failed, for logs and audit rows. */
+/* Outcome of a call to the provider, for logs and audit rows. */
 enum oidc_call_status {
 	OIDC_CALL_OK = 0,
 	OIDC_CALL_TIMEOUT,	/* no answer within linkedin_timeout */
@@ -60,7 +60,7 @@ const char *oidc_call_status_str(enum oidc_call_status);
 
 /*
  * Exchange "code" at the token endpoint (client_secret_post) and verify
- * the ID token of the answer with the cached key set, fetched again once
+ * the ID token of the response with the cached key set, fetched again once
  * when the token names a kid the cache lacks.  "code_verifier" and
  * "nonce" are NULL unless PKCE and the nonce are on.  On OIDC_CALL_OK
  * "claims" is filled; "reason" (at least 64 bytes) says what failed.

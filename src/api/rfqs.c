@@ -175,7 +175,7 @@ rfq_flag(PGresult *res, int row, int column)
  * A JSON member and the column it comes from.  RFQ_M_TIME converts a
  * timestamp with time_pg_rfc3339(); RFQ_M_CLOSED_AT does too, and when
  * the column is NULL for an RFQ whose effective status is "closed" (its
- * deadline passed but nothing wrote it down yet) answers the deadline.
+ * deadline passed but nothing wrote it down yet) gives the deadline.
  */
 struct rfq_member {
 	const char	*key;
@@ -185,9 +185,9 @@ struct rfq_member {
 };
 
 /*
- * A timestamp of the statements' plain text form as RFC 3339, or the
- * text unchanged if it has another form; the connection's TimeZone and
- * DateStyle (db.c) rule that out.
+ * Convert a timestamp in the statements' plain text form to RFC 3339.
+ * Text of another form passes unchanged, which the connection's TimeZone
+ * and DateStyle (db.c) rule out.
  */
 static struct json_object *
 rfq_time(const char *text)

@@ -213,7 +213,8 @@ authn_require(struct http_request *req)
 
 	/*
 	 * NOTE: only authn_require() accepts signed requests.  Handlers that
-	 * use authn_require_as() or authn_require_pipeline() answer them 401.
+	 * use authn_require_as() or authn_require_pipeline() reject them with
+	 * 401.
 	 */
 	if (apikey_is_signed(req))
 		return apikey_authenticate(req);

@@ -4,7 +4,7 @@
  * provider's JSON Web Key Set (RFC 7517), then the claims of OpenID Connect
  * Core 1.0, section 3.1.3.7.
  *
- * Only RS256 is accepted, whatever the token's header asks for: "none",
+ * Only RS256 is accepted, whatever algorithm the token's header names: "none",
  * HS256 (also HS256 with the provider's public key as the HMAC secret),
  * ES256, PS256 and every other value are rejected before any key is used.
  * A key is taken from the set only by the token's "kid", and only when it
@@ -23,8 +23,8 @@
 #include <stdint.h>
 
 /*
- * Longest ID token accepted, in bytes.  LinkedIn's are about 1 KB; the
- * limit bounds the work a provider's answer can cause.
+ * Maximum length of an ID token, in bytes.  LinkedIn's are about 1 KB, and
+ * the limit bounds the work that a provider's response can cause.
  */
 #define OIDC_TOKEN_MAX		8192
 /* Most keys kept from one key set; later keys are ignored. */

@@ -25,7 +25,7 @@
  * The "index" key computes blind indexes (HMAC-SHA256 of a normalized
  * value, such as an e-mail address) that the database stores to find and
  * keep unique a value it holds only as ciphertext.  Every stored index
- * depends on this key, so the file holds exactly one "index" line and the
+ * depends on this key, so the file contains exactly one "index" line and the
  * key is never rotated in place.
  *
  * The optional "backup" key encrypts the files of "sscnctl backup" with

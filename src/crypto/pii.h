@@ -37,7 +37,7 @@ struct pii_column {
 
 /*
  * Row keys of the tables with a composite primary key, as SQL over the
- * row; the C code that seals their columns joins the same values with ":".
+ * row.  The C code that seals their columns joins the same values with ":".
  */
 #define PII_LEGAL_ACCEPTANCE_KEY \
 	"user_id::text || ':' || kind || ':' || version"
@@ -83,7 +83,7 @@ int	pii_email_index(const struct sscn_keys *keys, const char *normalized,
 
 /*
  * Write the blind index of "value" in the domain "label" (such as
- * "email:"), as pii_email_index() does; labels keep the indexes of
+ * "email:"), as pii_email_index() does.  Labels keep the indexes of
  * different kinds of value apart.
  */
 int	pii_blind_index(const struct sscn_keys *keys, const char *label,

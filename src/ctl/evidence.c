@@ -10,7 +10,7 @@
  * from the mount's major:minor.  A device-mapper device whose uuid (or
  * that of a device below it, as with LVM on LUKS) starts with "CRYPT-" is
  * dm-crypt.  The
- * answer is "unknown" with a reason where this host cannot tell: a remote
+ * result is "unknown" with a reason where this host cannot tell: a remote
  * database, a directory this process cannot see, or a file system without
  * a block device.
  */
