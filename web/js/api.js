@@ -152,7 +152,9 @@ function isCredentialPath(path) {
 // Send one request and return the parsed JSON body, or null for 204.
 // options: body (an object sent as JSON, or a Blob/ArrayBuffer sent raw
 // with options.contentType), query (an object of query parameters),
-// response: true to get the Response itself (downloads).  Throws
+// response: true to get the Response itself (downloads), stayOnPage: true
+// to get a restricted session's 403 as an error without being sent to the
+// step that lifts the restriction.  Throws
 // ApiError.  An expired access token is refreshed and the request repeated
 // once; when the session has ended, the sessionEnded hook runs as well.
 export async function request(method, path, options = {}) {
@@ -170,8 +172,9 @@ export async function request(method, path, options = {}) {
 		if (response.status === 401 && !credentialPath && !options.anonymous) {
 			hooks.sessionEnded(error);
 		}
-		if (error.code === "acceptance_required" ||
-		    error.code === "mfa_enrollment_required") {
+		const restricted = error.code === "acceptance_required" ||
+			error.code === "mfa_enrollment_required";
+		if (restricted && !options.stayOnPage) {
 			hooks.restricted(error.code);
 		}
 		throw error;

@@ -5,3 +5,10 @@
 import "./landing.js";
 import "./legal.js";
 import "./forbidden.js";
+import "./login.js";
+import "./register.js";
+import "./password.js";
+import "./accept-terms.js";
+import "./invitation.js";
+import "./security.js";
+import "./privacy.js";
