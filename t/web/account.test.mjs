@@ -32,7 +32,8 @@ function assertClean(page, options) {
 	assert.deepEqual(takeProblems(page, options), [], "console errors or CSP violations");
 }
 
-// Accept the cookie banner so it does not cover the page.
+// Answer the cookie banner with "Reject all", so later steps see the page
+// without it.
 async function dismissCookieBanner(page) {
 	const banner = page.locator(".cookie-banner");
 	await banner.waitFor({ state: "visible" });

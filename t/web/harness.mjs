@@ -99,7 +99,7 @@ export async function openPage(context) {
 }
 
 // The problems page recorded since the last call, then forgotten.  The
-// caller asserts that the list is empty.  Chromium logs every API answer
+// caller asserts that the list is empty.  Chromium logs every API response
 // with an error status as a console error ("Failed to load resource: the
 // server responded with a status of 401"); allowStatus lists the statuses
 // that a step provokes on purpose, whose lines are left out.

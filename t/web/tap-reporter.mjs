@@ -25,8 +25,11 @@ export default async function* tapReporter(source) {
 		const data = event.data || {};
 		if (event.type === "test:pass" && data.nesting === 0) {
 			count += 1;
-			const skip = data.skip ? " # SKIP" + (typeof data.skip === "string" ? " " + data.skip : "") : "";
-			yield `ok ${count} - ${data.name}${skip}\n`;
+			let directive = "";
+			if (data.skip) {
+				directive = typeof data.skip === "string" ? " # SKIP " + data.skip : " # SKIP";
+			}
+			yield `ok ${count} - ${data.name}${directive}\n`;
 		} else if (event.type === "test:fail" && data.nesting === 0) {
 			count += 1;
 			yield `not ok ${count} - ${data.name}\n`;

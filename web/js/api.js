@@ -1,7 +1,7 @@
 // api.js - the client of the SSCN HTTP API for the web UI.
 //
 // The browser authenticates with the session cookie that login sets
-// (__Host-sscn_session, HttpOnly), so the UI never holds the access token.
+// (__Host-sscn_session, HttpOnly), so the UI never reads the access token.
 // Every unsafe method (POST, PUT, PATCH, DELETE) sends the readable
 // __Host-sscn_csrf cookie back as X-CSRF-Token, as the server requires of
 // cookie-authenticated requests.  Failures become ApiError objects with the
@@ -22,7 +22,7 @@ const CREDENTIAL_PATHS = [
 	"/api/v1/auth/password/",
 ];
 
-// An error answer of the API, or a network failure (status 0, code
+// An error response of the API, or a network failure (status 0, code
 // "network_error").  fields maps a request field to its problem.
 export class ApiError extends Error {
 	constructor({ status, code, message, fields, requestId }) {
@@ -42,10 +42,12 @@ const hooks = {
 	contact: () => {},
 };
 
-// Install callbacks: sessionEnded(error) when an authenticated request
-// gets 401 and a refresh cannot revive the session; restricted(code) for
-// 403 acceptance_required or mfa_enrollment_required; contact() after each
-// authenticated request the server accepted (it extends the idle timer).
+// Install callbacks.  sessionEnded(error) runs when an authenticated
+// request gets 401 and a refresh cannot revive the session.
+// restricted(code) runs for 403 acceptance_required or
+// mfa_enrollment_required.  contact() runs after each authenticated
+// request that the server accepted, because that request extended the
+// server's idle timer.
 export function setHooks(callbacks) {
 	Object.assign(hooks, callbacks);
 }
@@ -92,7 +94,7 @@ async function errorFromResponse(response) {
 	return new ApiError({
 		status: response.status,
 		code: "http_" + response.status,
-		message: "The server answered with status " + response.status + ".",
+		message: "The server returned status " + response.status + ".",
 		requestId: requestId,
 	});
 }

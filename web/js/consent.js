@@ -1,5 +1,5 @@
 // consent.js - the cookie banner.  It shows on a first visit, and again
-// when the cookie policy has a newer version than the stored choice; the
+// when the cookie policy has a newer version than the stored choice.  The
 // footer's "Cookie settings" link opens it at any time.  The choice is
 // stored by POST /api/v1/consents, which also sets the strictly necessary
 // consent cookie.  The web UI itself sets no analytics or marketing

@@ -60,7 +60,7 @@ function buildFooter() {
 }
 
 // Draw the frame and return the empty main element for the page.  The
-// main element holds a ".page-alerts" region at its top for page errors.
+// main element contains a ".page-alerts" region at its top for page errors.
 export function drawLayout() {
 	const root = document.getElementById("app");
 	const main = el("main", { id: "main", tabindex: "-1" });

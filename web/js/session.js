@@ -1,7 +1,7 @@
-// session.js - who is signed in, and the session's life in the browser:
-// refresh the access token while the user is active, warn before the idle
-// timeout, and return to the login page with a clear message once the
-// server has ended the session.
+// session.js - the signed-in user and the session's life in the browser.
+// It refreshes the access token while the user is active, warns before
+// the idle timeout, and returns to the login page with a clear message
+// once the server has ended the session.
 
 import { api, setHooks, refreshSession, readCookie, ApiError, CSRF_COOKIE } from "./api.js";
 import { el, replace } from "./dom.js";
@@ -102,8 +102,8 @@ export function startSession(user) {
 // Forget the user and stop the timers, for example when the server has
 // ended the session by itself (account deletion).
 export function forgetSession() {
-	// Without the readable CSRF cookie the next page load knows that no
-	// session is left and asks the server nothing (see loadUser).  The
+	// Without the readable CSRF cookie the next page load finds no
+	// session and sends no request about it (see loadUser).  The
 	// HttpOnly session cookie stays until the server replaces it, but it
 	// names an ended session.
 	document.cookie = CSRF_COOKIE + "=; Path=/; Max-Age=0; Secure; SameSite=Strict";
@@ -163,8 +163,8 @@ async function checkSession() {
 		return;
 	}
 	if (idleFor() >= timers.idleMs) {
-		// The server ends an idle session by itself; logging out as well
-		// makes sure it has ended when this page says so.
+		// The server ends an idle session by itself.  Logging out as
+		// well makes sure it has ended when this page shows so.
 		api.post("/api/v1/auth/logout", undefined, { anonymous: true }).catch(() => {});
 		endSession("idle");
 		return;
@@ -216,7 +216,7 @@ export function installSessionHandling() {
 	setHooks({
 		sessionEnded: () => endSession(idleFor() >= timers.idleMs ? "idle" : "ended"),
 		restricted: async (code) => {
-			// A login answered with a restricted session has set the
+			// A login that returned a restricted session has set the
 			// cookies but not loaded the user yet.
 			if (!session.user) {
 				await loadUser();

@@ -1,6 +1,6 @@
 // pages/login.js - sign-in: password, then the MFA step with an
-// authenticator code or a recovery code; "Sign in with LinkedIn"; and the
-// steps that the LinkedIn callback asks for with /login.html?error=,
+// authenticator code or a recovery code, "Sign in with LinkedIn", and the
+// steps that the LinkedIn callback requests with /login.html?error=,
 // ?mfa=required, ?link=pending and ?restricted=.
 
 import { api, readCookie } from "../api.js";
