@@ -77,8 +77,10 @@ async function signOut(page) {
 
 // ---- registration, verification, MFA -------------------------------------
 
+// The name carries markup that would set window.sscnXss if the page
+// inserted it as HTML.
 const alice = {
-	name: "Alice Web",
+	name: "Alice <img src=x onerror=\"window.sscnXss=1\"> <script>window.sscnXss=2</script> Web",
 	email: uniqueEmail("alice"),
 	company: "Alice Web Components GmbH",
 	kind: "buyer",
@@ -130,6 +132,15 @@ test("log in with the password", async () => {
 	await logIn(alicePage, alice.email, alice.password);
 	await alicePage.waitForURL("**/dashboard");
 	await alicePage.locator(".site-header").getByText(alice.name).waitFor();
+	assertClean(alicePage);
+});
+
+test("name with markup is shown as text", async () => {
+	await alicePage.goto("/account/security");
+	const header = alicePage.locator(".site-header");
+	await header.getByText(alice.name).waitFor();
+	assert.equal(await header.locator("img, script").count(), 0, "no element made from the name");
+	assert.equal(await alicePage.evaluate(() => window.sscnXss), undefined, "no script ran");
 	assertClean(alicePage);
 });
 

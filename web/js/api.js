@@ -177,7 +177,9 @@ export async function request(method, path, options = {}) {
 		const restricted = error.code === "acceptance_required" ||
 			error.code === "mfa_enrollment_required";
 		if (restricted && !options.stayOnPage) {
-			hooks.restricted(error.code);
+			Promise.resolve(hooks.restricted(error.code)).catch((failure) => {
+				console.warn("loading the restricted session failed:", failure.message);
+			});
 		}
 		throw error;
 	}

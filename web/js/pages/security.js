@@ -11,7 +11,7 @@ import { pageHeading } from "../layout.js";
 import { attachStrengthMeter } from "../password-meter.js";
 import { qrCodeElement } from "../qr.js";
 import { definePage, navigate } from "../router.js";
-import { loadUser, session, signOut } from "../session.js";
+import { forgetSession, loadUser, session, signOut } from "../session.js";
 import { apiKeysSection } from "./api-keys.js";
 
 function section(title, ...children) {
@@ -130,7 +130,10 @@ async function sessionsSection(container) {
 		revoke.addEventListener("click", () => guarded(region, async () => {
 			await api.delete("/api/v1/auth/sessions/" + encodeURIComponent(item.id));
 			if (item.current) {
-				await signOut().catch(() => navigate("/login?notice=signed_out"));
+				// Ending the current session is a sign-out; the server has
+				// deleted the cookies already.
+				forgetSession();
+				navigate("/login?notice=signed_out");
 				return;
 			}
 			await sessionsSection(container);
