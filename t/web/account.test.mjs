@@ -380,7 +380,7 @@ test("idle warning, refresh while active, idle sign-out", async () => {
 	// Shrink the timers so the test need not wait half an hour.
 	await bobPage.evaluate(async () => {
 		const module = await import("/js/session.js");
-		module.configureTimers({ idleMs: 8000, warnMs: 5000, keepAliveMs: 1000, tickMs: 250 });
+		module.configureTimers({ idleMs: 15000, warnMs: 7000, keepAliveMs: 1000, tickMs: 250 });
 	});
 
 	await bobPage.getByRole("heading", { name: "Are you still there?" }).waitFor();
@@ -396,7 +396,7 @@ test("idle warning, refresh while active, idle sign-out", async () => {
 	}
 	assert.ok(refreshes.length > before, "activity refreshes the session");
 
-	await bobPage.waitForURL(/\/login\?notice=idle/, { timeout: 20000 });
+	await bobPage.waitForURL(/\/login\?notice=idle/, { timeout: 40000 });
 	await bobPage.getByText("inactive for too long").waitFor();
 	const me = await bobPage.request.get("/api/v1/me");
 	assert.equal(me.status(), 401, "the idle sign-out ended the server session");
