@@ -766,9 +766,10 @@ enum sscn_err authn_require_as(struct http_request *, const char *name,
  * settings apply to them and no transaction stays open.  The steps run
  * whatever the check finds.  For a session that is not open they run
  * without settings, so the policies return no rows to them, and the
- * results of any rejected session are discarded.  On SSCN_OK each step's "res" is
- * the caller's to PQclear(); on failure all are NULL.  The steps must
- * only read.
+ * results of any rejected session are discarded.  On SSCN_OK each step's
+ * "res" is the caller's to PQclear(); on failure all are NULL.  The steps
+ * must only read.  A signed request is checked by authn_require() instead,
+ * and the steps run in the transaction it leaves open.
  */
 #define AUTHN_PIPELINE_MAX 4
 enum sscn_err authn_require_pipeline(struct http_request *,

@@ -9,6 +9,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use SSCN::ApiKeys;
 use SSCN::Orgs;
+use SSCN::Rfqs;
 use SSCN::Sourcing;
 use SSCN::Test;
 use Test::More;
@@ -103,6 +104,21 @@ is_json_ok($res, 200, 'signed: path with query');
 
 is_error_response(signed_api('GET', "/api/v1/organizations/$other->{org_id}",
     key => $ro), 404, 'not_found', 'signed: other organization is 404');
+
+# RFQ reads check their session and read in one round trip; a signed
+# request takes the key's settings instead.
+my $buyer_key = api('POST', "/api/v1/organizations/$other->{org_id}/api-keys",
+    token => $other->{token}, json => { name => 'Buyer ERP',
+    scopes => ['read'] })->{json};
+my $draft = create_rfq($other);
+$res = signed_api('GET', "/api/v1/rfqs/$draft->{id}", key => $buyer_key);
+is(is_json_ok($res, 200, 'signed: buyer key reads its RFQ')->{id},
+    $draft->{id}, 'signed: the RFQ read is the one asked for');
+is_error_response(signed_api('GET', "/api/v1/rfqs/$draft->{id}",
+    key => $ro), 404, 'not_found',
+    'signed: another organization\'s draft RFQ is 404');
+is_error_response(signed_api('GET', '/api/v1/me', key => $buyer_key), 401,
+    'unauthorized', 'signed: /me needs a session');
 
 # A distinct timestamp: the same request in the same second is a replay.
 my $ts = time + 2;
