@@ -24,6 +24,7 @@ const struct route api_routes[] = {
 	{ "GET", "/api/health/", health_root, 0 },
 	{ "GET", "/api/health/live", health_live, 0 },
 	{ "GET", "/api/health/ready", health_ready, 0 },
+	{ "GET", "/metrics", metrics_get, 0 },
 
 	{ "POST", "/api/v1/auth/register", auth_register, ROUTE_BODY_JSON },
 	{ "POST", "/api/v1/auth/verify-email", auth_verify_email,

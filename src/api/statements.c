@@ -416,6 +416,7 @@ const struct db_statement_set db_statement_sets[] = {
 	{ account_deletion_statements, &account_deletion_nstatements },
 	{ oidc_statements, &oidc_nstatements },
 	{ apikey_statements, &apikey_nstatements },
+	{ metrics_statements, &metrics_nstatements },
 };
 
 const size_t db_nstatement_sets =

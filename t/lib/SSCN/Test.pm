@@ -41,7 +41,7 @@ our @EXPORT = qw(
     header header_count decode_json_body
     error_body_problems is_error_response is_json_ok
     random_id conf_read conf_size find_program
-    run_cmd dev_tool psql_value
+    run_cmd dev_tool psql_value pg_stop pg_start
     master_pid child_pids process_alive
     file_size read_from wait_for log_lines_with
     parse_log_line
@@ -122,6 +122,8 @@ sub require_stack () {
 #                  chunks, no Content-Length
 #   base           base URL in place of SSCN_URL (http://localhost:8080)
 #   tls_version    e.g. 'TLSv1_2' to pin the protocol version
+#   local_addr     source address of the connection, e.g. '127.0.0.2' to
+#                  be a client that nginx's loopback allow-lists leave out
 #   timeout        seconds for the whole exchange, default 15
 #
 # The response is a hash: status, reason, headers ([[name, value], ...]),
@@ -175,7 +177,8 @@ sub request ($method, $path, %opt) {
 }
 
 sub _connect ($scheme, $host, $port, %opt) {
-	my %common = (PeerHost => $host, PeerPort => $port, Timeout => 5);
+	my %common = (PeerHost => $host, PeerPort => $port, Timeout => 5,
+	    ($opt{local_addr} ? (LocalHost => $opt{local_addr}) : ()));
 	return IO::Socket::IP->new(%common, Proto => 'tcp')
 	    if $scheme eq 'http';
 
@@ -636,6 +639,35 @@ sub psql_value ($sql, @args) {
 	}
 	chomp $out;
 	return $out;
+}
+
+# ---- stopping PostgreSQL --------------------------------------------------
+
+# True between pg_stop() and a successful pg_start().
+my $pg_stopped = 0;
+
+# Stop the dev stack's PostgreSQL with tools/dev pg-stop; returns (exit
+# status, output).  Until pg_start() succeeds, the END block below starts
+# it again when the test file ends, also after die or BAIL_OUT, so the
+# stack is left healthy.
+sub pg_stop () {
+	$pg_stopped = 1;
+	return dev_tool('pg-stop', { timeout => 60 });
+}
+
+# Start it again with tools/dev pg-start; true on success.
+sub pg_start () {
+	my ($status, $out) = dev_tool('pg-start', { timeout => 60 });
+	diag("tools/dev pg-start failed (exit $status):\n$out") if $status;
+	$pg_stopped = 0 unless $status;
+	return $status == 0;
+}
+
+END {
+	if ($pg_stopped) {
+		local $?;
+		pg_start();
+	}
 }
 
 # ---- processes ------------------------------------------------------------
