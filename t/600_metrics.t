@@ -16,38 +16,14 @@ use Test::More;
 require_stack();
 
 my $PORT = $URL =~ /:(\d+)$/ ? $1 : 8443;
-my $METRICS_URL = "https://127.0.0.1:$PORT";
 my $LIVE = 'sscn_http_requests_total{method="GET",route="/api/health/live",'
     . 'status="200"}';
 my $LIVE_COUNT = 'sscn_http_request_duration_seconds_count{method="GET",'
     . 'route="/api/health/live"}';
 
-# Parse the text format into { 'name{labels}' => value }.
-sub parse_metrics ($text) {
-	my %series;
-	for my $line (split /\n/, $text) {
-		next if $line =~ /^#/ || $line eq '';
-		my ($key, $value) = $line =~ /^(\S+) (\S+)$/ or next;
-		$series{$key} = $value;
-	}
-	return \%series;
-}
-
-# GET /metrics as an allowed client; returns (response, series).
-sub scrape (%opt) {
-	my $res = request('GET', '/metrics', base => $METRICS_URL, %opt);
-	return ($res, parse_metrics($res->{body} // ''));
-}
-
-# The value of KEY in a fresh scrape, 0 when the series is absent.
-sub value_of ($key) {
-	my (undef, $series) = scrape();
-	return $series->{$key} // 0;
-}
-
 # ---- access ---------------------------------------------------------------------
 
-my ($res, $series) = scrape();
+my ($res, $series) = metrics_scrape();
 is($res->{status}, 200, 'allowed client: status 200')
     or diag($res->{error} // substr($res->{body} // '', 0, 300));
 is(header($res, 'Content-Type'), 'text/plain; version=0.0.4; charset=utf-8',
@@ -71,8 +47,7 @@ SKIP: {
 	is($out, '', 'promtool check metrics: no lint problem') or diag($out);
 }
 
-$res = request('GET', '/metrics', base => $METRICS_URL,
-    local_addr => '127.0.0.2');
+($res) = metrics_scrape(local_addr => '127.0.0.2');
 is_error_response($res, 403, 'forbidden', 'client 127.0.0.2');
 is(header($res, 'Cache-Control'), 'no-store', 'client 127.0.0.2: no-store');
 unlike($res->{body} // '', qr/sscn_/, 'client 127.0.0.2: no metric shown');
@@ -96,11 +71,11 @@ is($res->{status}, 200, 'FastCGI with SSCN_METRICS=1: status 200');
 
 # ---- request counters -----------------------------------------------------------
 
-my (undef, $before) = scrape();
+my (undef, $before) = metrics_scrape();
 for (1 .. 5) {
 	request('GET', '/api/health/live');
 }
-my (undef, $after) = scrape();
+my (undef, $after) = metrics_scrape();
 cmp_ok(($after->{$LIVE} // 0) - ($before->{$LIVE} // 0), '>=', 5,
     'GET /api/health/live 200: counter rose by 5');
 cmp_ok(($after->{$LIVE_COUNT} // 0) - ($before->{$LIVE_COUNT} // 0), '>=', 5,
@@ -122,7 +97,7 @@ $res = request('GET', "/api/v1/no-such-$marker");
 is($res->{status}, 404, 'unmatched path: status 404');
 $res = request('GET', "/api/v1/legal/$marker");
 is($res->{status}, 404, 'unknown legal document: status 404');
-($res, $after) = scrape();
+($res, $after) = metrics_scrape();
 cmp_ok(($after->{$unmatched} // 0) - ($before->{$unmatched} // 0), '>=', 1,
     'unmatched path: counted under route="unmatched"');
 cmp_ok(($after->{$legal} // 0) - ($before->{$legal} // 0), '>=', 1,
@@ -139,11 +114,11 @@ my $LOGIN_429 = 'sscn_http_requests_total{method="POST",'
     . 'route="/api/v1/auth/login",status="429"}';
 my $CONFIRM = 'sscn_auth_mfa_failures_total{reason="confirm_invalid"}';
 
-$before = (scrape())[1];
+$before = (metrics_scrape())[1];
 $res = login_user({}, email => unique_email('nobody'),
     password => strong_password(), addr => client_addr());
 is($res->{status}, 401, 'login with an unknown address: status 401');
-$after = (scrape())[1];
+$after = (metrics_scrape())[1];
 cmp_ok($after->{$UNKNOWN} - $before->{$UNKNOWN}, '>=', 1,
     'unknown e-mail: login failure counted');
 
@@ -154,7 +129,7 @@ $before = $after;
 for (1 .. 5) {
 	login_user($user, password => strong_password(), addr => $addr);
 }
-$after = (scrape())[1];
+$after = (metrics_scrape())[1];
 cmp_ok($after->{$WRONG} - $before->{$WRONG}, '>=', 5,
     'wrong password: 5 login failures counted');
 cmp_ok($after->{$LOCKOUTS} - $before->{$LOCKOUTS}, '>=', 1,
@@ -171,7 +146,7 @@ for (1 .. $limit + 1) {
 	last if $status == 429;
 }
 is($status, 429, "address over $limit failures: status 429");
-$after = (scrape())[1];
+$after = (metrics_scrape())[1];
 cmp_ok($after->{$LIMITED} - $before->{$LIMITED}, '>=', 1,
     '429: rate-limited counter rose');
 cmp_ok(($after->{$LOGIN_429} // 0) - ($before->{$LOGIN_429} // 0), '>=', 1,
@@ -190,7 +165,7 @@ SKIP: {
 	$before = $after;
 	$res = api('POST', '/api/v1/auth/mfa/totp/confirm',
 	    token => $login->{token}, json => { code => $code });
-	$after = (scrape())[1];
+	$after = (metrics_scrape())[1];
 	cmp_ok($after->{$CONFIRM} - $before->{$CONFIRM}, '>=', 1,
 	    'wrong set-up code: MFA failure counted')
 	    or diag("confirm answered $res->{status}: $res->{body}");
@@ -202,7 +177,7 @@ my $BACKLOG = 'sscn_mail_outbox_backlog_messages';
 my $BACKUP = 'sscn_backup_last_success_timestamp_seconds';
 my $RESTORE = 'sscn_restore_test_last_success_timestamp_seconds';
 
-$after = (scrape())[1];
+$after = (metrics_scrape())[1];
 is($after->{sscn_health_ready}, 1, 'health ready gauge: 1');
 is($after->{$BACKLOG}, psql_value("SELECT count(*) FROM sscn.mail_outbox "
     . "WHERE state IN ('queued', 'sending')"),
@@ -221,7 +196,7 @@ cmp_ok(abs(($after->{$RESTORE} // -1) - $newest_test), '<', 0.001,
 # The mail sender is paused during tests, so a new account's mail waits.
 $before = $after;
 my ($unverified) = register_user();
-$after = (scrape())[1];
+$after = (metrics_scrape())[1];
 cmp_ok($after->{$BACKLOG} - $before->{$BACKLOG}, '>=', 1,
     'registration: its mail raises the outbox backlog');
 cmp_ok($after->{sscn_mail_outbox_oldest_backlog_seconds}, '>', 0,

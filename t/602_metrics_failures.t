@@ -18,8 +18,6 @@ use Test::More;
 
 require_stack();
 
-my $PORT = $URL =~ /:(\d+)$/ ? $1 : 8443;
-my $METRICS_URL = "https://127.0.0.1:$PORT";
 my $LIVE = 'sscn_http_requests_total{method="GET",route="/api/health/live",'
     . 'status="200"}';
 my $RESTARTS = 'sscn_worker_restarts_total';
@@ -29,18 +27,6 @@ my $CONNECT = 'sscn_db_errors_total{kind="connect"}';
 
 # pg_stop() of SSCN::Test starts PostgreSQL again when the file ends.
 $SIG{INT} = $SIG{TERM} = sub { exit 1 };
-
-# GET /metrics; returns (response, { 'name{labels}' => value }).
-sub scrape () {
-	my $res = request('GET', '/metrics', base => $METRICS_URL);
-	my %series;
-	for my $line (split /\n/, $res->{body} // '') {
-		next if $line =~ /^#/;
-		my ($key, $value) = $line =~ /^(\S+) (\S+)$/ or next;
-		$series{$key} = $value;
-	}
-	return ($res, \%series);
-}
 
 # ---- counters survive killed workers ----------------------------------------------
 
@@ -55,7 +41,7 @@ ok(@workers >= 2, 'master has several workers') or diag("workers: @workers");
 for (1 .. 4 * @workers) {
 	request('GET', '/api/health/live');
 }
-my ($res, $before) = scrape();
+my ($res, $before) = metrics_scrape();
 is($res->{status}, 200, 'scrape before the kill: status 200');
 cmp_ok($before->{$LIVE} // 0, '>=', 4 * @workers,
     'scrape before the kill: the requests are counted');
@@ -72,7 +58,7 @@ ok($respawned, 'every worker replaced')
 
 my $after;
 wait_for(sub {
-	($res, $after) = scrape();
+	($res, $after) = metrics_scrape();
 	return ($res->{status} // 0) == 200;
 }, 10);
 is($res->{status}, 200, 'scrape after the kill: status 200');
@@ -88,7 +74,7 @@ is(($after->{$RESTARTS} // 0) - ($before->{$RESTARTS} // 0), scalar @workers,
 for (1 .. 4 * @workers) {
 	request('GET', '/api/health/ready');
 }
-$before = (scrape())[1];
+$before = (metrics_scrape())[1];
 
 my ($status, $out) = pg_stop();
 is($status, 0, 'PostgreSQL stopped') or diag($out);
@@ -98,7 +84,7 @@ for (1 .. 4 * @workers) {
 	request('GET', '/api/health/ready');
 }
 my $down;
-($res, $down) = scrape();
+($res, $down) = metrics_scrape();
 is($res->{status}, 200, 'database down: /metrics still answers 200');
 is($down->{sscn_health_ready}, 0, 'database down: sscn_health_ready 0');
 ok(!exists $down->{sscn_mail_outbox_backlog_messages},
@@ -112,7 +98,7 @@ my $ready = wait_for(sub {
 	for (1 .. 4 * @workers) {
 		request('GET', '/api/health/ready');
 	}
-	$after = (scrape())[1];
+	$after = (metrics_scrape())[1];
 	return ($after->{sscn_health_ready} // 0) == 1
 	    && ($after->{$RECONNECTS} // 0) > ($before->{$RECONNECTS} // 0);
 }, 30, 0.5);

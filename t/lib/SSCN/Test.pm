@@ -41,7 +41,7 @@ our @EXPORT = qw(
     header header_count decode_json_body
     error_body_problems is_error_response is_json_ok
     random_id conf_read conf_size find_program
-    run_cmd dev_tool psql_value pg_stop pg_start
+    run_cmd dev_tool psql_value pg_stop pg_start metrics_scrape
     master_pid child_pids process_alive
     file_size read_from wait_for log_lines_with
     parse_log_line
@@ -639,6 +639,25 @@ sub psql_value ($sql, @args) {
 	}
 	chomp $out;
 	return $out;
+}
+
+# ---- metrics --------------------------------------------------------------
+
+# GET /metrics through nginx from 127.0.0.1, an address of the dev
+# configuration's metrics allow-list.  OPTIONS go to request(), such as
+# local_addr.  Returns (response, series), where series maps each
+# 'name{labels}' exactly as sscnd prints it to its value.
+sub metrics_scrape (%opt) {
+	my $port = $URL =~ /:(\d+)\/?$/ ? $1 : 443;
+	my $res = request('GET', '/metrics', base => "https://127.0.0.1:$port",
+	    %opt);
+	my %series;
+	for my $line (split /\n/, $res->{body} // '') {
+		next if $line =~ /^#/;
+		my ($key, $value) = $line =~ /^(\S+) (\S+)$/ or next;
+		$series{$key} = $value;
+	}
+	return ($res, \%series);
 }
 
 # ---- stopping PostgreSQL --------------------------------------------------
