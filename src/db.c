@@ -19,6 +19,7 @@
 #include <libpq-fe.h>
 
 #include "sscn.h"
+#include "metrics.h"
 
 #define DB_RECONNECT_INTERVAL_US (500ULL * 1000)
 
@@ -71,6 +72,7 @@ db_prepare_all(struct db *db, const char *request_id)
 				log_error(request_id, "db_prepare_failed",
 				    "statement=%s sqlstate=%s", set[j].name,
 				    state ? state : "-");
+				metrics_db_error(METRICS_DB_PREPARE);
 				PQclear(res);
 				return SSCN_ERR_INTERNAL;
 			}
@@ -121,6 +123,7 @@ db_connect(struct db *db, const char *request_id)
 	if (db->conninfo == NULL) {
 		log_error(request_id, "db_connect_failed",
 		    "error=\"database is not set in the configuration\"");
+		metrics_db_error(METRICS_DB_CONNECT);
 		return SSCN_ERR_UNAVAILABLE;
 	}
 
@@ -145,6 +148,7 @@ db_connect(struct db *db, const char *request_id)
 		/* libpq's message names host and cause, never the password. */
 		db_error_text(message, sizeof(message), db->conn);
 		log_warn(request_id, "db_connect_failed", "error=%s", message);
+		metrics_db_error(METRICS_DB_CONNECT);
 		db_close(db);
 		return SSCN_ERR_UNAVAILABLE;
 	}
@@ -156,6 +160,9 @@ db_connect(struct db *db, const char *request_id)
 	}
 	log_info(request_id, "db_connected", "server_version=%d "
 	    "statements=%zu", PQserverVersion(db->conn), db_statement_count());
+	if (db->connected_before)
+		metrics_db_reconnect();
+	db->connected_before = true;
 	return SSCN_OK;
 }
 
@@ -193,10 +200,12 @@ db_result_error(const char *request_id, const char *name, PGresult *res)
 	if (strcmp(state, "57014") == 0) {
 		log_warn(request_id, "db_timeout", "statement=%s sqlstate=%s",
 		    name, state);
+		metrics_db_error(METRICS_DB_TIMEOUT);
 		return SSCN_ERR_UNAVAILABLE;
 	}
 	log_error(request_id, "db_query_failed", "statement=%s sqlstate=%s",
 	    name, state);
+	metrics_db_error(METRICS_DB_QUERY);
 	return SSCN_ERR_INTERNAL;
 }
 
@@ -250,6 +259,7 @@ db_exec_params(struct db *db, const char *request_id, const char *name,
 		PQclear(res);
 		log_warn(request_id, "db_connection_lost", "statement=%s "
 		    "attempt=%d", name, attempt + 1);
+		metrics_db_error(METRICS_DB_CONNECTION_LOST);
 		db_close(db);
 
 		/* The server may have restarted since the last request. */
@@ -364,6 +374,7 @@ db_pipeline(struct db *db, const char *request_id, struct db_step *steps,
 lost:
 	log_warn(request_id, "db_connection_lost", "statement=%s",
 	    steps[0].name);
+	metrics_db_error(METRICS_DB_CONNECTION_LOST);
 	db_close(db);
 	err = SSCN_ERR_UNAVAILABLE;
 fail:
@@ -404,6 +415,7 @@ db_command(struct db *db, const char *request_id, const char *sql)
 	if (PQstatus(db->conn) == CONNECTION_BAD) {
 		PQclear(res);
 		log_warn(request_id, "db_connection_lost", "statement=%s", sql);
+		metrics_db_error(METRICS_DB_CONNECTION_LOST);
 		db_close(db);
 		return SSCN_ERR_UNAVAILABLE;
 	}

@@ -34,6 +34,7 @@
 
 #include "sscn.h"
 #include "ratelimit.h"
+#include "metrics.h"
 #include "sentry.h"
 
 /* Bodies larger than this are followed by malloc_trim(3). */
@@ -42,13 +43,14 @@
 /* Response head: status line, four fixed headers and the extra ones. */
 #define HTTP_HEAD_MAX (HTTP_HEADER_BUF + 1024)
 
-/* Routes served only when enable_test_routes is set in sscn.conf. */
-static const struct route http_test_routes[] = {
+const struct route http_test_routes[] = {
 	{ "POST", "/api/v1/echo", test_echo,
 	    ROUTE_BODY_JSON | ROUTE_NO_RATE_LIMIT },
 	{ "POST", "/api/v1/test/fail/{kind}", test_fail,
 	    ROUTE_BODY_ANY | ROUTE_NO_RATE_LIMIT },
 };
+const size_t http_ntest_routes =
+    sizeof(http_test_routes) / sizeof(http_test_routes[0]);
 
 uint64_t
 now_us(void)
@@ -240,6 +242,8 @@ http_write(struct http_request *req, int status, const char *content_type,
 	}
 	req->responded = true;
 	req->status = status;
+	if (status == 429)
+		metrics_rate_limited();
 
 	n = snprintf(head, sizeof(head), "Status: %d %s\r\n"
 	    "X-Request-ID: %s\r\nCache-Control: no-store\r\n%s",
@@ -554,8 +558,7 @@ http_route(struct http_request *req)
 	    &req->match);
 	if (status == ROUTE_NOT_FOUND && req->worker->conf->enable_test_routes) {
 		strcpy(path, req->path);
-		status = route_match(http_test_routes,
-		    sizeof(http_test_routes) / sizeof(http_test_routes[0]),
+		status = route_match(http_test_routes, http_ntest_routes,
 		    method, path, &req->match);
 	}
 
@@ -586,7 +589,7 @@ http_route(struct http_request *req)
 }
 
 static void
-http_log_access(struct http_request *req)
+http_log_access(struct http_request *req, uint64_t duration_us)
 {
 	char method[32];
 
@@ -594,7 +597,7 @@ http_log_access(struct http_request *req)
 	    "duration_us=%llu user_id=%s remote_addr=%s",
 	    log_escape(method, sizeof(method), req->method),
 	    req->match.route ? req->match.route->path : "-", req->status,
-	    (unsigned long long)(now_us() - req->start_us),
+	    (unsigned long long)duration_us,
 	    req->user_id[0] ? req->user_id : "-",
 	    req->remote_addr ? req->remote_addr : "-");
 }
@@ -624,6 +627,7 @@ http_serve(struct worker *w, struct FCGX_Request *fcgi)
 {
 	struct http_request	 req;
 	enum sscn_err		 err;
+	uint64_t		 duration_us;
 
 	memset(&req, 0, sizeof(req));
 	req.fcgi = fcgi;
@@ -665,7 +669,9 @@ http_serve(struct worker *w, struct FCGX_Request *fcgi)
 	db_rollback(&w->db, req.request_id);
 
 done:
-	http_log_access(&req);
+	duration_us = now_us() - req.start_us;
+	http_log_access(&req, duration_us);
+	metrics_request(req.match.route, req.status, duration_us);
 
 	/* Only queues: the worker sends after FCGX_Finish_r(). */
 	sentry_request_end(req.match.route ? req.match.route->method : NULL,

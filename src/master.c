@@ -17,6 +17,8 @@
  *   failing.
  * - SIGTERM or SIGINT stops every worker and waits shutdown_timeout
  *   seconds for them before SIGKILL.
+ * - Before the first fork, the master maps the shared counters of
+ *   GET /metrics (metrics.h), and it counts every worker that exits unasked.
  * - A worker that died from a signal is reported to Sentry once its slot
  *   has a new worker.  A child forked for the report sends it and exits,
  *   so the master does not wait on the network (sentry.h).
@@ -38,6 +40,7 @@
 
 #include "sscn.h"
 #include "crypto/keys.h"
+#include "metrics.h"
 #include "sentry.h"
 
 /* A worker that dies younger than this is crash-looping. */
@@ -311,6 +314,7 @@ master_reap(struct master *m)
 			} else {
 				log_error(NULL, "worker_died", "index=%u pid=%ld "
 				    "%s", i, (long)pid, how);
+				metrics_worker_restart();
 				master_schedule_respawn(m, i);
 				master_note_death(m, i, pid, status);
 			}
@@ -621,6 +625,23 @@ master_read_signals(struct master *m)
 	}
 }
 
+/*
+ * Create the shared counters of GET /metrics before the first fork, so
+ * every worker inherits the same mapping.  The test routes get series
+ * too, because a reload can turn them on.
+ */
+static void
+master_metrics_init(void)
+{
+	static struct metrics_route_table tables[2];
+
+	tables[0].routes = api_routes;
+	tables[0].n = api_nroutes;
+	tables[1].routes = http_test_routes;
+	tables[1].n = http_ntest_routes;
+	(void)metrics_init(tables, 2);
+}
+
 int
 master_run(struct sscn_conf *conf, const char *conf_path, int listen_fd,
     struct sscn_keys *keys)
@@ -655,6 +676,7 @@ master_run(struct sscn_conf *conf, const char *conf_path, int listen_fd,
 
 	sentry_shared_init();
 	sentry_configure(m->conf, false);
+	master_metrics_init();
 
 	m->nslots = m->conf->workers;
 	for (i = 0; i < m->nslots; i++)

@@ -30,6 +30,7 @@
 #include <sodium.h>
 
 #include "sscn.h"
+#include "metrics.h"
 #include "outbound.h"
 #include "sentry.h"
 
@@ -483,6 +484,7 @@ sentry_handle_response(const struct sentry_event *ev,
 	uint64_t	 limit;
 
 	if (status != OUTBOUND_OK) {
+		metrics_sentry_failure(METRICS_SENTRY_TRANSPORT);
 		sentry_wait(SENTRY_FAILURE_BACKOFF_S);
 		log_warn(rid, "sentry_send_failed", "event_id=%s result=\"%s\" "
 		    "backoff_s=%d", ev->event_id, outbound_status_str(status),
@@ -504,6 +506,7 @@ sentry_handle_response(const struct sentry_event *ev,
 		    ev->event_id, res->status);
 		return;
 	}
+	metrics_sentry_failure(METRICS_SENTRY_REJECTED);
 	if (res->status >= 500) {
 		sentry_wait(SENTRY_FAILURE_BACKOFF_S);
 		log_warn(rid, "sentry_event_rejected", "event_id=%s status=%ld "

@@ -32,7 +32,7 @@ struct FCGX_Request;
  * database has this migration applied; t/unit/test_schema checks that it
  * matches the files in sql/.
  */
-#define SSCN_SCHEMA_VERSION 15
+#define SSCN_SCHEMA_VERSION 16
 
 /* ---- errors (err.c) ------------------------------------------------- */
 
@@ -390,6 +390,13 @@ enum route_status route_match(const struct route *routes, size_t nroutes,
 extern const struct route api_routes[];
 extern const size_t api_nroutes;
 
+/*
+ * Routes served only when enable_test_routes is set in sscn.conf, defined
+ * in http.c.
+ */
+extern const struct route http_test_routes[];
+extern const size_t http_ntest_routes;
+
 /* ---- HTTP request layer (http.c) ------------------------------------ */
 
 #define HTTP_MAX_HEADERS 12
@@ -554,6 +561,8 @@ extern const struct db_statement quote_statements[];
 extern const size_t quote_nstatements;
 extern const struct db_statement data_export_statements[];
 extern const size_t data_export_nstatements;
+extern const struct db_statement metrics_statements[];
+extern const size_t metrics_nstatements;
 
 /*
  * A worker's one PostgreSQL connection, opened lazily and re-opened after
@@ -566,6 +575,7 @@ struct db {
 	unsigned	 statement_timeout;	/* milliseconds */
 	uint64_t	 next_attempt_us;	/* no reconnect before this */
 	bool		 in_transaction;
+	bool		 connected_before;	/* a later connect is a reconnect */
 };
 
 void	db_init(struct db *, const char *conninfo, unsigned connect_timeout,
@@ -903,6 +913,7 @@ enum sscn_err codes_check(struct http_request *, enum code_kind,
 enum sscn_err health_root(struct http_request *);
 enum sscn_err health_live(struct http_request *);
 enum sscn_err health_ready(struct http_request *);
+enum sscn_err metrics_get(struct http_request *);
 enum sscn_err test_echo(struct http_request *);
 enum sscn_err test_fail(struct http_request *);
 

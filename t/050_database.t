@@ -17,22 +17,7 @@ use Time::HiRes qw(sleep time);
 require_stack();
 
 my $master = master_pid();
-my $pg_stopped = 0;
-
-sub pg_start () {
-	my ($status, $out) = dev_tool('pg-start', { timeout => 60 });
-	diag("tools/dev pg-start failed (exit $status):\n$out") if $status;
-	$pg_stopped = 0 unless $status;
-	return $status == 0;
-}
-
-END {
-	# Runs on normal exit, die and BAIL_OUT alike.
-	if ($pg_stopped) {
-		local $?;
-		pg_start();
-	}
-}
+# pg_stop() of SSCN::Test starts PostgreSQL again when the file ends.
 $SIG{INT} = $SIG{TERM} = sub { exit 1 };
 
 # ---- runtime role privileges --------------------------------------------------
@@ -88,8 +73,7 @@ if (($ready->{status} // 0) != 200) {
 
 {
 	my $t0 = time;
-	$pg_stopped = 1;
-	my ($status, $out) = dev_tool('pg-stop', { timeout => 60 });
+	my ($status, $out) = pg_stop();
 	is($status, 0, 'tools/dev pg-stop: exit 0') or diag($out);
 
 	# Every worker must notice the loss; ask several times so that more

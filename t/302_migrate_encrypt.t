@@ -97,8 +97,10 @@ my $text = psql_value("SELECT concat_ws('|', u, l, m, s, a, i) FROM "
     . "(SELECT string_agg(t::text, ',') AS i FROM sscn.org_invitations t) i",
     @db);
 ok(length($text // ''), 'convert: rows read');
-for my $clear ('quist', 'Ada Quist', '3312', '192.0.2.44', '2001:db8::7',
-    'nobody') {
+# The phone number is matched with its blank, because its digits alone
+# can occur in the hex text of a hash or a ciphertext.
+for my $clear ('quist', 'Ada Quist', '3312 0000', '192.0.2.44',
+    '2001:db8::7', 'nobody') {
 	unlike($text // '', qr/\Q$clear\E/i, "convert: no \"$clear\" in clear");
 }
 

@@ -2,7 +2,8 @@
 # A Sentry that hangs for 10 s adds no latency to users' requests: the
 # failed request that causes the report, and requests served while the
 # report waits, are answered as fast as without Sentry.  The worker gives
-# up after its 2 s send timeout and then sends nothing for 30 s.
+# up after its 2 s send timeout, counts it in /metrics and then sends
+# nothing for 30 s.
 
 use v5.36;
 use FindBin;
@@ -29,6 +30,8 @@ my ($baseline, $res) = timed('POST', '/api/v1/test/fail/a');
 is($res->{status}, 500, 'baseline failure answers 500');
 $mock->wait_requests(1);
 
+my $TRANSPORT = 'sscn_sentry_send_failures_total{kind="transport"}';
+my $transport_before = (metrics_scrape())[1]{$TRANSPORT} // 0;
 $mock->mode('hang', 10);
 my $offset = file_size($SSCND_LOG);
 my ($elapsed, $hung) = timed('POST', '/api/v1/test/fail/b');
@@ -53,6 +56,8 @@ my $failed = wait_for(sub {
 	read_from($SSCND_LOG, $offset) =~ /event=sentry_send_failed[^\n]*result="timed out"/
 }, 6);
 ok($failed, 'send timeout is logged');
+is(((metrics_scrape())[1]{$TRANSPORT} // 0) - $transport_before, 1,
+    'send timeout is counted in /metrics');
 my ($line) = grep { /event=sentry_send_failed/ }
     split /\n/, read_from($SSCND_LOG, $offset);
 like($line // '', qr/backoff_s=30/, 'timeout log line shows the back-off');

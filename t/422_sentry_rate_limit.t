@@ -2,6 +2,7 @@
 # Rate limits of the error reports: a flood of one error sends one event
 # per minute across all workers, while another error still gets through;
 # after a 429 with Retry-After nothing is sent until that time has passed.
+# /metrics counts the 429 as a rejected send.
 
 use v5.36;
 use FindBin;
@@ -46,6 +47,8 @@ is(scalar(events_for('test_failure_a')), 1,
 # ---- 429 with Retry-After ------------------------------------------------------
 
 my $retry_after = 4;
+my $REJECTED = 'sscn_sentry_send_failures_total{kind="rejected"}';
+my $rejected_before = (metrics_scrape())[1]{$REJECTED} // 0;
 $mock->mode('429', $retry_after);
 my $offset = file_size($SSCND_LOG);
 my $limited_at = time;
@@ -53,6 +56,8 @@ is(fail_kind('c'), 500, 'error answered with 429 by Sentry answers 500');
 ok(wait_for(sub { read_from($SSCND_LOG, $offset) =~
     /event=sentry_rate_limited[^\n]*retry_after_s=$retry_after\b/ }, 5),
     '429 and its Retry-After are logged');
+is(((metrics_scrape())[1]{$REJECTED} // 0) - $rejected_before, 1,
+    '429 is counted in /metrics as a rejected send');
 my $count = scalar $mock->requests;
 
 # While limited, a new error is dropped without counting as reported.

@@ -44,7 +44,13 @@ is($event->{environment}, 'test', 'environment comes from sscn.conf');
 like(($requests[0] // {})->{headers}{'x-sentry-auth'} // '',
     qr/sentry_key=\Q$SSCN::Sentry::PUBLIC_KEY\E/, 'report is authenticated');
 
-my $log = read_from($SSCND_LOG, $offset);
+# The sender child logs the send after Sentry's response, which can come
+# after the mock stored the request.
+my $log;
+wait_for(sub {
+	$log = read_from($SSCND_LOG, $offset);
+	return $log =~ /event=sentry_event_sent/;
+}, 5);
 my $respawned = index($log, 'event=worker_respawned');
 my $sent = index($log, 'event=sentry_event_sent');
 ok($sent > $respawned && $respawned >= 0, 'report is sent after the respawn');

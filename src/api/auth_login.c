@@ -26,6 +26,7 @@
 
 #include "sscn.h"
 #include "mail_templates.h"
+#include "metrics.h"
 #include "api/auth_login.h"
 #include "api/auth_session.h"
 #include "auth/email.h"
@@ -120,7 +121,8 @@ login_lock_mail(struct http_request *req, const struct login_account *a)
 
 /*
  * Record a failed login: the per-address count, the audit row, and when
- * this failure reaches the threshold, the lock with its one mail.
+ * this failure reaches the threshold, the lock with its one mail.  The
+ * metrics count the failure and the lock once they are committed.
  */
 enum sscn_err
 login_failed(struct http_request *req, const char *email_index,
@@ -173,7 +175,13 @@ login_failed(struct http_request *req, const char *email_index,
 		if (err != SSCN_OK)
 			goto rollback;
 	}
-	return db_commit(&req->worker->db, req->request_id);
+	if ((err = db_commit(&req->worker->db, req->request_id)) != SSCN_OK)
+		return err;
+
+	metrics_auth_failure(reason);
+	if (locked_now)
+		metrics_lockout();
+	return SSCN_OK;
 
 rollback:
 	db_rollback(&req->worker->db, req->request_id);

@@ -23,6 +23,7 @@
 
 #include "sscn.h"
 #include "mail_templates.h"
+#include "metrics.h"
 #include "api/auth_login.h"
 #include "api/auth_mfa.h"
 #include "api/auth_session.h"
@@ -546,8 +547,10 @@ auth_totp_confirm(struct http_request *req)
 			err = db_commit(&req->worker->db, req->request_id);
 		else
 			db_rollback(&req->worker->db, req->request_id);
-		if (err == SSCN_OK)
+		if (err == SSCN_OK) {
+			metrics_auth_failure("confirm_invalid");
 			err = mfa_invalid(req);
+		}
 		goto out;
 	}
 

@@ -24,6 +24,7 @@ const struct route api_routes[] = {
 	{ "GET", "/api/health/", health_root, ROUTE_NO_RATE_LIMIT },
 	{ "GET", "/api/health/live", health_live, ROUTE_NO_RATE_LIMIT },
 	{ "GET", "/api/health/ready", health_ready, ROUTE_NO_RATE_LIMIT },
+	{ "GET", "/metrics", metrics_get, ROUTE_NO_RATE_LIMIT },
 
 	{ "POST", "/api/v1/auth/register", auth_register,
 	    ROUTE_BODY_JSON | ROUTE_RATE_REGISTER },

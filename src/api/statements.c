@@ -418,6 +418,7 @@ const struct db_statement_set db_statement_sets[] = {
 	{ oidc_statements, &oidc_nstatements },
 	{ apikey_statements, &apikey_nstatements },
 	{ ratelimit_statements, &ratelimit_nstatements },
+	{ metrics_statements, &metrics_nstatements },
 };
 
 const size_t db_nstatement_sets =

@@ -41,7 +41,7 @@ our @EXPORT = qw(
     header header_count decode_json_body
     error_body_problems is_error_response is_json_ok
     random_id conf_read conf_size find_program
-    run_cmd dev_tool psql_value
+    run_cmd dev_tool psql_value pg_stop pg_start metrics_scrape
     master_pid child_pids process_alive
     file_size read_from wait_for log_lines_with
     parse_log_line
@@ -639,6 +639,54 @@ sub psql_value ($sql, @args) {
 	}
 	chomp $out;
 	return $out;
+}
+
+# ---- metrics --------------------------------------------------------------
+
+# GET /metrics through nginx from 127.0.0.1, an address of the dev
+# configuration's metrics allow-list.  OPTIONS go to request(), such as
+# local_addr.  Returns (response, series), where series maps each
+# 'name{labels}' exactly as sscnd prints it to its value.
+sub metrics_scrape (%opt) {
+	my $port = $URL =~ /:(\d+)\/?$/ ? $1 : 443;
+	my $res = request('GET', '/metrics', base => "https://127.0.0.1:$port",
+	    %opt);
+	my %series;
+	for my $line (split /\n/, $res->{body} // '') {
+		next if $line =~ /^#/;
+		my ($key, $value) = $line =~ /^(\S+) (\S+)$/ or next;
+		$series{$key} = $value;
+	}
+	return ($res, \%series);
+}
+
+# ---- stopping PostgreSQL --------------------------------------------------
+
+# True between pg_stop() and a successful pg_start().
+my $pg_stopped = 0;
+
+# Stop the dev stack's PostgreSQL with tools/dev pg-stop; returns (exit
+# status, output).  Until pg_start() succeeds, the END block below starts
+# it again when the test file ends, also after die or BAIL_OUT, so the
+# stack is left healthy.
+sub pg_stop () {
+	$pg_stopped = 1;
+	return dev_tool('pg-stop', { timeout => 60 });
+}
+
+# Start it again with tools/dev pg-start; true on success.
+sub pg_start () {
+	my ($status, $out) = dev_tool('pg-start', { timeout => 60 });
+	diag("tools/dev pg-start failed (exit $status):\n$out") if $status;
+	$pg_stopped = 0 unless $status;
+	return $status == 0;
+}
+
+END {
+	if ($pg_stopped) {
+		local $?;
+		pg_start();
+	}
 }
 
 # ---- processes ------------------------------------------------------------
