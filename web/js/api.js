@@ -23,15 +23,18 @@ const CREDENTIAL_PATHS = [
 ];
 
 // An error answer of the API, or a network failure (status 0, code
-// "network_error").  fields maps a request field to its problem.
+// "network_error").  fields maps a request field to its problem; body is
+// the whole parsed error body, for members beside "error" (the "nda" of
+// 403 nda_required).
 export class ApiError extends Error {
-	constructor({ status, code, message, fields, requestId }) {
+	constructor({ status, code, message, fields, requestId, body }) {
 		super(message);
 		this.name = "ApiError";
 		this.status = status;
 		this.code = code;
 		this.fields = fields || {};
 		this.requestId = requestId || null;
+		this.body = body || null;
 	}
 }
 
@@ -87,6 +90,7 @@ async function errorFromResponse(response) {
 			message: error.message,
 			fields: error.fields,
 			requestId: error.request_id || requestId,
+			body: body,
 		});
 	}
 	return new ApiError({
@@ -98,7 +102,7 @@ async function errorFromResponse(response) {
 }
 
 async function send(method, path, options) {
-	const headers = { "Accept": "application/json" };
+	const headers = { "Accept": "application/json", ...options.headers };
 	let body;
 	if (options.body instanceof Blob || options.body instanceof ArrayBuffer) {
 		body = options.body;
@@ -152,7 +156,8 @@ function isCredentialPath(path) {
 // Send one request and return the parsed JSON body, or null for 204.
 // options: body (an object sent as JSON, or a Blob/ArrayBuffer sent raw
 // with options.contentType), query (an object of query parameters),
-// response: true to get the Response itself (downloads).  Throws
+// headers (more request headers, such as If-Match), response: true to
+// get the Response itself (downloads and ETags).  Throws
 // ApiError.  An expired access token is refreshed and the request repeated
 // once; when the session has ended, the sessionEnded hook runs as well.
 export async function request(method, path, options = {}) {

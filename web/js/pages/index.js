@@ -5,3 +5,13 @@
 import "./landing.js";
 import "./legal.js";
 import "./forbidden.js";
+import "./dashboard.js";
+import "./rfqs.js";
+import "./rfq-form.js";
+import "./messages.js";
+import "./rfq-detail.js";
+import "./suppliers.js";
+import "./supplier-edit.js";
+import "./admin-users.js";
+import "./admin-audit.js";
+import "./admin-incidents.js";
