@@ -88,6 +88,10 @@ export async function openPage(context) {
 		page.problems.push(`uncaught exception on ${page.url()}: ${error.message}`);
 	});
 	page.on("requestfailed", (request) => {
+		// A navigation cancels the requests of the page it leaves.
+		if (request.failure() && request.failure().errorText === "net::ERR_ABORTED") {
+			return;
+		}
 		page.problems.push(`request failed on ${page.url()}: ${request.url()} ` +
 			(request.failure() ? request.failure().errorText : ""));
 	});

@@ -157,7 +157,9 @@ function isCredentialPath(path) {
 // options: body (an object sent as JSON, or a Blob/ArrayBuffer sent raw
 // with options.contentType), query (an object of query parameters),
 // headers (more request headers, such as If-Match), response: true to
-// get the Response itself (downloads and ETags).  Throws
+// get the Response itself (downloads and ETags), stayOnPage: true to get
+// a restricted session's 403 as an error without being sent to the step
+// that lifts the restriction.  Throws
 // ApiError.  An expired access token is refreshed and the request repeated
 // once; when the session has ended, the sessionEnded hook runs as well.
 export async function request(method, path, options = {}) {
@@ -175,8 +177,9 @@ export async function request(method, path, options = {}) {
 		if (response.status === 401 && !credentialPath && !options.anonymous) {
 			hooks.sessionEnded(error);
 		}
-		if (error.code === "acceptance_required" ||
-		    error.code === "mfa_enrollment_required") {
+		const restricted = error.code === "acceptance_required" ||
+			error.code === "mfa_enrollment_required";
+		if (restricted && !options.stayOnPage) {
 			hooks.restricted(error.code);
 		}
 		throw error;

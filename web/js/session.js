@@ -35,6 +35,10 @@ export const session = {
 // without waiting 28 minutes).  Values in milliseconds.
 export function configureTimers(values) {
 	Object.assign(timers, values);
+	if (session.tick) {
+		clearInterval(session.tick);
+		session.tick = setInterval(checkSession, timers.tickMs);
+	}
 }
 
 // The roles of user for page access and navigation: "admin" for platform
@@ -62,7 +66,7 @@ export async function loadUser() {
 	// cookie, and logout deletes both: without it there is no session to
 	// ask about, and the visitor's page makes no request that fails.
 	if (!readCookie(CSRF_COOKIE)) {
-		stopSession();
+		forgetSession();
 		return null;
 	}
 	try {
@@ -78,7 +82,7 @@ export async function loadUser() {
 	if (user) {
 		startSession(user);
 	} else {
-		stopSession();
+		forgetSession();
 	}
 	return user;
 }
@@ -95,7 +99,14 @@ export function startSession(user) {
 	}
 }
 
-function stopSession() {
+// Forget the user and stop the timers, for example when the server has
+// ended the session by itself (account deletion).
+export function forgetSession() {
+	// Without the readable CSRF cookie the next page load knows that no
+	// session is left and asks the server nothing (see loadUser).  The
+	// HttpOnly session cookie stays until the server replaces it, but it
+	// names an ended session.
+	document.cookie = CSRF_COOKIE + "=; Path=/; Max-Age=0; Secure; SameSite=Strict";
 	session.user = null;
 	clearInterval(session.tick);
 	session.tick = null;
@@ -107,7 +118,7 @@ export async function signOut() {
 	try {
 		await api.post("/api/v1/auth/logout");
 	} finally {
-		stopSession();
+		forgetSession();
 		navigate("/login?notice=signed_out");
 	}
 }
@@ -118,7 +129,7 @@ export function endSession(reason) {
 	if (!session.user) {
 		return;
 	}
-	stopSession();
+	forgetSession();
 	const back = location.pathname + location.search;
 	navigate("/login?notice=" + reason + "&next=" + encodeURIComponent(back));
 }
@@ -152,6 +163,9 @@ async function checkSession() {
 		return;
 	}
 	if (idleFor() >= timers.idleMs) {
+		// The server ends an idle session by itself; logging out as well
+		// makes sure it has ended when this page says so.
+		api.post("/api/v1/auth/logout", undefined, { anonymous: true }).catch(() => {});
 		endSession("idle");
 		return;
 	}
@@ -201,11 +215,17 @@ function noteActivity() {
 export function installSessionHandling() {
 	setHooks({
 		sessionEnded: () => endSession(idleFor() >= timers.idleMs ? "idle" : "ended"),
-		restricted: (code) => {
-			if (code === "acceptance_required") {
-				navigate("/accept-terms", { replace: true });
-			} else {
-				navigate("/account/security?notice=mfa_enrollment", { replace: true });
+		restricted: async (code) => {
+			// A login answered with a restricted session has set the
+			// cookies but not loaded the user yet.
+			if (!session.user) {
+				await loadUser();
+			}
+			const target = code === "acceptance_required" ? "/accept-terms" :
+				"/account/security?notice=mfa_enrollment";
+			// A page that made the request from the target itself stays.
+			if (!target.startsWith(location.pathname)) {
+				navigate(target, { replace: true });
 			}
 		},
 		contact: () => {

@@ -5,6 +5,13 @@
 import "./landing.js";
 import "./legal.js";
 import "./forbidden.js";
+import "./login.js";
+import "./register.js";
+import "./password.js";
+import "./accept-terms.js";
+import "./invitation.js";
+import "./security.js";
+import "./privacy.js";
 import "./dashboard.js";
 import "./rfqs.js";
 import "./rfq-form.js";
