@@ -9,6 +9,13 @@ import { navigate } from "./router.js";
 import { QUOTE_STATUS, actionButton, compareAmounts, confirmed, formatMoney, statusBadge,
 	table } from "./sourcing.js";
 
+const INVITATION_RESPONSES = {
+	none: "No response yet",
+	viewed: "Viewed",
+	quoted: "Quoted",
+	declined: "Declined",
+};
+
 function rfqPath(rfq, tail = "") {
 	return "/api/v1/rfqs/" + rfq.id + tail;
 }
@@ -105,7 +112,7 @@ async function invitationSection(rfq) {
 		table({ headers: ["Supplier", "Invited", "Response"],
 			rows: answer.items.map((item) => [
 				el("a", { href: "/suppliers/" + item.supplier_org_id }, item.supplier_name),
-				formatTime(item.invited_at), item.response || "No response yet"]),
+				formatTime(item.invited_at), INVITATION_RESPONSES[item.response] || item.response]),
 			empty: rfq.visibility === "invited" ?
 				"No supplier is invited yet. An invited-only request needs one to be published." :
 				"No supplier is invited. Every supplier can see a public request." }));
