@@ -183,7 +183,7 @@ async function quoteSection(ctx, rfq) {
 	section.append(
 		rfq.status === "closed" ? el("p", null, "The deadline has passed. Award one quote to finish.") :
 			rfq.status === "published" ? el("p", { class: "muted" },
-				"Suppliers may still revise their quotes until the deadline.") : null,
+				"Suppliers may still revise their quotes until the deadline.") : "",
 		table({ caption: "Quotes by unit price, lowest first", className: "comparison",
 			headers: ["Supplier", "Unit price", "Total", "Lead time", "Valid until", "Status",
 				"Revision", "Notes", "Action"],

@@ -46,13 +46,14 @@ export async function ndaGate(ctx, error) {
 		el("h2", null, "Mutual non-disclosure agreement, version ", pinned),
 		text.version !== pinned ? el("p", { class: "alert alert-info" },
 			"The text below is the current version ", text.version,
-			"; the request pins version ", pinned, ".") : null,
+			"; the request pins version ", pinned, ".") : "",
 		el("pre", { class: "document nda-text", tabindex: "0" }, text.text));
 
 	const organization = ctx.user.organization ? ctx.user.organization.name : "my organization";
 	const accept = form({ label: "Accept and open the request",
 		children: [field({ name: "accept", type: "checkbox", required: true,
-			label: "I accept this agreement on behalf of " + organization + "." })] },
+			label: "I accept this agreement on behalf of " + organization +
+				(organization.endsWith(".") ? "" : ".") })] },
 	async (formNode) => {
 		if (!value(formNode, "accept")) {
 			throw new ApiError({ status: 400, code: "validation_failed",

@@ -152,10 +152,10 @@ export function facts(pairs) {
 }
 
 // A button whose click runs handler(); the button is disabled meanwhile
-// and an ApiError appears at the top of container's page.
+// and an ApiError appears at the top of container's page.  label is text,
+// a node or an array of them, as children of el().
 export function actionButton(label, { container, className = "button" }, handler) {
-	const button = el("button", { type: "button", class: className });
-	button.append(label);
+	const button = el("button", { type: "button", class: className }, label);
 	button.addEventListener("click", async () => {
 		button.disabled = true;
 		try {

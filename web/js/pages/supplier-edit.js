@@ -151,7 +151,9 @@ function fileProblem(file, index) {
 	return null;
 }
 
-async function readProfile(formNode, organizationId) {
+// Read the form into a profile body.  Returns {body, uploads}: uploads
+// lists the certificate files still to store, as {index, row, file}.
+function readProfile(formNode) {
 	const body = {
 		description: value(formNode, "description"),
 		website: value(formNode, "website") || null,
@@ -165,9 +167,8 @@ async function readProfile(formNode, organizationId) {
 	body.identifiers = rowsOf(formNode, "identifiers").map((row) => ({
 		scheme: rowValue(row, "scheme"), id: rowValue(row, "id") }));
 
-	const certRows = rowsOf(formNode, "certifications");
-	body.certifications = [];
-	for (const [index, row] of certRows.entries()) {
+	const uploads = [];
+	body.certifications = rowsOf(formNode, "certifications").map((row, index) => {
 		const entry = {};
 		for (const key of ["id", "scheme", "certificate_no", "issuer", "valid_from", "valid_until",
 			"document_id"]) {
@@ -182,13 +183,21 @@ async function readProfile(formNode, organizationId) {
 			if (problem) {
 				throw problem;
 			}
-			entry.document_id = await uploadCertificate(organizationId, file, index);
-			row.querySelector('[data-key="document_id"] [name]').value = entry.document_id;
-			row.querySelector('[data-key="file"] [name]').value = "";
+			uploads.push({ index, row, file });
 		}
-		body.certifications.push(entry);
+		return entry;
+	});
+	return { body, uploads };
+}
+
+// Store the files of uploads and put their document ids into body.
+async function storeUploads(organizationId, body, uploads) {
+	for (const { index, row, file } of uploads) {
+		const id = await uploadCertificate(organizationId, file, index);
+		body.certifications[index].document_id = id;
+		row.querySelector('[data-key="document_id"] [name]').value = id;
+		row.querySelector('[data-key="file"] [name]').value = "";
 	}
-	return body;
 }
 
 function categoryBoxes(list, chosen) {
@@ -243,8 +252,17 @@ definePage({
 				build: certificationFields, items: profile.certifications }),
 		], extraActions: el("a", { class: "button", href: "/suppliers/" + profile.id }, "Cancel") },
 		async (formNode) => {
-			const body = await readProfile(formNode, profile.id);
-			await api.put("/api/v1/suppliers/" + profile.id + "/profile", body);
+			const { body, uploads } = readProfile(formNode);
+			const path = "/api/v1/suppliers/" + profile.id + "/profile";
+			// A document's owner must exist, so a supplier without a saved
+			// profile saves the rest first; certifications left out of that
+			// body keep their stored state.
+			if (uploads.length > 0 && !profile.updated_at) {
+				const { certifications, ...rest } = body;
+				profile.updated_at = (await api.put(path, rest)).updated_at;
+			}
+			await storeUploads(profile.id, body, uploads);
+			await api.put(path, body);
 			navigate("/suppliers/" + profile.id);
 		});
 		ctx.main.append(el("div", { class: "card" }, node));
