@@ -2,8 +2,8 @@
 // and the administration pages (run by t/611_web_profile_admin.t under
 // node's test runner).
 //
-// A new supplier edits its profile: a field error shows next to its
-// field, then the description (with markup that must not run), the
+// A new supplier edits its profile.  A field error shows next to its
+// field.  Then the description (with markup that must not run), the
 // categories, a capacity and a certification with an uploaded PNG are
 // saved and shown on the profile.  A new platform administrator sets a
 // password from the sscnctl link, enrols TOTP, then locks and unlocks the
@@ -201,7 +201,7 @@ test("new administrator sets a password and enrols TOTP", async () => {
 	await adminPage.getByRole("button", { name: "Turn on" }).click();
 	await adminPage.getByRole("button", { name: "I have saved the codes" }).click();
 	await adminPage.getByText("Two-factor authentication is on.").waitFor();
-	// The restricted session answered 403 mfa_enrollment_required until now.
+	// The restricted session got 403 mfa_enrollment_required until now.
 	assertClean(adminPage, { allowStatus: [403] });
 });
 

@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import { el, replace } from "./dom.js";
 import { errorBox, showPageError } from "./errors.js";
+import { navigate } from "./router.js";
 
 let categoryList = null;
 
@@ -170,4 +171,25 @@ export function actionButton(label, { container, className = "button" }, handler
 		}
 	});
 	return button;
+}
+
+// Make the submit of a filter form open path with the named fields as
+// query parameters, leaving out empty ones.  A checkbox counts as "true"
+// when checked.  normalize(name, text) may rewrite a value (upper case,
+// time zone).
+export function submitAsQuery(formNode, path, names, normalize = (name, text) => text) {
+	formNode.addEventListener("submit", (event) => {
+		event.preventDefault();
+		const params = new URLSearchParams();
+		for (const name of names) {
+			const input = formNode.querySelector(`[name="${name}"]`);
+			const raw = input.type === "checkbox" ? (input.checked ? "true" : "") : input.value.trim();
+			const text = normalize(name, raw);
+			if (text) {
+				params.set(name, text);
+			}
+		}
+		navigate(path + (params.toString() ? "?" + params : ""));
+	});
+	return formNode;
 }

@@ -5,8 +5,8 @@ import { api } from "../api.js";
 import { el, formatTime } from "../dom.js";
 import { field } from "../forms.js";
 import { pageHeading } from "../layout.js";
-import { definePage, navigate } from "../router.js";
-import { fromLocalInput, pagedList, table, toLocalInput } from "../sourcing.js";
+import { definePage } from "../router.js";
+import { fromLocalInput, pagedList, submitAsQuery, table, toLocalInput } from "../sourcing.js";
 
 const FILTERS = ["actor", "action", "target", "from", "to"];
 const TIME_FILTERS = new Set(["from", "to"]);
@@ -26,19 +26,8 @@ function searchForm(ctx) {
 				value: toLocalInput(ctx.query.get("to")) })),
 		el("div", { class: "actions" }, el("button", { type: "submit", class: "button button-primary" },
 			"Search")));
-	node.addEventListener("submit", (event) => {
-		event.preventDefault();
-		const params = new URLSearchParams();
-		for (const name of FILTERS) {
-			const raw = node.querySelector(`[name="${name}"]`).value.trim();
-			const text = TIME_FILTERS.has(name) ? fromLocalInput(raw) : raw;
-			if (text) {
-				params.set(name, text);
-			}
-		}
-		navigate("/admin/audit" + (params.toString() ? "?" + params : ""));
-	});
-	return node;
+	return submitAsQuery(node, "/admin/audit", FILTERS,
+		(name, text) => TIME_FILTERS.has(name) ? fromLocalInput(text) : text);
 }
 
 definePage({

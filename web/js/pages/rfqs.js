@@ -6,8 +6,9 @@ import { api } from "../api.js";
 import { el, formatTime } from "../dom.js";
 import { field } from "../forms.js";
 import { pageHeading } from "../layout.js";
-import { definePage, navigate } from "../router.js";
-import { RFQ_STATUS, categories, categoryName, pagedList, statusBadge, table } from "../sourcing.js";
+import { definePage } from "../router.js";
+import { RFQ_STATUS, categories, categoryName, pagedList, statusBadge, submitAsQuery,
+	table } from "../sourcing.js";
 
 function filterForm(ctx) {
 	const statusChoices = [{ value: "", label: "Any status" },
@@ -19,19 +20,7 @@ function filterForm(ctx) {
 			choices: statusChoices }),
 		field({ name: "mine", label: mineLabel, type: "checkbox", value: ctx.query.get("mine") === "true" }),
 		el("div", { class: "actions" }, el("button", { type: "submit", class: "button" }, "Filter")));
-	node.addEventListener("submit", (event) => {
-		event.preventDefault();
-		const params = new URLSearchParams();
-		const status = node.querySelector('[name="status"]').value;
-		if (status) {
-			params.set("status", status);
-		}
-		if (node.querySelector('[name="mine"]').checked) {
-			params.set("mine", "true");
-		}
-		navigate("/rfqs" + (params.toString() ? "?" + params : ""));
-	});
-	return node;
+	return submitAsQuery(node, "/rfqs", ["status", "mine"]);
 }
 
 definePage({

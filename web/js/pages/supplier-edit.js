@@ -26,9 +26,9 @@ const PERIODS = [
 ];
 
 // A repeatable group of fields ("capacities", "identifiers",
-// "certifications").  Inputs are named like "capacities[2].unit", the
-// form the server uses for its field problems; rows are renumbered before
-// each save, so the names follow the order on the page.
+// "certifications").  Inputs are named like "capacities[2].unit", because
+// the server names its field problems that way.  Rows are renumbered
+// before each save, so the names follow the order on the page.
 function repeater({ prefix, legend, addLabel, build, items }) {
 	const rows = el("div", { class: "repeat-rows" });
 	const addRow = (item) => {
@@ -254,9 +254,9 @@ definePage({
 		async (formNode) => {
 			const { body, uploads } = readProfile(formNode);
 			const path = "/api/v1/suppliers/" + profile.id + "/profile";
-			// A document's owner must exist, so a supplier without a saved
-			// profile saves the rest first; certifications left out of that
-			// body keep their stored state.
+			// A certificate document needs a saved profile as its owner.  A
+			// new supplier therefore saves the profile without the
+			// certifications first, which leaves the stored ones as they are.
 			if (uploads.length > 0 && !profile.updated_at) {
 				const { certifications, ...rest } = body;
 				profile.updated_at = (await api.put(path, rest)).updated_at;

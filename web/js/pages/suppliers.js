@@ -5,8 +5,9 @@ import { api } from "../api.js";
 import { el, formatDate, formatTime } from "../dom.js";
 import { field } from "../forms.js";
 import { pageHeading } from "../layout.js";
-import { definePage, navigate } from "../router.js";
-import { categories, categoryChoices, categoryName, facts, pagedList, table } from "../sourcing.js";
+import { definePage } from "../router.js";
+import { categories, categoryChoices, categoryName, facts, pagedList, submitAsQuery,
+	table } from "../sourcing.js";
 
 const FILTERS = ["q", "category", "country"];
 
@@ -22,21 +23,8 @@ function searchForm(ctx, list) {
 				attrs: { maxlength: "2", pattern: "[A-Za-z]{2}" }, hint: "ISO 3166-1 code, such as DE." })),
 		el("div", { class: "actions" }, el("button", { type: "submit", class: "button button-primary" },
 			"Search")));
-	node.addEventListener("submit", (event) => {
-		event.preventDefault();
-		const params = new URLSearchParams();
-		for (const name of FILTERS) {
-			let text = node.querySelector(`[name="${name}"]`).value.trim();
-			if (name === "country") {
-				text = text.toUpperCase();
-			}
-			if (text) {
-				params.set(name, text);
-			}
-		}
-		navigate("/suppliers" + (params.toString() ? "?" + params : ""));
-	});
-	return node;
+	return submitAsQuery(node, "/suppliers", FILTERS,
+		(name, text) => name === "country" ? text.toUpperCase() : text);
 }
 
 definePage({
