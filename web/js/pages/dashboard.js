@@ -151,7 +151,8 @@ definePage({
 	async render(ctx) {
 		const organization = ctx.user.organization;
 		pageHeading(ctx.main, "Dashboard", organization ?
-			["Signed in for ", organization.name, "."] : "Your account belongs to no organization.");
+			["Signed in for ", organization.name, organization.name.endsWith(".") ? "" : "."] :
+			"Your account belongs to no organization.");
 
 		if (ctx.roles.has("buyer")) {
 			ctx.main.append(await section("My requests for quotation", buyerRfqs));
