@@ -23,15 +23,18 @@ const CREDENTIAL_PATHS = [
 ];
 
 // An error response of the API, or a network failure (status 0, code
-// "network_error").  fields maps a request field to its problem.
+// "network_error").  fields maps a request field to its problem; body is
+// the whole parsed error body, for members beside "error" (the "nda" of
+// 403 nda_required).
 export class ApiError extends Error {
-	constructor({ status, code, message, fields, requestId }) {
+	constructor({ status, code, message, fields, requestId, body }) {
 		super(message);
 		this.name = "ApiError";
 		this.status = status;
 		this.code = code;
 		this.fields = fields || {};
 		this.requestId = requestId || null;
+		this.body = body || null;
 	}
 }
 
@@ -89,6 +92,7 @@ async function errorFromResponse(response) {
 			message: error.message,
 			fields: error.fields,
 			requestId: error.request_id || requestId,
+			body: body,
 		});
 	}
 	return new ApiError({
@@ -100,7 +104,7 @@ async function errorFromResponse(response) {
 }
 
 async function send(method, path, options) {
-	const headers = { "Accept": "application/json" };
+	const headers = { "Accept": "application/json", ...options.headers };
 	let body;
 	if (options.body instanceof Blob || options.body instanceof ArrayBuffer) {
 		body = options.body;
@@ -154,9 +158,10 @@ function isCredentialPath(path) {
 // Send one request and return the parsed JSON body, or null for 204.
 // options: body (an object sent as JSON, or a Blob/ArrayBuffer sent raw
 // with options.contentType), query (an object of query parameters),
-// response: true to get the Response itself (downloads), stayOnPage: true
-// to get a restricted session's 403 as an error without being sent to the
-// step that lifts the restriction.  Throws
+// headers (more request headers, such as If-Match), response: true to
+// get the Response itself (downloads and ETags), stayOnPage: true to get
+// a restricted session's 403 as an error without being sent to the step
+// that lifts the restriction.  Throws
 // ApiError.  An expired access token is refreshed and the request repeated
 // once; when the session has ended, the sessionEnded hook runs as well.
 export async function request(method, path, options = {}) {
