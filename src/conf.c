@@ -219,6 +219,8 @@ static const struct conf_key conf_keys[] = {
 	    CONF_AUDIT_RETENTION_MIN, CONF_RETENTION_MAX },
 	{ "retention_consents", CONF_UINT, CONF_FIELD(retention_consents),
 	    86400, CONF_RETENTION_MAX },
+	{ "access_review_dormant_days", CONF_UINT,
+	    CONF_FIELD(access_review_dormant_days), 1, 3650 },
 };
 
 #define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -328,6 +330,7 @@ conf_defaults(struct sscn_conf *conf)
 	conf->retention_audit_log = CONF_AUDIT_RETENTION_MIN;
 	/* Thirteen months, after which the cookie banner is shown again. */
 	conf->retention_consents = 395 * 86400;
+	conf->access_review_dormant_days = 90;
 }
 
 static void

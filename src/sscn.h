@@ -32,7 +32,7 @@ struct FCGX_Request;
  * database has this migration applied; t/unit/test_schema checks that it
  * matches the files in sql/.
  */
-#define SSCN_SCHEMA_VERSION 16
+#define SSCN_SCHEMA_VERSION 17
 
 /* ---- errors (err.c) ------------------------------------------------- */
 
@@ -193,6 +193,12 @@ struct sscn_conf {
 	unsigned	 retention_login_failures;	/* after the last */
 	unsigned	 retention_audit_log;	/* after the event */
 	unsigned	 retention_consents;	/* after the choice */
+
+	/*
+	 * Days without a login after which the access review and "sscnctl
+	 * evidence" call an account dormant.
+	 */
+	unsigned	 access_review_dormant_days;
 };
 
 void	conf_defaults(struct sscn_conf *);
@@ -836,6 +842,14 @@ enum query_status {
 enum query_status query_get(const char *query, const char *name, char *out,
 	    size_t outlen);
 
+/*
+ * Read query parameter "name" into "out"; true when present.  A value
+ * that cannot be decoded is a problem in "fields", and "out" is "" unless
+ * the parameter was found.
+ */
+bool	query_param(const char *query, const char *name, char *out,
+	    size_t outlen, struct json_object *fields);
+
 #define PAGING_DEFAULT	20
 #define PAGING_MAX	100
 
@@ -987,5 +1001,7 @@ enum sscn_err auth_password_reset(struct http_request *);
 enum sscn_err admin_users_list(struct http_request *);
 enum sscn_err admin_user_lock(struct http_request *);
 enum sscn_err admin_user_unlock(struct http_request *);
+enum sscn_err admin_access_review(struct http_request *);
+enum sscn_err admin_access_review_sign_off(struct http_request *);
 
 #endif /* SSCN_H */

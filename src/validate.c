@@ -151,6 +151,24 @@ query_get(const char *query, const char *name, char *out, size_t outlen)
 	return QUERY_ABSENT;
 }
 
+bool
+query_param(const char *query, const char *name, char *out, size_t outlen,
+    struct json_object *fields)
+{
+	switch (query_get(query, name, out, outlen)) {
+	case QUERY_FOUND:
+		return true;
+	case QUERY_INVALID:
+		json_object_object_add(fields, name, json_object_new_string(
+		    "is not valid or too long"));
+		break;
+	case QUERY_ABSENT:
+		break;
+	}
+	out[0] = '\0';
+	return false;
+}
+
 enum sscn_err
 paging_parse(const char *query, struct paging *paging,
     struct json_object *fields)

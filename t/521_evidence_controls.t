@@ -40,8 +40,8 @@ for my $command (['backup'], ['restore-test']) {
 
 my $c = controls();
 for my $name (qw(lockout session_timeouts admin_mfa user_mfa_share
-    key_versions audit_chain dormant_accounts incidents purge backups
-    restore_tests)) {
+    key_versions audit_chain dormant_accounts access_review incidents purge
+    backups restore_tests)) {
 	ok(exists $c->{$name}, "control $name: reported");
 	like($c->{$name}{status} // '', qr/^(PASS|FAIL|unknown|not configured)$/,
 	    "control $name: has a status");

@@ -53,28 +53,6 @@ struct audit_query {
 	bool	csv;
 };
 
-/*
- * Read query parameter "name" into "out"; true when present.  A value
- * that cannot be decoded is a problem in "fields".
- */
-static bool
-audit_param(const char *query, const char *name, char *out, size_t outlen,
-    struct json_object *fields)
-{
-	switch (query_get(query, name, out, outlen)) {
-	case QUERY_FOUND:
-		return true;
-	case QUERY_INVALID:
-		json_object_object_add(fields, name, json_object_new_string(
-		    "is not valid or too long"));
-		break;
-	case QUERY_ABSENT:
-		break;
-	}
-	out[0] = '\0';
-	return false;
-}
-
 /* Read the RFC 3339 time "name" into "out" in UTC; "" when absent. */
 static void
 audit_time_param(const char *query, const char *name, char out[21],
@@ -84,7 +62,7 @@ audit_time_param(const char *query, const char *name, char out[21],
 	time_t	t;
 
 	out[0] = '\0';
-	if (!audit_param(query, name, value, sizeof(value), fields))
+	if (!query_param(query, name, value, sizeof(value), fields))
 		return;
 	if (!rfc3339_parse(value, &t)) {
 		json_object_object_add(fields, name, json_object_new_string(
@@ -127,7 +105,7 @@ audit_limit_param(const char *query, int max, int fallback, int *limit,
 	long	 n;
 
 	*limit = fallback;
-	if (!audit_param(query, "limit", value, sizeof(value), fields))
+	if (!query_param(query, "limit", value, sizeof(value), fields))
 		return;
 	n = strtol(value, &end, 10);
 	if (*end != '\0' || end == value || n < 1 || n > max) {
@@ -147,7 +125,7 @@ audit_query_parse(const char *query, struct audit_query *q,
 	char format[8], cursor[64];
 
 	memset(q, 0, sizeof(*q));
-	if (audit_param(query, "format", format, sizeof(format), fields)) {
+	if (query_param(query, "format", format, sizeof(format), fields)) {
 		if (strcmp(format, "csv") == 0)
 			q->csv = true;
 		else if (strcmp(format, "json") != 0)
@@ -159,21 +137,21 @@ audit_query_parse(const char *query, struct audit_query *q,
 	    PAGING_DEFAULT, &q->limit, fields);
 	snprintf(q->fetch, sizeof(q->fetch), "%d", q->limit + 1);
 
-	if (audit_param(query, "actor", q->actor, sizeof(q->actor), fields) &&
+	if (query_param(query, "actor", q->actor, sizeof(q->actor), fields) &&
 	    !session_is_uuid(q->actor))
 		json_object_object_add(fields, "actor",
 		    json_object_new_string("must be a user id"));
-	if (audit_param(query, "action", q->action, sizeof(q->action),
+	if (query_param(query, "action", q->action, sizeof(q->action),
 	    fields) && (q->action[0] == '\0' ||
 	    strspn(q->action, "abcdefghijklmnopqrstuvwxyz_.") !=
 	    strlen(q->action)))
 		json_object_object_add(fields, "action", json_object_new_string(
 		    "must be an action name such as auth.login"));
-	(void)audit_param(query, "target", q->target, sizeof(q->target),
+	(void)query_param(query, "target", q->target, sizeof(q->target),
 	    fields);
 	audit_time_param(query, "from", q->from, fields);
 	audit_time_param(query, "to", q->to, fields);
-	if (audit_param(query, "cursor", cursor, sizeof(cursor), fields) &&
+	if (query_param(query, "cursor", cursor, sizeof(cursor), fields) &&
 	    !audit_cursor_decode(cursor, q->before_id))
 		(void)paging_cursor_invalid(fields);
 }
@@ -210,13 +188,31 @@ audit_send_json(struct http_request *req, const struct audit_query *q,
 	json_object_put(root);
 }
 
+enum sscn_err
+admin_csv_send(struct http_request *req, struct csv *csv,
+    const char *filename, const char *next)
+{
+	char	*text;
+	size_t	 len;
+
+	if ((text = csv_finish(csv, &len)) == NULL)
+		return SSCN_ERR_INTERNAL;
+	if (http_add_headerf(req, "Content-Disposition: attachment; "
+	    "filename=\"%s\"", filename) == -1 || (next != NULL &&
+	    http_add_headerf(req, "X-Next-Cursor: %s", next) == -1)) {
+		free(text);
+		return SSCN_ERR_INTERNAL;
+	}
+	http_send_bytes(req, 200, "text/csv; charset=utf-8", text, len);
+	free(text);
+	return SSCN_OK;
+}
+
 static enum sscn_err
 audit_send_csv(struct http_request *req, const struct audit_query *q,
     const PGresult *res, const char *next)
 {
 	struct csv	 csv;
-	char		*text;
-	size_t		 len;
 	int		 i, col;
 
 	csv_init(&csv);
@@ -229,19 +225,8 @@ audit_send_csv(struct http_request *req, const struct audit_query *q,
 			    PQgetvalue(res, i, col));
 		csv_end_row(&csv);
 	}
-	if ((text = csv_finish(&csv, &len)) == NULL)
-		return SSCN_ERR_INTERNAL;
-
-	http_add_header(req, "Content-Disposition: attachment; "
-	    "filename=\"sscn-audit.csv\"");
-	if (next[0] != '\0' &&
-	    http_add_headerf(req, "X-Next-Cursor: %s", next) == -1) {
-		free(text);
-		return SSCN_ERR_INTERNAL;
-	}
-	http_send_bytes(req, 200, "text/csv; charset=utf-8", text, len);
-	free(text);
-	return SSCN_OK;
+	return admin_csv_send(req, &csv, "sscn-audit.csv",
+	    next[0] != '\0' ? next : NULL);
 }
 
 /* Audit the search itself, naming the filters used, and commit. */

@@ -74,4 +74,14 @@ enum sscn_err incident_notify(struct http_request *);
 /* admin_audit.c */
 enum sscn_err admin_audit_list(struct http_request *);
 
+struct csv;
+
+/*
+ * Finish "csv" (emptied either way) and send it as a 200 attachment named
+ * "filename", with the cursor of the next part in X-Next-Cursor unless
+ * "next" is NULL.
+ */
+enum sscn_err admin_csv_send(struct http_request *, struct csv *,
+	    const char *filename, const char *next) SSCN_WARN_UNUSED;
+
 #endif

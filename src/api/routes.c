@@ -158,6 +158,10 @@ const struct route api_routes[] = {
 	{ "POST", "/api/v1/admin/incidents/{id}/notify", incident_notify,
 	    ROUTE_BODY_JSON | ROUTE_AUTH },
 	{ "GET", "/api/v1/admin/audit", admin_audit_list, ROUTE_AUTH },
+	{ "GET", "/api/v1/admin/access-review", admin_access_review,
+	    ROUTE_AUTH },
+	{ "POST", "/api/v1/admin/access-review/sign-off",
+	    admin_access_review_sign_off, ROUTE_BODY_JSON | ROUTE_AUTH },
 
 	/* ---- account deletion (api/account_deletion.h) ---- */
 	/* Open to restricted sessions: leaving needs no new terms first. */

@@ -345,6 +345,39 @@ const struct db_statement identity_statements[] = {
 	  "UPDATE sscn.users SET admin_locked_at = coalesce(admin_locked_at, "
 	  "now()) WHERE id = $1::uuid RETURNING id",
 	  1, false },
+	/*
+	 * One page of the access review, by id, of every account not
+	 * purged.  Parameters: the id of the previous page's last row (NULL
+	 * for the first page), the rows to fetch and the dormant period in
+	 * days.  The memberships come as JSON text.
+	 */
+	{ "admin_access_review",
+	  "SELECT u.id::text, u.email, u.full_name, u.is_admin, "
+	  "u.totp_enabled_at IS NOT NULL, to_char(u.last_login_at "
+	  "AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+	  "to_char(u.created_at AT TIME ZONE 'UTC', "
+	  "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), (u.admin_locked_at IS NOT NULL "
+	  "OR coalesce(l.locked_until > now(), false)), "
+	  "to_char(u.deletion_scheduled_for AT TIME ZONE 'UTC', "
+	  "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+	  "sscn.account_dormant(u.last_login_at, u.created_at, $3::int), "
+	  "sscn.admin_user_memberships(u.id)::text "
+	  "FROM sscn.users u LEFT JOIN sscn.login_lockouts l "
+	  "ON l.email_index = u.email_index WHERE u.purged_at IS NULL "
+	  "AND ($1::uuid IS NULL OR u.id > $1::uuid) ORDER BY u.id "
+	  "LIMIT $2::int",
+	  3, true },
+	/*
+	 * The figures of an access review sign-off: accounts not purged,
+	 * the dormant ones among them (parameter: the period in days), and
+	 * the time of the transaction.
+	 */
+	{ "admin_access_review_counts",
+	  "SELECT count(*), count(*) FILTER (WHERE sscn.account_dormant("
+	  "last_login_at, created_at, $1::int)), to_char(now() AT TIME ZONE "
+	  "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+	  "FROM sscn.users WHERE purged_at IS NULL",
+	  1, true },
 	/* Unlock ends both the admin lock and the failed-login lock. */
 	{ "admin_unlock_user",
 	  "WITH u AS (UPDATE sscn.users SET admin_locked_at = NULL "

@@ -18,8 +18,11 @@
 #include "ctl/ctl.h"
 #include "crypto/pii.h"
 
-/* Accounts without a login for this many days count as dormant. */
-#define EVIDENCE_DORMANT_DAYS		90
+/*
+ * An access review signed off at most this long ago passes: a quarterly
+ * review with two days' slack.
+ */
+#define EVIDENCE_SIGN_OFF_MAX_AGE_DAYS	92
 /* The purge timer runs daily, so 48 hours without a run means a missed run. */
 #define EVIDENCE_PURGE_MAX_AGE_HOURS	48
 /* The settings that the lockout and session controls accept. */
@@ -199,29 +202,82 @@ control_audit_chain(PGconn *conn, struct json_object *controls)
 	    figure);
 }
 
+/*
+ * Accounts that keep their access but have not logged in for
+ * access_review_dormant_days, by the definition of the access review
+ * (sscn.account_dormant()).  Locked accounts and accounts scheduled for
+ * deletion have lost or are losing their access, so they are not counted
+ * here, although the review flags them too.
+ */
 static void
-control_dormant(PGconn *conn, struct json_object *controls)
+control_dormant(const struct sscn_conf *conf, PGconn *conn,
+    struct json_object *controls)
 {
 	PGresult	*res;
 	char		 sql[384], figure[128];
 	long		 dormant;
 
-	/* An account never used counts from its creation. */
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM sscn.users "
 	    "WHERE purged_at IS NULL AND deletion_scheduled_for IS NULL "
-	    "AND admin_locked_at IS NULL AND coalesce(last_login_at, "
-	    "created_at) < now() - make_interval(days => %d)",
-	    EVIDENCE_DORMANT_DAYS);
+	    "AND admin_locked_at IS NULL AND sscn.account_dormant("
+	    "last_login_at, created_at, %u)", conf->access_review_dormant_days);
 	res = control_query(conn, controls, "dormant_accounts", sql);
 	if (res == NULL)
 		return;
 	dormant = atol(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	snprintf(figure, sizeof(figure), "%ld active accounts without a "
-	    "login for %d days", dormant, EVIDENCE_DORMANT_DAYS);
+	    "login for %u days", dormant, conf->access_review_dormant_days);
 	json_object_object_add(control_add(controls, "dormant_accounts",
 	    dormant == 0 ? "PASS" : "FAIL", figure), "count",
 	    json_object_new_int64(dormant));
+}
+
+/*
+ * The newest access review sign-off (POST /api/v1/admin/access-review/
+ * sign-off, audit action "admin.access_review_sign_off") must be at most
+ * EVIDENCE_SIGN_OFF_MAX_AGE_DAYS old.  The figure names the reviewer and
+ * the counts that the reviewer saw.
+ */
+static void
+control_access_review(PGconn *conn, struct json_object *controls)
+{
+	struct json_object	*c;
+	PGresult		*res;
+	char			 figure[320];
+	long			 age_days;
+
+	res = control_query(conn, controls, "access_review",
+	    "SELECT to_char(occurred_at AT TIME ZONE 'UTC', "
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+	    "extract(epoch FROM now() - occurred_at)::bigint / 86400, "
+	    "coalesce(actor_id::text, '-'), coalesce(details->>'accounts', '-'), "
+	    "coalesce(details->>'dormant', '-') FROM sscn.audit_log "
+	    "WHERE action = 'admin.access_review_sign_off' "
+	    "AND result = 'success' ORDER BY id DESC LIMIT 1");
+	if (res == NULL)
+		return;
+	if (PQntuples(res) == 0) {
+		control_add(controls, "access_review", "FAIL",
+		    "no access review sign-off recorded");
+		PQclear(res);
+		return;
+	}
+	age_days = atol(PQgetvalue(res, 0, 1));
+	snprintf(figure, sizeof(figure), "newest sign-off %s by %s, %ld days "
+	    "ago (expected at most %d): %s accounts, %s dormant",
+	    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 2), age_days,
+	    EVIDENCE_SIGN_OFF_MAX_AGE_DAYS, PQgetvalue(res, 0, 3),
+	    PQgetvalue(res, 0, 4));
+	c = control_add(controls, "access_review",
+	    age_days <= EVIDENCE_SIGN_OFF_MAX_AGE_DAYS ? "PASS" : "FAIL",
+	    figure);
+	json_object_object_add(c, "signed_off_at",
+	    json_object_new_string(PQgetvalue(res, 0, 0)));
+	json_object_object_add(c, "age_days", json_object_new_int64(age_days));
+	json_object_object_add(c, "reviewer_id",
+	    json_object_new_string(PQgetvalue(res, 0, 2)));
+	PQclear(res);
 }
 
 /*
@@ -369,7 +425,8 @@ ctl_evidence_controls(const struct sscn_conf *conf, struct pg_conn *owner)
 	control_mfa(owner, controls);
 	control_key_versions(owner, controls);
 	control_audit_chain(owner, controls);
-	control_dormant(owner, controls);
+	control_dormant(conf, owner, controls);
+	control_access_review(owner, controls);
 	control_incidents(owner, controls);
 	control_purge(owner, controls);
 	control_backups(owner, controls);

@@ -7,8 +7,8 @@
 // categories, a capacity and a certification with an uploaded PNG are
 // saved and shown on the profile.  A new platform administrator sets a
 // password from the sscnctl link, enrols TOTP, then locks and unlocks the
-// supplier from the access review, finds the lock in the audit log and
-// records and updates an incident.  Every page must load without a
+// supplier from the access review, signs the review off, finds the lock
+// in the audit log and records and updates an incident.  Every page must load without a
 // console error or CSP violation, and each main page is saved as a
 // screenshot.
 
@@ -228,6 +228,26 @@ test("access review locks and unlocks an account", async () => {
 	assert.equal(me.status(), 401, "the lock ended the supplier's session");
 	await row.getByRole("button", { name: /^Unlock/ }).click();
 	await row.getByRole("button", { name: /^Lock/ }).waitFor();
+	assertClean(page);
+});
+
+test("access review shows roles and is signed off", async () => {
+	const page = adminPage;
+	await page.goto("/admin/access-review");
+	const row = page.locator("tr", { hasText: supplier.email });
+	await row.getByText(/\(supplier\): owner$/).waitFor();
+	await page.getByRole("link", { name: "Download the review as CSV" }).waitFor();
+
+	const note = `Quarterly review ${Date.now()}: no dormant supplier keeps access.`;
+	await page.getByLabel("Review note").fill(note);
+	await page.getByRole("button", { name: "Sign off the review" }).click();
+	await page.getByText(/^The review is signed off: \d+ accounts, \d+ dormant/).waitFor();
+	const audit = await page.context().request.get(
+		"/api/v1/admin/audit?action=admin.access_review_sign_off&limit=1");
+	assert.equal(audit.status(), 200);
+	assert.equal((await audit.json()).items[0].details.note, note, "the audit row keeps the note");
+	await page.reload();
+	await page.getByText(/^Last sign-off: /).waitFor();
 	assertClean(page);
 });
 

@@ -20,5 +20,6 @@ import "./rfq-detail.js";
 import "./suppliers.js";
 import "./supplier-edit.js";
 import "./admin-users.js";
+import "./admin-access-review.js";
 import "./admin-audit.js";
 import "./admin-incidents.js";
