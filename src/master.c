@@ -15,8 +15,12 @@
  *   request and exits, and only then is the next replaced.  The socket
  *   stays open throughout, so connections wait in its backlog instead of
  *   failing.
- * - SIGTERM or SIGINT stops every worker and waits shutdown_timeout
- *   seconds for them before SIGKILL.
+ * - SIGTERM or SIGINT stops the server without failing a request that
+ *   has reached it.  The master first removes the socket's path, so that
+ *   a new connect(2) fails at once and nginx tries its next upstream
+ *   server.  Then it sends SIGQUIT to every worker, which serves the
+ *   connections left in the listen queue and stops (worker.c).  Workers
+ *   still running shutdown_timeout seconds later get SIGKILL.
  * - A worker that died from a signal is reported to Sentry once its slot
  *   has a new worker.  A child forked for the report sends it and exits,
  *   so the master does not wait on the network (sentry.h).
@@ -84,6 +88,7 @@ struct master {
 	unsigned		 nreports;
 	pid_t			 senders[MAX_REPORT_SENDERS];
 	unsigned		 nsenders;
+	char			*socket_path;	/* removed at stop; NULL: none */
 	bool			 reloading;
 	bool			 stopping;
 	uint64_t		 stop_deadline_us;
@@ -488,6 +493,33 @@ master_begin_reload(struct master *m)
 	m->reloading = true;
 }
 
+/*
+ * Remove the listening socket's path, once.  Connections already accepted
+ * or queued stay valid, because the workers keep the socket open.  Only a
+ * new connect(2) by path fails, with ENOENT.
+ */
+static void
+master_remove_socket(struct master *m)
+{
+	char path[512];
+
+	if (m->socket_path == NULL)
+		return;
+	log_escape(path, sizeof(path), m->socket_path);
+	if (unlink(m->socket_path) == -1 && errno != ENOENT)
+		log_warn(NULL, "socket_unlink_failed", "path=%s error=\"%s\"",
+		    path, strerror(errno));
+	else
+		log_info(NULL, "socket_removed", "path=%s", path);
+	free(m->socket_path);
+	m->socket_path = NULL;
+}
+
+/*
+ * Begin the shutdown.  The path goes before the workers get SIGQUIT, so no
+ * connection can join the queue after they drained it.  Retiring workers
+ * of a reload already got SIGTERM and only finish their request.
+ */
 static void
 master_begin_stop(struct master *m, const char *signame)
 {
@@ -499,9 +531,12 @@ master_begin_stop(struct master *m, const char *signame)
 	m->stopping = true;
 	m->stop_deadline_us = now_us() +
 	    (uint64_t)m->conf->shutdown_timeout * 1000000;
+
+	master_remove_socket(m);
+
 	for (i = 0; i < m->nslots; i++)
 		if (m->slots[i].pid > 0)
-			kill(m->slots[i].pid, SIGTERM);
+			kill(m->slots[i].pid, SIGQUIT);
 	for (i = 0; i < m->nretiring; i++)
 		kill(m->retiring[i].pid, SIGTERM);
 }
@@ -623,7 +658,7 @@ master_read_signals(struct master *m)
 
 int
 master_run(struct sscn_conf *conf, const char *conf_path, int listen_fd,
-    struct sscn_keys *keys)
+    const char *socket_path, struct sscn_keys *keys)
 {
 	struct master	*m;
 	unsigned	 i;
@@ -645,6 +680,12 @@ master_run(struct sscn_conf *conf, const char *conf_path, int listen_fd,
 	m->listen_fd = listen_fd;
 	m->keys = keys;
 	m->generation = 1;
+	if (socket_path != NULL && (m->socket_path = strdup(socket_path)) ==
+	    NULL) {
+		log_error(NULL, "start_failed", "error=\"out of memory\"");
+		status = 1;
+		goto out;
+	}
 
 	if (master_signals(m) == -1) {
 		log_error(NULL, "start_failed", "step=signals error=\"%s\"",
@@ -695,6 +736,7 @@ master_run(struct sscn_conf *conf, const char *conf_path, int listen_fd,
 
 	log_info(NULL, "stopped", "pid=%ld", (long)getpid());
 out:
+	master_remove_socket(m);
 	if (m->signal_fd > 0)
 		close(m->signal_fd);
 	conf_free(m->conf);
