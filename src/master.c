@@ -111,7 +111,7 @@ static pid_t
 master_spawn(struct master *m, unsigned index)
 {
 	pid_t	 pid;
-	sigset_t none;
+	sigset_t stop_signals;
 
 	pid = fork();
 	if (pid == -1) {
@@ -135,8 +135,18 @@ master_spawn(struct master *m, unsigned index)
 		if (m->conf->database_maintenance != NULL)
 			explicit_bzero(m->conf->database_maintenance,
 			    strlen(m->conf->database_maintenance));
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
+
+		/*
+		 * The stop signals stay blocked until worker_run() has its
+		 * handlers.  One sent right after the fork then waits for them
+		 * instead of killing the worker by its default action, which
+		 * for SIGQUIT also dumps core.
+		 */
+		sigemptyset(&stop_signals);
+		sigaddset(&stop_signals, SIGTERM);
+		sigaddset(&stop_signals, SIGINT);
+		sigaddset(&stop_signals, SIGQUIT);
+		sigprocmask(SIG_SETMASK, &stop_signals, NULL);
 		status = worker_run(m->conf, m->keys, m->listen_fd, index);
 		_exit(status);
 	}
