@@ -122,6 +122,17 @@ static const struct conf_key conf_keys[] = {
 	    CONF_FIELD(address_failure_window), 1, 86400 },
 	{ "reauthentication_window", CONF_UINT,
 	    CONF_FIELD(reauthentication_window), 10, 86400 },
+	{ "rate_limit", CONF_UINT, CONF_FIELD(rate_limit), 0, 1000000000 },
+	{ "rate_limit_window", CONF_UINT, CONF_FIELD(rate_limit_window),
+	    1, 86400 },
+	{ "rate_limit_login", CONF_UINT, CONF_FIELD(rate_limit_login),
+	    1, 1000000000 },
+	{ "rate_limit_mfa", CONF_UINT, CONF_FIELD(rate_limit_mfa),
+	    1, 1000000000 },
+	{ "rate_limit_register", CONF_UINT, CONF_FIELD(rate_limit_register),
+	    1, 1000000000 },
+	{ "rate_limit_password_reset", CONF_UINT,
+	    CONF_FIELD(rate_limit_password_reset), 1, 1000000000 },
 	{ "verify_token_ttl", CONF_UINT, CONF_FIELD(verify_token_ttl),
 	    10, 30 * 86400 },
 	{ "reset_token_ttl", CONF_UINT, CONF_FIELD(reset_token_ttl),
@@ -257,6 +268,12 @@ conf_defaults(struct sscn_conf *conf)
 	conf->address_failure_limit = 100;
 	conf->address_failure_window = 900;
 	conf->reauthentication_window = 600;
+	conf->rate_limit = 60;
+	conf->rate_limit_window = 60;
+	conf->rate_limit_login = 10;
+	conf->rate_limit_mfa = 10;
+	conf->rate_limit_register = 5;
+	conf->rate_limit_password_reset = 5;
 	conf->verify_token_ttl = 86400;
 	conf->reset_token_ttl = 1800;
 	conf->mfa_token_ttl = 300;

@@ -290,6 +290,8 @@ db_pipeline(struct db *db, const char *request_id, struct db_step *steps,
 			begins = true;
 			continue;
 		}
+		if (strcmp(steps[i].name, DB_STEP_SYNC) == 0)
+			continue;
 		if (db_find_statement(steps[i].name) == NULL) {
 			log_error(request_id, "db_unknown_statement",
 			    "statement=%s", steps[i].name);
@@ -312,6 +314,8 @@ db_pipeline(struct db *db, const char *request_id, struct db_step *steps,
 		if (strcmp(steps[i].name, DB_STEP_BEGIN) == 0)
 			sent = PQsendQueryParams(db->conn, "BEGIN", 0, NULL,
 			    NULL, NULL, NULL, 0);
+		else if (strcmp(steps[i].name, DB_STEP_SYNC) == 0)
+			sent = PQpipelineSync(db->conn);
 		else
 			sent = PQsendQueryPrepared(db->conn, steps[i].name,
 			    steps[i].nparams, steps[i].params, NULL, NULL, 0);
@@ -321,9 +325,21 @@ db_pipeline(struct db *db, const char *request_id, struct db_step *steps,
 	if (PQpipelineSync(db->conn) != 1)
 		goto lost;
 
-	/* After a failed statement, each later one is PGRES_PIPELINE_ABORTED. */
-	for (i = 0; i < n; i++)
-		steps[i].res = db_pipeline_result(db->conn);
+	/*
+	 * After a failed statement, each later one up to the next Sync is
+	 * PGRES_PIPELINE_ABORTED.
+	 */
+	for (i = 0; i < n; i++) {
+		if (strcmp(steps[i].name, DB_STEP_SYNC) != 0) {
+			steps[i].res = db_pipeline_result(db->conn);
+			continue;
+		}
+		sync = PQgetResult(db->conn);
+		status = PQresultStatus(sync);
+		PQclear(sync);
+		if (status != PGRES_PIPELINE_SYNC)
+			goto lost;
+	}
 	sync = PQgetResult(db->conn);
 	status = PQresultStatus(sync);
 	PQclear(sync);
@@ -333,6 +349,8 @@ db_pipeline(struct db *db, const char *request_id, struct db_step *steps,
 		db->in_transaction = true;
 
 	for (i = 0; i < n && err == SSCN_OK; i++) {
+		if (strcmp(steps[i].name, DB_STEP_SYNC) == 0)
+			continue;
 		status = PQresultStatus(steps[i].res);
 		if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK)
 			err = db_result_error(request_id, steps[i].name,

@@ -33,6 +33,7 @@
 #include <sodium.h>
 
 #include "sscn.h"
+#include "ratelimit.h"
 #include "sentry.h"
 
 /* Bodies larger than this are followed by malloc_trim(3). */
@@ -43,8 +44,10 @@
 
 /* Routes served only when enable_test_routes is set in sscn.conf. */
 static const struct route http_test_routes[] = {
-	{ "POST", "/api/v1/echo", test_echo, ROUTE_BODY_JSON },
-	{ "POST", "/api/v1/test/fail/{kind}", test_fail, ROUTE_BODY_ANY },
+	{ "POST", "/api/v1/echo", test_echo,
+	    ROUTE_BODY_JSON | ROUTE_NO_RATE_LIMIT },
+	{ "POST", "/api/v1/test/fail/{kind}", test_fail,
+	    ROUTE_BODY_ANY | ROUTE_NO_RATE_LIMIT },
 };
 
 uint64_t
@@ -596,6 +599,26 @@ http_log_access(struct http_request *req)
 	    req->remote_addr ? req->remote_addr : "-");
 }
 
+/*
+ * Count a request to a route that does not authenticate against its
+ * address, before its body is read.  Routes with ROUTE_AUTH are counted
+ * by authn.c, by user, in the round trip of the session check.  Returns
+ * false once an error response is sent.
+ */
+static bool
+http_rate_limit(struct http_request *req)
+{
+	enum sscn_err err;
+
+	if (!ratelimit_applies(req) || (req->match.route->flags & ROUTE_AUTH))
+		return true;
+	req->rate_counted = true;
+	if ((err = ratelimit_check(req, NULL)) == SSCN_OK)
+		return true;
+	http_send_err(req, err);
+	return false;
+}
+
 void
 http_serve(struct worker *w, struct FCGX_Request *fcgi)
 {
@@ -625,7 +648,8 @@ http_serve(struct worker *w, struct FCGX_Request *fcgi)
 		    "has no method.", NULL);
 		goto done;
 	}
-	if (!http_route(&req) || !http_accept_body(&req))
+	if (!http_route(&req) || !http_rate_limit(&req) ||
+	    !http_accept_body(&req))
 		goto done;
 
 	err = req.match.route->handler(&req);

@@ -32,7 +32,7 @@ struct FCGX_Request;
  * database has this migration applied; t/unit/test_schema checks that it
  * matches the files in sql/.
  */
-#define SSCN_SCHEMA_VERSION 14
+#define SSCN_SCHEMA_VERSION 15
 
 /* ---- errors (err.c) ------------------------------------------------- */
 
@@ -120,6 +120,13 @@ struct sscn_conf {
 	unsigned	 address_failure_limit;	/* failed logins per address */
 	unsigned	 address_failure_window;	/* seconds */
 	unsigned	 reauthentication_window;	/* seconds */
+	/* Requests per rate_limit_window per client; 0 turns the limiter off. */
+	unsigned	 rate_limit;
+	unsigned	 rate_limit_window;	/* seconds */
+	unsigned	 rate_limit_login;	/* per address, as rate_limit */
+	unsigned	 rate_limit_mfa;
+	unsigned	 rate_limit_register;
+	unsigned	 rate_limit_password_reset;
 	unsigned	 verify_token_ttl;	/* seconds */
 	unsigned	 reset_token_ttl;	/* seconds */
 	unsigned	 mfa_token_ttl;		/* seconds */
@@ -331,6 +338,12 @@ typedef enum sscn_err (*route_handler)(struct http_request *);
 #define ROUTE_RESTRICTED_OK 0x04	/* open to a restricted session */
 #define ROUTE_AUTH	0x08	/* the handler calls authn_require() */
 #define ROUTE_BODY_LARGE 0x10	/* with ROUTE_BODY_ANY: up to HTTP_LARGE_BODY_MAX */
+#define ROUTE_NO_RATE_LIMIT 0x20	/* counts against no rate limit */
+/* Also counts against a stricter limit per address (ratelimit.h). */
+#define ROUTE_RATE_LOGIN 0x40
+#define ROUTE_RATE_MFA	0x80
+#define ROUTE_RATE_REGISTER 0x100
+#define ROUTE_RATE_PASSWORD_RESET 0x200
 
 /*
  * Body limit of ROUTE_BODY_LARGE routes in place of max_body_size: 10 MiB,
@@ -379,7 +392,7 @@ extern const size_t api_nroutes;
 
 /* ---- HTTP request layer (http.c) ------------------------------------ */
 
-#define HTTP_MAX_HEADERS 8
+#define HTTP_MAX_HEADERS 12
 /*
  * Room for the extra headers of one response: Set-Cookie values, or a
  * Content-Disposition whose file name of up to 255 bytes appears twice,
@@ -414,6 +427,7 @@ struct http_request {
 	bool			 head_only;	/* HEAD: send no body */
 	char			 user_id[37];	/* UUID once authenticated, else "" */
 	uint64_t		 start_us;
+	bool			 rate_counted;	/* ratelimit.c counted the request */
 
 	/* Set by authn_require() once the request is authenticated. */
 	bool			 authenticated;
@@ -598,12 +612,15 @@ struct db_step {
 	struct pg_result	*res;	/* set by db_pipeline(); caller PQclear()s */
 };
 #define DB_STEP_BEGIN	"BEGIN"
+#define DB_STEP_SYNC	"SYNC"
 
 /*
  * Run "n" statements in one round trip (libpq pipeline mode) ending with
- * one Sync.  Without a DB_STEP_BEGIN they form one implicit transaction,
- * so settings made with set_config(..., true) reach the later statements
- * and end with the round trip.  A DB_STEP_BEGIN step opens an explicit
+ * one Sync.  A DB_STEP_SYNC step sends a Sync in between (its "res" stays
+ * NULL), so the statements before it commit on their own and a failure
+ * there aborts none after it.  Between Syncs, without a DB_STEP_BEGIN, the
+ * statements form one implicit transaction, so settings made with
+ * set_config(..., true) reach the later statements and end with it.  A DB_STEP_BEGIN step opens an explicit
  * transaction that stays open (db->in_transaction) for db_commit() or
  * db_rollback().  Each statement runs whatever the earlier ones returned.
  * On SSCN_OK every step's "res" is the caller's to PQclear().  On failure
@@ -633,6 +650,7 @@ struct worker {
 	int			 listen_fd;
 	unsigned		 index;		/* slot in the pool, for logs */
 	unsigned long		 requests;
+	uint64_t		 rate_expired_us;	/* last ratelimit_expire() */
 };
 
 /*

@@ -34,6 +34,7 @@
 
 #include "sscn.h"
 #include "outbound.h"
+#include "ratelimit.h"
 #include "sentry.h"
 #include "auth/password.h"
 #include "crypto/keys.h"
@@ -265,6 +266,7 @@ worker_run(const struct sscn_conf *conf, const struct sscn_keys *keys,
 		 * worker, for at most SENTRY_TIMEOUT_MS per queued event.
 		 */
 		sentry_flush();
+		ratelimit_expire(&w);
 	}
 
 	db_close(&w.db);

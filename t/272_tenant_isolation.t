@@ -56,10 +56,19 @@ my %ADMIN_ONLY = (
 	api_key_nonces		=> 't/510_api_keys.t',
 );
 
+# Tables with row-level security that no organization or user owns: every
+# request of every client reads and writes them through the runtime role.
+# The named test checks what they contain.
+my %SHARED = (
+	# Rate-limit counts, keyed by HMACs of the clients.
+	rate_buckets		=> 't/550_rate_limit.t',
+);
+
 my @rls = split /\n/, psql_value("SELECT c.relname FROM pg_class c "
     . "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = "
     . "'sscn' AND c.relkind = 'r' AND c.relrowsecurity ORDER BY 1");
-is_deeply(\@rls, [sort(keys %TENANT, keys %PER_USER, keys %ADMIN_ONLY)],
+is_deeply(\@rls, [sort(keys %TENANT, keys %PER_USER, keys %ADMIN_ONLY,
+    keys %SHARED)],
     'isolation: every table with row-level security is listed here');
 is(psql_value("SELECT count(*) FROM pg_roles WHERE rolname = 'sscn_app' "
     . "AND (rolbypassrls OR rolsuper)"), 0,

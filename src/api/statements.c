@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "sscn.h"
+#include "ratelimit.h"
 #include "api/consent.h"
 #include "api/incidents.h"
 #include "api/account_deletion.h"
@@ -416,6 +417,7 @@ const struct db_statement_set db_statement_sets[] = {
 	{ account_deletion_statements, &account_deletion_nstatements },
 	{ oidc_statements, &oidc_nstatements },
 	{ apikey_statements, &apikey_nstatements },
+	{ ratelimit_statements, &ratelimit_nstatements },
 };
 
 const size_t db_nstatement_sets =

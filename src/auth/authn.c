@@ -24,6 +24,7 @@
 #include "sscn.h"
 #include "api/apikeys.h"
 #include "auth/jwt.h"
+#include "ratelimit.h"
 
 /* Longest access token read from a header or cookie. */
 #define AUTHN_TOKEN_MAX		4096
@@ -202,36 +203,96 @@ authn_accept_session(struct http_request *req, const struct jwt_claims *claims,
 	return SSCN_OK;
 }
 
+/*
+ * A request rejected before its session check still counts, by address,
+ * so that requests with bad tokens are limited too.  Returns "err" unless
+ * the request is also over its limit.
+ */
+static enum sscn_err
+authn_count_rejected(struct http_request *req, enum sscn_err err)
+{
+	enum sscn_err limit_err;
+
+	if (!ratelimit_applies(req) || req->rate_counted)
+		return err;
+	req->rate_counted = true;
+	limit_err = ratelimit_check(req, NULL);
+	return limit_err == SSCN_ERR_RATE_LIMITED ? limit_err : err;
+}
+
+/*
+ * Put the rate_limit_hit statement of the user "sub" into "*step" when the
+ * route is limited.  Returns the number of steps added (0 or 1), or -1
+ * with "*err" set.
+ */
+static int
+authn_rate_step(struct http_request *req, const char *sub,
+    struct ratelimit_step *storage, struct db_step *step, enum sscn_err *err)
+{
+	int n;
+
+	if (!ratelimit_applies(req))
+		return 0;
+
+	/* A user has one bucket: the stricter ones are for anonymous routes. */
+	if ((n = ratelimit_steps(req, sub, storage, step, err)) == -1)
+		return -1;
+	req->rate_counted = true;
+	return n;
+}
+
 enum sscn_err
 authn_require(struct http_request *req)
 {
 	struct jwt_claims	 claims;
+	struct ratelimit_step	 rate;
 	char			 idle[16], absolute[16], touch[16];
 	const char		*params[5];
-	struct db_step		 steps[2];
+	struct db_step		 steps[4];
 	enum sscn_err		 err;
+	int			 nrate;
+	size_t			 i;
 
 	/*
 	 * NOTE: only authn_require() accepts signed requests.  Handlers that
 	 * use authn_require_as() or authn_require_pipeline() reject them with
-	 * 401.
+	 * 401.  A signed request counts against its address.
 	 */
-	if (apikey_is_signed(req))
+	if (apikey_is_signed(req)) {
+		if (ratelimit_applies(req)) {
+			req->rate_counted = true;
+			if ((err = ratelimit_check(req, NULL)) != SSCN_OK)
+				return err;
+		}
 		return apikey_authenticate(req);
+	}
 	if ((err = authn_verify_token(req, AUTHN_LEEWAY, &claims)) != SSCN_OK)
-		return err;
+		return authn_count_rejected(req, err);
 	authn_session_params(req, &claims, idle, absolute, touch, params);
 
-	/* The transaction and the check that fills its settings: one trip. */
-	steps[0] = (struct db_step){ .name = DB_STEP_BEGIN };
-	steps[1] = (struct db_step){ .name = "session_check", .nparams = 5,
-	    .params = params };
-	err = db_pipeline(&req->worker->db, req->request_id, steps, 2);
+	/*
+	 * One round trip: the rate-limit count, committed on its own by a
+	 * Sync, then the transaction and the check that fills its settings.
+	 */
+	nrate = authn_rate_step(req, claims.sub, &rate, &steps[0], &err);
+	if (nrate == -1)
+		return err;
+	if (nrate == 1)
+		steps[nrate++] = (struct db_step){ .name = DB_STEP_SYNC };
+	steps[nrate] = (struct db_step){ .name = DB_STEP_BEGIN };
+	steps[nrate + 1] = (struct db_step){ .name = "session_check",
+	    .nparams = 5, .params = params };
+	err = db_pipeline(&req->worker->db, req->request_id, steps,
+	    (size_t)nrate + 2);
 	if (err != SSCN_OK)
 		return err;
-	PQclear(steps[0].res);
-	err = authn_accept_session(req, &claims, steps[1].res);
-	PQclear(steps[1].res);
+
+	if (req->rate_counted)
+		err = ratelimit_take(req, &rate, &steps[0]);
+	if (err == SSCN_OK)
+		err = authn_accept_session(req, &claims, steps[nrate + 1].res);
+	for (i = 0; i < (size_t)nrate + 2; i++)
+		PQclear(steps[i].res);
 	if (err != SSCN_OK)
 		db_rollback(&req->worker->db, req->request_id);
 	return err;
@@ -254,18 +315,40 @@ authn_require_as(struct http_request *req, const char *name,
     struct pg_result **res)
 {
 	struct jwt_claims	 claims;
+	struct ratelimit_step	 rate;
 	char			 idle[16], absolute[16], touch[16];
 	const char		*params[5];
+	struct db_step		 steps[2];
 	enum sscn_err		 err;
+	int			 nrate;
 
 	*res = NULL;
 	if ((err = authn_verify_token(req, AUTHN_LEEWAY, &claims)) != SSCN_OK)
-		return err;
+		return authn_count_rejected(req, err);
 	authn_session_params(req, &claims, idle, absolute, touch, params);
-	err = db_exec(&req->worker->db, req->request_id, name, 5, params, res);
-	if (err != SSCN_OK)
+
+	/* Without a rate-limit statement, one statement needs no pipeline. */
+	nrate = authn_rate_step(req, claims.sub, &rate, &steps[0], &err);
+	if (nrate == -1)
 		return err;
-	if ((err = authn_accept_session(req, &claims, *res)) != SSCN_OK) {
+	if (nrate == 0) {
+		err = db_exec(&req->worker->db, req->request_id, name, 5,
+		    params, res);
+		if (err == SSCN_OK && req->rate_counted)
+			err = ratelimit_take(req, &rate, NULL);
+	} else {
+		steps[1] = (struct db_step){ .name = name, .nparams = 5,
+		    .params = params };
+		err = db_pipeline(&req->worker->db, req->request_id, steps, 2);
+		if (err == SSCN_OK) {
+			err = ratelimit_take(req, &rate, &steps[0]);
+			PQclear(steps[0].res);
+			*res = steps[1].res;
+		}
+	}
+	if (err == SSCN_OK)
+		err = authn_accept_session(req, &claims, *res);
+	if (err != SSCN_OK) {
 		PQclear(*res);
 		*res = NULL;
 	}
@@ -277,11 +360,13 @@ authn_require_pipeline(struct http_request *req, struct db_step *steps,
     size_t n)
 {
 	struct jwt_claims	 claims;
+	struct ratelimit_step	 rate;
 	char			 idle[16], absolute[16], touch[16];
 	const char		*params[5];
-	struct db_step		 all[1 + AUTHN_PIPELINE_MAX];
+	struct db_step		 all[2 + AUTHN_PIPELINE_MAX];
 	enum sscn_err		 err;
-	size_t			 i;
+	size_t			 i, first;
+	int			 nrate;
 
 	for (i = 0; i < n; i++)
 		steps[i].res = NULL;
@@ -291,27 +376,38 @@ authn_require_pipeline(struct http_request *req, struct db_step *steps,
 		return SSCN_ERR_INTERNAL;
 	}
 	if ((err = authn_verify_token(req, AUTHN_LEEWAY, &claims)) != SSCN_OK)
-		return err;
+		return authn_count_rejected(req, err);
 	authn_session_params(req, &claims, idle, absolute, touch, params);
 
 	/*
 	 * No BEGIN: the steps form one implicit transaction, so the settings
-	 * of the session check reach them and end with the round trip.
+	 * of the session check reach them and end with the round trip.  The
+	 * rate-limit count, when there is one, goes first in the same trip.
 	 */
-	all[0] = (struct db_step){ .name = "session_check", .nparams = 5,
+	nrate = authn_rate_step(req, claims.sub, &rate, &all[0], &err);
+	if (nrate == -1)
+		return err;
+	first = (size_t)nrate;
+	all[first] = (struct db_step){ .name = "session_check", .nparams = 5,
 	    .params = params };
 	for (i = 0; i < n; i++)
-		all[i + 1] = steps[i];
-	err = db_pipeline(&req->worker->db, req->request_id, all, n + 1);
+		all[first + 1 + i] = steps[i];
+	err = db_pipeline(&req->worker->db, req->request_id, all, first + 1 + n);
 	if (err != SSCN_OK)
 		return err;
-	err = authn_accept_session(req, &claims, all[0].res);
-	PQclear(all[0].res);
+
+	if (req->rate_counted)
+		err = ratelimit_take(req, &rate, &all[0]);
+	if (nrate > 0)
+		PQclear(all[0].res);
+	if (err == SSCN_OK)
+		err = authn_accept_session(req, &claims, all[first].res);
+	PQclear(all[first].res);
 	for (i = 0; i < n; i++) {
 		if (err == SSCN_OK)
-			steps[i].res = all[i + 1].res;
+			steps[i].res = all[first + 1 + i].res;
 		else
-			PQclear(all[i + 1].res);
+			PQclear(all[first + 1 + i].res);
 	}
 	return err;
 }

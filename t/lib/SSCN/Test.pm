@@ -122,6 +122,8 @@ sub require_stack () {
 #                  chunks, no Content-Length
 #   base           base URL in place of SSCN_URL (http://localhost:8080)
 #   tls_version    e.g. 'TLSv1_2' to pin the protocol version
+#   local_addr     connect from this loopback address (e.g. 127.0.0.9),
+#                  which nginx then passes as REMOTE_ADDR
 #   timeout        seconds for the whole exchange, default 15
 #
 # The response is a hash: status, reason, headers ([[name, value], ...]),
@@ -175,7 +177,8 @@ sub request ($method, $path, %opt) {
 }
 
 sub _connect ($scheme, $host, $port, %opt) {
-	my %common = (PeerHost => $host, PeerPort => $port, Timeout => 5);
+	my %common = (PeerHost => $host, PeerPort => $port, Timeout => 5,
+	    ($opt{local_addr} ? (LocalAddr => $opt{local_addr}) : ()));
 	return IO::Socket::IP->new(%common, Proto => 'tcp')
 	    if $scheme eq 'http';
 
@@ -766,6 +769,7 @@ sub client_addr () {
 #               this REMOTE_ADDR, bypassing nginx
 #   socket      the FastCGI socket of a direct request (default:
 #               $FCGI_SOCKET, the dev stack's sscnd)
+#   local_addr  through nginx, connect from this loopback address
 #   request_id  REQUEST_ID of a direct request (default: random_id())
 sub api ($method, $path, %opt) {
 	my @headers;
@@ -805,7 +809,8 @@ sub api ($method, $path, %opt) {
 		    ($opt{socket} ? (socket => $opt{socket}) : ()));
 	} else {
 		$res = request($method, $path, headers => \@headers,
-		    body => $body, timeout => 30);
+		    body => $body, timeout => 30,
+		    ($opt{local_addr} ? (local_addr => $opt{local_addr}) : ()));
 	}
 	$res->{json} = decode_json_body($res);
 	return $res;
