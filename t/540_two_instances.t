@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # Two sscnd instances against one PostgreSQL share every guard that a
-# client could otherwise dodge by landing on the other instance: the
-# login lockout, session revocation and TOTP replay protection.  A second
+# client could otherwise dodge by landing on the other instance: the rate
+# limit, the login lockout, session revocation and TOTP replay
+# protection.  A second
 # sscnd (instance B) starts beside the dev stack's (instance A), and each
 # request goes straight to one instance's FastCGI socket, so which
 # instance served it is fixed by the test and confirmed in that
@@ -12,6 +13,11 @@
 # list of hosts and target_session_attrs=read-write: the first host is a
 # socket directory where no server listens, so every connection of B
 # tries it and goes on to the real one.
+#
+# Both instances run with the contract's general rate limit, 60 requests
+# a minute per client, in place of the dev stack's high one; the stricter
+# limits of login and MFA stay high, because the lockout and TOTP checks
+# log in many times from one address.
 
 use v5.36;
 use FindBin;
@@ -19,12 +25,29 @@ use lib "$FindBin::Bin/lib";
 use SSCN::Test;
 use SSCN::Instances;
 use Test::More;
+use Time::HiRes qw(sleep time);
 
 require_stack();
 $SIG{INT} = $SIG{TERM} = sub { exit 1 };
 
 # lockout_threshold in the dev configuration (the default).
 my $THRESHOLD = 5;
+my $RATE_LIMIT = 60;
+my $WINDOW = 60;
+
+# The users come first, through nginx from 127.0.0.1, while the dev
+# stack's high limits still hold.
+my %user = map { $_ => verified_user() } qw(rate lockout sessions totp);
+for my $name (sort keys %user) {
+	ok($user{$name}, "user for the $name checks")
+	    or BAIL_OUT('cannot create a user');
+}
+
+# Instance B reads a copy of the dev configuration, so it starts after
+# the change and gets the same limits.
+ok(conf_override(rate_limit => $RATE_LIMIT, rate_limit_window => $WINDOW),
+    "instance A: rate limit $RATE_LIMIT a minute")
+    or BAIL_OUT('could not reload sscnd with the rate limit');
 
 my $database = conf_read()->{database} // '';
 my ($pg_dir) = $database =~ /\bhost=(\S+)/;
@@ -54,6 +77,43 @@ sub on ($name, $method, $path, %opt) {
 	return $res;
 }
 
+# Send GET PATH with OPTIONS to the instances in turn, A first, COUNT
+# times, and return the statuses.  Fails one check per instance whose log
+# lacks a request it was sent.
+sub alternate ($count, $path, %opt) {
+	my (%ids, %offset, @statuses);
+	%offset = map { $_ => file_size($log{$_}) } keys %log;
+	for my $i (0 .. $count - 1) {
+		my $name = $i % 2 ? 'B' : 'A';
+		my $id = random_id();
+		push @{ $ids{$name} }, $id;
+		my %each = ref $opt{addr} eq 'CODE' ? (addr => $opt{addr}->()) : ();
+		my $res = api('GET', $path, addr => $addr, %opt, %each,
+		    socket => $socket{$name}, request_id => $id);
+		push @statuses, $res->{status} // 0;
+	}
+	for my $name (sort keys %ids) {
+		my @missing;
+		wait_for(sub {
+			my $text = read_from($log{$name}, $offset{$name});
+			@missing = grep { $text !~ /\brequest_id=$_\b/ }
+			    @{ $ids{$name} };
+			return !@missing;
+		}, 3, 0.1);
+		is(scalar @missing, 0, scalar(@{ $ids{$name} })
+		    . " requests of GET $path: served by instance $name");
+	}
+	return @statuses;
+}
+
+# Sleep into the next window unless at least 25 s of this one are left:
+# the limiter estimates the last minute from two fixed windows, so a burst
+# that straddles a boundary can be counted short.
+sub fresh_window () {
+	my $left = $WINDOW - (time() - int(time() / $WINDOW) * $WINDOW);
+	sleep($left + 0.2) if $left < 25;
+}
+
 sub login_on ($name, $user, %opt) {
 	my $res = on($name, 'POST', '/api/v1/auth/login',
 	    json => { email => $user->{email},
@@ -72,11 +132,43 @@ ok(-S $socket{B} && $socket{B} ne $socket{A}, 'instance B: its own socket');
 is(on('B', 'GET', '/api/health/ready')->{status}, 200,
     'instance B: ready through the list of database hosts');
 
+# ---- rate limit ------------------------------------------------------------------
+
+# Per client address: 30 requests on each instance use up the minute.
+{
+	fresh_window();
+	my $client = client_addr();
+	my @statuses = alternate($RATE_LIMIT, '/api/v1/categories',
+	    addr => $client);
+	is(scalar(grep { $_ == 200 } @statuses), $RATE_LIMIT,
+	    "address: $RATE_LIMIT requests over A and B pass");
+	for my $name (qw(A B)) {
+		is_error_response(on($name, 'GET', '/api/v1/categories',
+		    addr => $client), 429, 'rate_limited',
+		    "address: next request on $name");
+	}
+}
+
+# Per user, from a new address each time.
+{
+	fresh_window();
+	my $token = login_on('A', $user{rate})->{token};
+	ok($token, 'user for the rate limit: logged in on A');
+	my @statuses = alternate($RATE_LIMIT, '/api/v1/me', token => $token,
+	    addr => \&client_addr);
+	is(scalar(grep { $_ == 200 } @statuses), $RATE_LIMIT,
+	    "user: $RATE_LIMIT requests over A and B pass");
+	for my $name (qw(B A)) {
+		is_error_response(on($name, 'GET', '/api/v1/me', token => $token,
+		    addr => client_addr()), 429, 'rate_limited',
+		    "user: next request on $name");
+	}
+}
+
 # ---- login lockout ---------------------------------------------------------------
 
 {
-	my $user = verified_user();
-	ok($user, 'user for the lockout') or BAIL_OUT('cannot create a user');
+	my $user = $user{lockout};
 	my $wrong = strong_password();
 
 	# Failures alternate between the instances: A, B, A, B, A.
@@ -108,8 +200,7 @@ is(on('B', 'GET', '/api/health/ready')->{status}, 200,
 # ---- session revocation ------------------------------------------------------------
 
 {
-	my $user = verified_user();
-	ok($user, 'user for sessions') or BAIL_OUT('cannot create a user');
+	my $user = $user{sessions};
 
 	# A session made on A, revoked on B, is refused on A.
 	my $first = login_on('A', $user);
@@ -134,8 +225,7 @@ is(on('B', 'GET', '/api/health/ready')->{status}, 200,
 # ---- TOTP replay ---------------------------------------------------------------------
 
 {
-	my $user = verified_user();
-	ok($user, 'user for TOTP') or BAIL_OUT('cannot create a user');
+	my $user = $user{totp};
 	my $token = login_on('A', $user)->{token};
 
 	my $res = on('A', 'POST', '/api/v1/auth/mfa/totp/setup', token => $token);
