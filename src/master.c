@@ -15,8 +15,12 @@
  *   request and exits, and only then is the next replaced.  The socket
  *   stays open throughout, so connections wait in its backlog instead of
  *   failing.
- * - SIGTERM or SIGINT stops every worker and waits shutdown_timeout
- *   seconds for them before SIGKILL.
+ * - SIGTERM or SIGINT stops the server without failing a request that
+ *   has reached it.  The master first removes the socket's path, so that
+ *   a new connect(2) fails at once and nginx tries its next upstream
+ *   server.  Then it sends SIGQUIT to every worker, which serves the
+ *   connections left in the listen queue and stops (worker.c).  Workers
+ *   still running shutdown_timeout seconds later get SIGKILL.
  * - Before the first fork, the master maps the shared counters of
  *   GET /metrics (metrics.h), and it counts every worker that exits unasked.
  * - A worker that died from a signal is reported to Sentry once its slot
@@ -87,6 +91,7 @@ struct master {
 	unsigned		 nreports;
 	pid_t			 senders[MAX_REPORT_SENDERS];
 	unsigned		 nsenders;
+	char			*socket_path;	/* removed at stop; NULL: none */
 	bool			 reloading;
 	bool			 stopping;
 	uint64_t		 stop_deadline_us;
@@ -109,7 +114,7 @@ static pid_t
 master_spawn(struct master *m, unsigned index)
 {
 	pid_t	 pid;
-	sigset_t none;
+	sigset_t stop_signals;
 
 	pid = fork();
 	if (pid == -1) {
@@ -133,8 +138,18 @@ master_spawn(struct master *m, unsigned index)
 		if (m->conf->database_maintenance != NULL)
 			explicit_bzero(m->conf->database_maintenance,
 			    strlen(m->conf->database_maintenance));
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
+
+		/*
+		 * The stop signals stay blocked until worker_run() has its
+		 * handlers.  One sent right after the fork then waits for them
+		 * instead of killing the worker by its default action, which
+		 * for SIGQUIT also dumps core.
+		 */
+		sigemptyset(&stop_signals);
+		sigaddset(&stop_signals, SIGTERM);
+		sigaddset(&stop_signals, SIGINT);
+		sigaddset(&stop_signals, SIGQUIT);
+		sigprocmask(SIG_SETMASK, &stop_signals, NULL);
 		status = worker_run(m->conf, m->keys, m->listen_fd, index);
 		_exit(status);
 	}
@@ -492,6 +507,33 @@ master_begin_reload(struct master *m)
 	m->reloading = true;
 }
 
+/*
+ * Remove the listening socket's path, once.  Connections already accepted
+ * or queued stay valid, because the workers keep the socket open.  Only a
+ * new connect(2) by path fails, with ENOENT.
+ */
+static void
+master_remove_socket(struct master *m)
+{
+	char path[512];
+
+	if (m->socket_path == NULL)
+		return;
+	log_escape(path, sizeof(path), m->socket_path);
+	if (unlink(m->socket_path) == -1 && errno != ENOENT)
+		log_warn(NULL, "socket_unlink_failed", "path=%s error=\"%s\"",
+		    path, strerror(errno));
+	else
+		log_info(NULL, "socket_removed", "path=%s", path);
+	free(m->socket_path);
+	m->socket_path = NULL;
+}
+
+/*
+ * Begin the shutdown.  The path goes before the workers get SIGQUIT, so no
+ * connection can join the queue after they drained it.  Retiring workers
+ * of a reload already got SIGTERM and only finish their request.
+ */
 static void
 master_begin_stop(struct master *m, const char *signame)
 {
@@ -503,9 +545,12 @@ master_begin_stop(struct master *m, const char *signame)
 	m->stopping = true;
 	m->stop_deadline_us = now_us() +
 	    (uint64_t)m->conf->shutdown_timeout * 1000000;
+
+	master_remove_socket(m);
+
 	for (i = 0; i < m->nslots; i++)
 		if (m->slots[i].pid > 0)
-			kill(m->slots[i].pid, SIGTERM);
+			kill(m->slots[i].pid, SIGQUIT);
 	for (i = 0; i < m->nretiring; i++)
 		kill(m->retiring[i].pid, SIGTERM);
 }
@@ -644,7 +689,7 @@ master_metrics_init(void)
 
 int
 master_run(struct sscn_conf *conf, const char *conf_path, int listen_fd,
-    struct sscn_keys *keys)
+    const char *socket_path, struct sscn_keys *keys)
 {
 	struct master	*m;
 	unsigned	 i;
@@ -666,6 +711,12 @@ master_run(struct sscn_conf *conf, const char *conf_path, int listen_fd,
 	m->listen_fd = listen_fd;
 	m->keys = keys;
 	m->generation = 1;
+	if (socket_path != NULL && (m->socket_path = strdup(socket_path)) ==
+	    NULL) {
+		log_error(NULL, "start_failed", "error=\"out of memory\"");
+		status = 1;
+		goto out;
+	}
 
 	if (master_signals(m) == -1) {
 		log_error(NULL, "start_failed", "step=signals error=\"%s\"",
@@ -717,6 +768,7 @@ master_run(struct sscn_conf *conf, const char *conf_path, int listen_fd,
 
 	log_info(NULL, "stopped", "pid=%ld", (long)getpid());
 out:
+	master_remove_socket(m);
 	if (m->signal_fd > 0)
 		close(m->signal_fd);
 	conf_free(m->conf);

@@ -7,6 +7,8 @@
  * belongs to a running sscnd and start-up stops.  The socket is made
  * non-blocking because every worker polls it and several wake for one
  * connection: the losers must get EAGAIN from accept(2), not block in it.
+ * The master removes the socket's file when it begins to stop, so that
+ * new connections fail at once (master.c).
  */
 #include "config.h"
 
@@ -14,6 +16,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -191,4 +194,28 @@ socket_open(const struct sscn_conf *conf, bool *owned)
 	log_info(NULL, "socket_listening", "path=%s mode=%04o", path,
 	    (unsigned)conf->socket_mode);
 	return fd;
+}
+
+int
+socket_bound_path(int fd, char *buf, size_t len)
+{
+	struct sockaddr_un	 addr;
+	socklen_t		 addrlen = sizeof(addr);
+	size_t			 pathlen;
+
+	memset(&addr, 0, sizeof(addr));
+	if (getsockname(fd, (struct sockaddr *)&addr, &addrlen) == -1 ||
+	    addr.sun_family != AF_UNIX ||
+	    addrlen <= offsetof(struct sockaddr_un, sun_path) ||
+	    addr.sun_path[0] == '\0')
+		return -1;
+
+	/* sun_path need not end in NUL when the path fills it. */
+	pathlen = strnlen(addr.sun_path, addrlen -
+	    offsetof(struct sockaddr_un, sun_path));
+	if (pathlen >= len)
+		return -1;
+	memcpy(buf, addr.sun_path, pathlen);
+	buf[pathlen] = '\0';
+	return 0;
 }

@@ -670,8 +670,9 @@ struct worker {
 };
 
 /*
- * Run a worker's accept loop on "listen_fd" until SIGTERM, then finish the
- * request in progress and return the process exit status.
+ * Run a worker's accept loop on "listen_fd" and return the process exit
+ * status.  SIGTERM stops it after the request in progress; SIGQUIT after
+ * it has also served every connection left in the listen queue.
  */
 int	worker_run(const struct sscn_conf *conf,
 	    const struct sscn_keys *keys, int listen_fd,
@@ -681,18 +682,27 @@ int	worker_run(const struct sscn_conf *conf,
  * Run the master: own "listen_fd", keep conf->workers workers alive, reload
  * "conf_path" on SIGHUP and stop on SIGTERM or SIGINT.  Returns the exit
  * status for main().  "conf" is replaced on reload and freed on return.
+ * "socket_path" (copied; NULL for none) is the socket's file, which the
+ * master removes when the stop begins, or on return at the latest.
  * "keys", read by main() before it dropped privileges, pass to every worker
  * by fork().  The master reads the key file again on SIGHUP and frees the
  * keys on return.  Workers never open the key file.
  */
 int	master_run(struct sscn_conf *conf, const char *conf_path,
-	    int listen_fd, struct sscn_keys *keys);
+	    int listen_fd, const char *socket_path, struct sscn_keys *keys);
 
 /*
  * Open the FastCGI listening socket from the configuration, or take the one
  * systemd passed (LISTEN_FDS).  Returns the descriptor or -1, logged.
  */
 int	socket_open(const struct sscn_conf *conf, bool *owned);
+
+/*
+ * Copy the file system path that the unix socket "fd" is bound to into
+ * "buf".  Returns -1 for an unnamed or abstract socket, or one whose path
+ * does not fit.
+ */
+int	socket_bound_path(int fd, char *buf, size_t len);
 
 /* Drop to conf->user and conf->group when running as root. */
 int	privdrop(const struct sscn_conf *conf) SSCN_WARN_UNUSED;

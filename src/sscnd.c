@@ -9,10 +9,10 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -77,7 +77,9 @@ main(int argc, char **argv)
 	char			 escaped[1100];
 	bool			 check_only = false;
 	bool			 verbose = false;
-	bool			 socket_owned;
+	bool			 socket_owned, has_path;
+	/* Longer than any sun_path with its terminating NUL. */
+	char			 socket_path[sizeof(struct sockaddr_un)];
 	int			 ch, listen_fd, status;
 
 	while ((ch = getopt(argc, argv, "c:nvVh")) != -1) {
@@ -163,17 +165,15 @@ main(int argc, char **argv)
 		return 1;
 	}
 
-	/* master_run() takes the configuration; keep the socket path. */
-	{
-		char *socket_path = strdup(conf.socket_path);
-
-		status = master_run(&conf, conf_path, listen_fd, keys);
-		close(listen_fd);
-		if (socket_owned && socket_path != NULL &&
-		    unlink(socket_path) == -1 && errno != ENOENT)
-			log_warn(NULL, "socket_unlink_failed", "error=\"%s\"",
-			    strerror(errno));
-		free(socket_path);
-	}
+	/*
+	 * The master removes the socket's file when the stop begins, also
+	 * the file of a socket that systemd passed, because the socket unit
+	 * stops with sscnd and removes it then anyway (RemoveOnStop=yes).
+	 */
+	has_path = socket_bound_path(listen_fd, socket_path,
+	    sizeof(socket_path)) == 0;
+	status = master_run(&conf, conf_path, listen_fd,
+	    has_path ? socket_path : NULL, keys);
+	close(listen_fd);
 	return status;
 }

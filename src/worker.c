@@ -1,15 +1,24 @@
 /*
  * worker.c - a worker process: the FastCGI accept loop.
  *
- * SIGTERM and SIGINT stay blocked except inside ppoll(2), which unblocks
- * them atomically while the worker waits for a connection.  So a stop
- * request never interrupts a request being served, and it cannot slip in
- * between the check of the stop flag and the wait (the race that a plain
- * blocking accept(2) would have).  When a connection is already queued,
- * ppoll returns at once without delivering a pending signal, so a busy
- * worker also calls sigpending(2) before it accepts.  The listening socket is non-blocking:
- * when several idle workers wake for one connection, all but one get
- * EAGAIN and go back to waiting.
+ * SIGTERM, SIGINT and SIGQUIT stay blocked except inside ppoll(2), which
+ * unblocks them atomically while the worker waits for a connection.  So a
+ * stop request never interrupts a request being served, and it cannot
+ * slip in between the check of the stop flag and the wait (the race that
+ * a plain blocking accept(2) would have).  When a connection is already
+ * queued, ppoll returns at once without delivering a pending signal, so a
+ * busy worker also calls sigpending(2) before it accepts.  The listening
+ * socket is non-blocking: when several idle workers wake for one
+ * connection, all but one get EAGAIN and go back to waiting.
+ *
+ * The two stop signals differ in what happens to the listen queue:
+ * - SIGTERM (a reload retiring the worker, or the master's death) stops
+ *   after the request in progress.  Connections still queued are left to
+ *   the other workers.
+ * - SIGQUIT (the master's shutdown, sent after it removed the socket's
+ *   path, so that no connection can join the queue) drains the queue:
+ *   the worker keeps accepting until it has waited WORKER_DRAIN_IDLE_MS
+ *   without a connection, then stops.
  */
 #include "config.h"
 
@@ -18,6 +27,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -29,7 +39,17 @@
 #include "auth/password.h"
 #include "crypto/keys.h"
 
+/*
+ * How long a draining worker waits for one more connection before it
+ * stops.  A connect(2) that looked the path up just before the master
+ * removed it can still join the queue afterwards, within that one call.
+ * NOTE: a caller descheduled inside that call for longer than this wait
+ * finds the socket closed and gets ECONNRESET.
+ */
+#define WORKER_DRAIN_IDLE_MS	500
+
 static volatile sig_atomic_t worker_stop_requested;
+static volatile sig_atomic_t worker_drain_requested;
 
 static void
 worker_on_stop_signal(int sig)
@@ -38,10 +58,13 @@ worker_on_stop_signal(int sig)
 	worker_stop_requested = 1;
 }
 
-/*
- * Set the worker's signal dispositions and return, in "wait_mask", the mask
- * to use while waiting for a connection.
- */
+static void
+worker_on_drain_signal(int sig)
+{
+	(void)sig;
+	worker_drain_requested = 1;
+}
+
 /* True when SIGTERM or SIGINT arrived while blocked. */
 static bool
 worker_stop_pending(void)
@@ -54,6 +77,26 @@ worker_stop_pending(void)
 	    sigismember(&pending, SIGINT) == 1;
 }
 
+/*
+ * Consume a SIGQUIT that is pending because it arrived while blocked, and
+ * set the drain flag, so that the next wait uses the drain timeout.
+ */
+static void
+worker_take_pending_drain(void)
+{
+	static const struct timespec	 no_wait = { 0, 0 };
+	sigset_t			 drain_signal;
+
+	sigemptyset(&drain_signal);
+	sigaddset(&drain_signal, SIGQUIT);
+	if (sigtimedwait(&drain_signal, NULL, &no_wait) == SIGQUIT)
+		worker_drain_requested = 1;
+}
+
+/*
+ * Set the worker's signal dispositions and return, in "wait_mask", the mask
+ * to use while waiting for a connection.
+ */
 static int
 worker_signals(sigset_t *wait_mask)
 {
@@ -66,6 +109,9 @@ worker_signals(sigset_t *wait_mask)
 	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
 	    sigaction(SIGINT, &sa, NULL) == -1)
 		return -1;
+	sa.sa_handler = worker_on_drain_signal;
+	if (sigaction(SIGQUIT, &sa, NULL) == -1)
+		return -1;
 
 	/* A client that goes away must cost an EPIPE, not the process. */
 	sa.sa_handler = SIG_IGN;
@@ -76,6 +122,7 @@ worker_signals(sigset_t *wait_mask)
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGTERM);
 	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGQUIT);
 	if (sigprocmask(SIG_SETMASK, &stop_signals, NULL) == -1)
 		return -1;
 
@@ -129,11 +176,16 @@ int
 worker_run(const struct sscn_conf *conf, const struct sscn_keys *keys,
     int listen_fd, unsigned index)
 {
+	static const struct timespec drain_idle = {
+		.tv_sec = WORKER_DRAIN_IDLE_MS / 1000,
+		.tv_nsec = (WORKER_DRAIN_IDLE_MS % 1000) * 1000000L,
+	};
 	struct password_policy policy;
 
 	struct worker	 w;
 	FCGX_Request	 fcgi;
 	sigset_t	 wait_mask;
+	const char	*reason = "stop_signal";
 
 	memset(&w, 0, sizeof(w));
 	w.conf = conf;
@@ -168,19 +220,27 @@ worker_run(const struct sscn_conf *conf, const struct sscn_keys *keys,
 		struct pollfd	 pfd = { .fd = listen_fd, .events = POLLIN };
 		int		 rc;
 
-		rc = ppoll(&pfd, 1, NULL, &wait_mask);
+		rc = ppoll(&pfd, 1, worker_drain_requested ? &drain_idle : NULL,
+		    &wait_mask);
 		if (rc == -1) {
 			if (errno == EINTR)
 				continue;
 			log_error(NULL, "worker_poll_failed", "index=%u "
 			    "error=\"%s\"", index, strerror(errno));
+			reason = "poll_failed";
 			break;
 		}
 		if (worker_stop_pending())
 			break;
+		worker_take_pending_drain();
+		if (rc == 0) {
+			reason = "drained";
+			break;
+		}
 		if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) {
 			log_error(NULL, "worker_listener_closed", "index=%u",
 			    index);
+			reason = "listener_closed";
 			break;
 		}
 
@@ -211,7 +271,7 @@ worker_run(const struct sscn_conf *conf, const struct sscn_keys *keys,
 
 	db_close(&w.db);
 	common_list_free(w.common_passwords);
-	log_info(NULL, "worker_stopped", "index=%u pid=%ld requests=%lu",
-	    index, (long)getpid(), w.requests);
+	log_info(NULL, "worker_stopped", "index=%u pid=%ld requests=%lu "
+	    "reason=%s", index, (long)getpid(), w.requests, reason);
 	return 0;
 }

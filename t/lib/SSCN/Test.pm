@@ -815,6 +815,8 @@ sub client_addr () {
 #   headers     more [Name => value, ...] pairs
 #   addr        send the request straight to sscnd's FastCGI socket with
 #               this REMOTE_ADDR, bypassing nginx
+#   socket      the FastCGI socket of a direct request (default:
+#               $FCGI_SOCKET, the dev stack's sscnd)
 #   local_addr  through nginx, connect from this loopback address
 #   request_id  REQUEST_ID of a direct request (default: random_id())
 sub api ($method, $path, %opt) {
@@ -851,7 +853,8 @@ sub api ($method, $path, %opt) {
 			$params{'HTTP_' . uc($name =~ tr/-/_/r)} = $value;
 		}
 		$res = fcgi_request(params => [fcgi_params($method, $path,
-		    %params)], stdin => $body // '', timeout => 30);
+		    %params)], stdin => $body // '', timeout => 30,
+		    ($opt{socket} ? (socket => $opt{socket}) : ()));
 	} else {
 		$res = request($method, $path, headers => \@headers,
 		    body => $body, timeout => 30,
