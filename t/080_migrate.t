@@ -11,6 +11,7 @@ use lib "$FindBin::Bin/lib";
 use File::Basename qw(basename);
 use File::Copy qw(copy);
 use File::Temp qw(tempdir);
+use SSCN::Scratch;
 use SSCN::Test;
 use Test::More;
 
@@ -87,24 +88,8 @@ END {
 	}
 }
 
-# Point a libpq conninfo (keywords or URI) at database DB, and its passfile
-# (if any) at PASSFILE.
-sub retarget_conninfo ($conninfo, $db, $passfile) {
-	if ($conninfo =~ m{^postgres(ql)?://}) {
-		$conninfo =~ s{^(postgres(?:ql)?://[^/?]*)(/[^?]*)?}{$1/$db};
-		$conninfo =~ s{([?&]passfile=)[^&]*}{$1$passfile} if $passfile;
-		return $conninfo;
-	}
-	$conninfo =~ s/\bdbname\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/dbname=$db/
-	    or $conninfo .= " dbname=$db";
-	$conninfo =~ s/\bpassfile\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/passfile=$passfile/
-	    if $passfile;
-	return $conninfo;
-}
-
 SKIP: {
-	my $dev_conf = conf_read($conf_path);
-	skip "cannot read $conf_path", 1 unless $dev_conf;
+	skip "cannot read $conf_path", 1 unless conf_read($conf_path);
 
 	my $created_out = psql_value("CREATE DATABASE $scratch_db OWNER sscn_owner");
 	$created = defined $created_out;
@@ -117,40 +102,7 @@ SKIP: {
 		copy($file, "$dir/sql/" . basename($file)) or die "copy $file: $!";
 	}
 
-	# The dev passfile may name the database; a copy that matches any
-	# database lets the roles log in to the scratch one.
-	my $passfile;
-	my ($dev_passfile) = ($dev_conf->{database_owner} // '')
-	    =~ /passfile\s*=\s*'?([^'\s&]+)/;
-	if ($dev_passfile && open(my $in, '<', $dev_passfile)) {
-		$passfile = "$dir/pgpass";
-		open(my $out, '>', $passfile) or die "write $passfile: $!";
-		chmod 0600, $passfile;
-		while (my $line = <$in>) {
-			$line =~ s/^([^:]*:[^:]*:)[^:]*:/$1*:/ unless $line =~ /^#/;
-			print $out $line;
-		}
-		close $out;
-	}
-
-	my $scratch_conf = "$dir/sscn.conf";
-	open(my $src, '<', $conf_path) or die "read $conf_path: $!";
-	open(my $dst, '>', $scratch_conf) or die "write $scratch_conf: $!";
-	chmod 0600, $scratch_conf;
-	while (my $line = <$src>) {
-		if ($line =~ /^\s*(database|database_owner|database_maintenance)\s*=/) {
-			my $key = $1;
-			my $value = $dev_conf->{$key};
-			$value = retarget_conninfo($value, $scratch_db, $passfile);
-			$value =~ s/(["\\])/\\$1/g;
-			$line = qq($key = "$value"\n);
-		} elsif ($line =~ /^\s*sql_dir\s*=/) {
-			next;
-		}
-		print $dst $line;
-	}
-	print $dst qq(sql_dir = "$dir/sql"\n);
-	close $dst;
+	my $scratch_conf = scratch_conf($scratch_db, $dir, "$dir/sql");
 
 	my @db = ('-d', $scratch_db);
 	my ($status, $out) = sscnctl_with('-c', $scratch_conf, 'migrate', '--status');

@@ -217,8 +217,17 @@ for my $step (@steps) {
 
 # ---- the runtime role ----------------------------------------------------------------
 
-is(psql_value(q{SELECT has_table_privilege('sscn_app', 'sscn.audit_log', 'INSERT')}),
-    't', 'sscn_app: may INSERT audit rows');
+# INSERT is granted per column: the runtime role fills the event's fields,
+# while the time, the id and the hashes come from the database.
+for my $column (qw(actor_id organization_id address user_agent action target
+    result request_id details)) {
+	is(psql_value("SELECT has_column_privilege('sscn_app', 'sscn.audit_log', "
+	    . "'$column', 'INSERT')"), 't', "sscn_app: may INSERT $column");
+}
+for my $column (qw(id occurred_at prev_hash hash)) {
+	is(psql_value("SELECT has_column_privilege('sscn_app', 'sscn.audit_log', "
+	    . "'$column', 'INSERT')"), 'f', "sscn_app: may not INSERT $column");
+}
 for my $privilege (qw(SELECT UPDATE DELETE TRUNCATE)) {
 	is(psql_value("SELECT has_table_privilege('sscn_app', 'sscn.audit_log', "
 	    . "'$privilege')"), 'f', "sscn_app: no $privilege on the audit log");

@@ -5,6 +5,11 @@
 # disabled, as a superuser could), and later deletes one row: each time
 # verify exits 1 and names the first broken row by id, time and action.
 # The test restores each row so the chain is whole again afterwards.
+#
+# No role but the superuser changes a row: UPDATE, DELETE and TRUNCATE
+# fail for the runtime, maintenance and owner roles, on the table and on
+# its month partitions, and the maintenance role's purge refuses a
+# retention under seven years.  t/522_audit_retention.t tests the purge.
 
 use v5.36;
 use FindBin;
@@ -123,5 +128,67 @@ psql_value('ALTER TABLE sscn.audit_log DISABLE TRIGGER audit_log_chain; '
     . 'ALTER TABLE sscn.audit_log ENABLE TRIGGER audit_log_chain');
 ($status, $out) = audit('verify');
 is($status, 0, 'deleted row restored: exit 0') or diag($out);
+
+# ---- who may change the log ------------------------------------------------------
+
+is(psql_value("SELECT relkind FROM pg_class WHERE oid = 'sscn.audit_log'::regclass"),
+    'p', 'audit log is partitioned');
+my $partition = psql_value("SELECT tableoid::regclass FROM sscn.audit_log "
+    . "WHERE id = $target");
+is($partition, psql_value("SELECT 'sscn.audit_log_' || to_char(occurred_at "
+    . "AT TIME ZONE 'UTC', 'YYYYMM') FROM sscn.audit_log WHERE id = $target"),
+    'a row is in the partition of its month');
+
+# Run SQL as ROLE in a transaction that is rolled back; returns psql's
+# exit status and output.
+sub sql_as ($role, $sql) {
+	return dev_tool('psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1',
+	    '-c', "BEGIN; SET LOCAL ROLE $role; $sql; ROLLBACK;");
+}
+
+my %refusal = (
+	sscn_app	=> qr/permission denied/,
+	sscn_maint	=> qr/permission denied/,
+	sscn_owner	=> qr/the audit log is append-only/,
+);
+for my $role (sort keys %refusal) {
+	for my $case (
+	    ['UPDATE', "UPDATE sscn.audit_log SET result = 'denied' WHERE id = $target"],
+	    ['DELETE', "DELETE FROM sscn.audit_log WHERE id = $target"],
+	    ['TRUNCATE', 'TRUNCATE sscn.audit_log'],
+	    ['partition UPDATE', "UPDATE $partition SET result = 'denied' WHERE id = $target"],
+	    ['partition DELETE', "DELETE FROM $partition WHERE id = $target"]) {
+		my ($name, $sql) = @$case;
+		my ($failed, $message) = sql_as($role, $sql);
+		isnt($failed, 0, "$role: $name fails");
+		like($message, $refusal{$role}, "$role: $name refused")
+		    or diag($message);
+	}
+}
+for my $role (qw(sscn_app sscn_maint)) {
+	my ($failed, $message) = sql_as($role, "DROP TABLE $partition");
+	isnt($failed, 0, "$role: DROP of a partition fails");
+	like($message, qr/must be owner/, "$role: DROP of a partition refused");
+}
+is(psql_value("SELECT count(*) FROM sscn.audit_log WHERE id = $target"), 1,
+    'target row still there');
+
+my ($failed, $message) = sql_as('sscn_app', 'SELECT sscn.audit_purge(220903200, true)');
+like($message, qr/permission denied for function audit_purge/,
+    'sscn_app: may not run the purge');
+($failed, $message) = sql_as('sscn_app', 'SELECT sscn.audit_prepare_partitions(1)');
+like($message, qr/permission denied for function audit_prepare_partitions/,
+    'sscn_app: may not create partitions');
+($failed, $message) = sql_as('sscn_maint', 'SELECT sscn.audit_purge(31536000, false)');
+like($message, qr/below the minimum of 220903200/,
+    'sscn_maint: purge refuses a retention under seven years');
+($failed, $message) = sql_as('sscn_maint', 'SELECT sscn.audit_prepare_partitions(13)');
+like($message, qr/months_ahead must be 0 to 12/,
+    'sscn_maint: at most twelve months of partitions ahead');
+($failed, $message) = sql_as('sscn_maint', 'SELECT sscn.audit_purge(220903200, true)');
+is($failed, 0, 'sscn_maint: may run the purge') or diag($message);
+
+($status, $out) = audit('verify');
+is($status, 0, 'after the refused changes: exit 0') or diag($out);
 
 done_testing();

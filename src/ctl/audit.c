@@ -10,6 +10,14 @@
  * one (an edited row) or when its prev_hash differs from the hash of the
  * row before it (a deleted row, or a row edited together with its hash).
  * It runs as database_maintenance, which may read the log.
+ *
+ * Once the retention purge has dropped the oldest months, the first row
+ * left links to the hash of the last removed row.  The purge wrote that
+ * hash, with the row's id and time, into a "retention.anchor" row
+ * (sscn.audit_purge() in sql/NNNN_audit_partitions.sql).  So the walk accepts a first row whose
+ * prev_hash an anchor row records, if the removed row's id is lower than
+ * the first row's.  The anchor row is itself part of the chain that the
+ * walk checks.
  */
 #include "config.h"
 
@@ -40,12 +48,78 @@ static const char audit_batch_sql[] =
     "encode(hash, 'hex'), hash = sscn.audit_row_hash(prev_hash, a) "
     "FROM sscn.audit_log a WHERE id > $1::bigint ORDER BY id LIMIT $2::int";
 
+/* The newest retention anchor that records the hash $1 (hex). */
+static const char audit_anchor_sql[] =
+    "SELECT id, details->>'last_removed_id', details->>'last_removed_at' "
+    "FROM sscn.audit_log WHERE action = 'retention.anchor' "
+    "AND details->>'last_removed_hash' = $1 ORDER BY id DESC LIMIT 1";
+
+/*
+ * Check that the oldest row left, with "id" and "prev_hash" (hex), starts
+ * a valid chain: it is the genesis row, or a retention anchor records
+ * "prev_hash" for a removed row with a lower id.  Sets "*reason" to NULL
+ * or to why the row is broken, and on an anchor fills its fields of
+ * "out".  Returns -1 after printing why the anchors could not be read.
+ */
+static int
+audit_chain_start(struct pg_conn *conn, const char *id, const char *prev_hash,
+    struct ctl_audit_chain *out, const char **reason)
+{
+	const char	*params[1] = { prev_hash };
+	PGresult	*res;
+
+	*reason = NULL;
+	if (strcmp(prev_hash, AUDIT_GENESIS_HASH) == 0)
+		return 0;
+
+	res = PQexecParams(conn, audit_anchor_sql, 1, NULL, params, NULL, NULL,
+	    0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "sscnctl: reading the retention anchors of "
+		    "sscn.audit_log failed: %s", PQerrorMessage(conn));
+		PQclear(res);
+		return -1;
+	}
+
+	if (PQntuples(res) == 0)
+		*reason = "the first row links neither to the start of the "
+		    "chain nor to a retention anchor";
+	else if (strtoll(PQgetvalue(res, 0, 1), NULL, 10) >=
+	    strtoll(id, NULL, 10))
+		*reason = "the first row is not newer than the last row that "
+		    "its retention anchor records as removed";
+	else {
+		out->anchored = true;
+		snprintf(out->anchor_id, sizeof(out->anchor_id), "%s",
+		    PQgetvalue(res, 0, 0));
+		snprintf(out->removed_id, sizeof(out->removed_id), "%s",
+		    PQgetvalue(res, 0, 1));
+		snprintf(out->removed_at, sizeof(out->removed_at), "%s",
+		    PQgetvalue(res, 0, 2));
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* Record row "i" of "res" as the first broken row of "out". */
+static void
+audit_chain_break(PGresult *res, int i, const char *reason,
+    struct ctl_audit_chain *out)
+{
+	out->broken = true;
+	snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, i, 0));
+	snprintf(out->occurred_at, sizeof(out->occurred_at), "%s",
+	    PQgetvalue(res, i, 1));
+	snprintf(out->action, sizeof(out->action), "%s", PQgetvalue(res, i, 2));
+	out->reason = reason;
+}
+
 int
 ctl_audit_chain_check(struct pg_conn *conn, long long batch,
     struct ctl_audit_chain *out)
 {
 	char		 after[32] = "0", limit[32];
-	char		 prev_hash[AUDIT_HASH_HEX_SIZE] = AUDIT_GENESIS_HASH;
+	char		 prev_hash[AUDIT_HASH_HEX_SIZE] = "";
 	const char	*params[2] = { after, limit };
 
 	memset(out, 0, sizeof(*out));
@@ -63,25 +137,24 @@ ctl_audit_chain_check(struct pg_conn *conn, long long batch,
 		}
 		rows = PQntuples(res);
 		for (i = 0; i < rows; i++) {
+			const char *id = PQgetvalue(res, i, 0);
+			const char *link = PQgetvalue(res, i, 3);
 			const char *reason = NULL;
 
-			if (strcmp(PQgetvalue(res, i, 3), prev_hash) != 0)
-				reason = out->verified == 0 ?
-				    "the first row does not start the chain" :
-				    "prev_hash does not match the previous "
-				    "row's hash";
-			else if (strcmp(PQgetvalue(res, i, 5), "t") != 0)
+			if (out->verified > 0) {
+				if (strcmp(link, prev_hash) != 0)
+					reason = "prev_hash does not match "
+					    "the previous row's hash";
+			} else if (audit_chain_start(conn, id, link, out,
+			    &reason) == -1) {
+				PQclear(res);
+				return -1;
+			}
+			if (reason == NULL &&
+			    strcmp(PQgetvalue(res, i, 5), "t") != 0)
 				reason = "hash does not match the row's fields";
 			if (reason != NULL) {
-				out->broken = true;
-				snprintf(out->id, sizeof(out->id), "%s",
-				    PQgetvalue(res, i, 0));
-				snprintf(out->occurred_at,
-				    sizeof(out->occurred_at), "%s",
-				    PQgetvalue(res, i, 1));
-				snprintf(out->action, sizeof(out->action), "%s",
-				    PQgetvalue(res, i, 2));
-				out->reason = reason;
+				audit_chain_break(res, i, reason, out);
 				PQclear(res);
 				return 0;
 			}
@@ -149,6 +222,10 @@ audit_verify(const struct sscn_conf *conf, int argc, char **argv)
 	if (rc == -1)
 		return CTL_EXIT_FAIL;
 
+	if (chain.anchored)
+		printf("chain starts at retention anchor id %s: rows up to id "
+		    "%s, time %s, were removed\n", chain.anchor_id,
+		    chain.removed_id, chain.removed_at);
 	printf("verified %lld audit rows\n", chain.verified);
 	if (!chain.broken)
 		return CTL_EXIT_OK;

@@ -48,14 +48,19 @@
 #define BACKUP_SUFFIX		".backup"
 #define BACKUP_PATH_MAX		4096
 #define BACKUP_MANIFEST_MAX	(1024 * 1024)
+#define BACKUP_CHAIN_BATCH	10000	/* audit rows per query of the check */
 
-/* Row counts of every table of schema sscn, in one statement. */
+/*
+ * Row counts of every table of schema sscn, in one statement.  A
+ * partitioned table counts the rows of all its partitions, which are not
+ * listed themselves: their set changes every month.
+ */
 static const char backup_counts_sql[] =
     "SELECT c.relname, (xpath('/row/n/text()', query_to_xml(format("
     "'SELECT count(*) AS n FROM %I.%I', n.nspname, c.relname), false, "
     "true, '')))[1]::text FROM pg_class c JOIN pg_namespace n ON "
     "n.oid = c.relnamespace WHERE n.nspname = 'sscn' AND c.relkind "
-    "IN ('r', 'p') ORDER BY c.relname";
+    "IN ('r', 'p') AND NOT c.relispartition ORDER BY c.relname";
 
 /* Connect with "conninfo", overriding its database with "dbname". */
 static PGconn *
@@ -610,12 +615,13 @@ backup_restore_file(const struct sscn_conf *conf, const char *file,
 	PGresult	*res;
 	char		 hex[65], plain[BACKUP_PATH_MAX], sql[256];
 	char		*ident = NULL;
-	char		*argv[8];
+	char		*argv[9];
 	char		 arg_pg_restore[] = "pg_restore";
 	char		 arg_single[] = "--single-transaction";
 	char		 arg_exit[] = "--exit-on-error";
 	char		 arg_no_password[] = "--no-password";
 	char		 arg_clean[] = "--clean";
+	char		 arg_if_exists[] = "--if-exists";
 	char		 arg_dbname[128];
 	pid_t		 pid;
 	int		 in = -1, out = -1;
@@ -687,8 +693,14 @@ backup_restore_file(const struct sscn_conf *conf, const char *file,
 	argv[3] = arg_no_password;
 	snprintf(arg_dbname, sizeof(arg_dbname), "--dbname=%s", dbname);
 	argv[4] = arg_dbname;
+	/*
+	 * --if-exists, because the monthly audit log partitions of the backup
+	 * may have been dropped since; partitions created since go with
+	 * their table.
+	 */
 	argv[5] = create ? NULL : arg_clean;
-	argv[6] = NULL;
+	argv[6] = create ? NULL : arg_if_exists;
+	argv[7] = NULL;
 	lseek(out, 0, SEEK_SET);
 	if ((pid = backup_spawn(conf, target, "pg_restore", argv, out,
 	    -1)) == -1)
@@ -788,13 +800,6 @@ ctl_restore(const struct sscn_conf *conf, int argc, char **argv)
 	return ok ? CTL_EXIT_OK : CTL_EXIT_FAIL;
 }
 
-/* The audit chain check of sscn-security(7): 0 when every row matches. */
-static const char backup_chain_sql[] =
-    "SELECT count(*) FROM sscn.audit_log a WHERE hash <> "
-    "sscn.audit_row_hash(prev_hash, a) OR (prev_hash <> '\\x00'::bytea "
-    "AND NOT EXISTS (SELECT 1 FROM sscn.audit_log b WHERE b.hash = "
-    "a.prev_hash))";
-
 /*
  * Write the path of the newest backup of "dir" that has a manifest into
  * "out", or return false.  A backup without one was interrupted before it
@@ -841,10 +846,11 @@ static bool
 backup_check_restored(const struct sscn_conf *conf, const char *dbname,
     json_object *manifest, char *detail, size_t detaillen)
 {
-	json_object	*expected, *actual = NULL, *value;
-	PGconn		*conn;
-	PGresult	*res;
-	bool		 ok = false;
+	struct ctl_audit_chain	 chain;
+	json_object		*expected, *actual = NULL, *value;
+	PGconn			*conn;
+	PGresult		*res;
+	bool			 ok = false;
 
 	if ((conn = backup_connect_db(conf->database_restore, dbname,
 	    "database_restore")) == NULL) {
@@ -888,12 +894,13 @@ backup_check_restored(const struct sscn_conf *conf, const char *dbname,
 		}
 	}
 
-	res = PQexec(conn, backup_chain_sql);
-	if (!ctl_command_ok(conn, res, "checking the audit chain") ||
-	    strcmp(PQgetvalue(res, 0, 0), "0") != 0) {
-		snprintf(detail, detaillen, "the audit chain check found %s "
-		    "broken rows", PQresultStatus(res) == PGRES_TUPLES_OK ?
-		    PQgetvalue(res, 0, 0) : "unknown");
+	if (ctl_audit_chain_check(conn, BACKUP_CHAIN_BATCH, &chain) == -1) {
+		snprintf(detail, detaillen, "cannot read the audit log");
+		goto out;
+	}
+	if (chain.broken) {
+		snprintf(detail, detaillen, "the audit chain is broken at id "
+		    "%s: %s", chain.id, chain.reason);
 		goto out;
 	}
 	ok = true;

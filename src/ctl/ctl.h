@@ -98,6 +98,18 @@ bool	ctl_audit(struct pg_conn *conn, const char *action,
 
 int	ctl_audit_command(const struct sscn_conf *conf, int argc, char **argv);
 
+/*
+ * The audit log's step of "sscnctl purge" (purge_audit_log.c): connect as
+ * database_maintenance, create the coming months' partitions unless
+ * "dry_run", and drop, or with "dry_run" count, the months past
+ * retention_audit_log.  Adds "audit_log" (rows removed) to "removed" and
+ * "audit_partitions_created" and "audit_anchor_id" to "details".  Returns
+ * false after printing why a step failed.
+ */
+struct json_object;
+bool	ctl_purge_audit_log(const struct sscn_conf *conf, bool dry_run,
+	    struct json_object *details, struct json_object *removed);
+
 /* The result of walking the audit log's hash chain (audit.c). */
 struct ctl_audit_chain {
 	long long	 verified;	/* rows that matched before any break */
@@ -106,12 +118,19 @@ struct ctl_audit_chain {
 	char		 occurred_at[32];
 	char		 action[72];
 	const char	*reason;
+	/* Set when the chain starts at a retention anchor. */
+	bool		 anchored;
+	char		 anchor_id[24];
+	char		 removed_id[24];	/* last row the purge removed */
+	char		 removed_at[40];
 };
 
 /*
  * Walk sscn.audit_log in id order, "batch" rows per query, checking each
- * row's hash and its link to the row before.  Returns 0 with "*out"
- * filled, or -1 after printing why the log could not be read.
+ * row's hash and its link to the row before; the first row must link to
+ * '\x00' or to the removed row that a retention anchor records.  Returns
+ * 0 with "*out" filled, or -1 after printing why the log could not be
+ * read.
  */
 int	ctl_audit_chain_check(struct pg_conn *conn, long long batch,
 	    struct ctl_audit_chain *out);

@@ -14,8 +14,9 @@
  * category lost.  --dry-run counts what a run would remove, prints it and
  * changes nothing, not even the audit log.
  *
- * The audit log is never deleted: its rows are only counted once they are
- * older than retention_audit_log, because the append-only trigger refuses
+ * The audit log is the exception: it loses whole months only, partition
+ * by partition, through the maintenance role (purge_audit_log.c).  Its rows
+ * are never deleted one by one, because the append-only trigger refuses
  * any DELETE (see sscn-security(7), "Retention").
  */
 #include "config.h"
@@ -275,7 +276,7 @@ purge_params(const struct sscn_conf *conf, unsigned retention,
 int
 ctl_purge(const struct sscn_conf *conf, int argc, char **argv)
 {
-	struct json_object	*details, *removed;
+	struct json_object	*details, *removed, *created;
 	char			 text[PURGE_NPARAMS][16];
 	const char		*params[PURGE_NPARAMS];
 	long long		 n;
@@ -317,20 +318,16 @@ ctl_purge(const struct sscn_conf *conf, int argc, char **argv)
 		    json_object_new_int64(n < 0 ? 0 : n));
 	}
 
-	/* Counted, never deleted: see the file comment. */
-	purge_params(conf, conf->retention_audit_log, text, params);
-	n = ok ? purge_value(conn, PURGE_COUNT("audit_log",
-	    "occurred_at < " PURGE_CUTOFF), params, "audit_log") : 0;
-	ok = ok && n >= 0;
-	json_object_object_add(details, "audit_log_past_retention",
-	    json_object_new_int64(n < 0 ? 0 : n));
+	/* Runs after a failed step too: it also creates the partitions. */
+	ok = ctl_purge_audit_log(conf, dry_run, details, removed) && ok;
 
 	json_object_object_foreach(removed, key, value)
 		printf("%-24s %s%lld\n", key, dry_run ? "would remove " : "",
 		    (long long)json_object_get_int64(value));
-	printf("%-24s %lld (kept)\n", "audit_log_past_retention",
-	    (long long)json_object_get_int64(json_object_object_get(details,
-	    "audit_log_past_retention")));
+	if (json_object_object_get_ex(details, "audit_partitions_created",
+	    &created))
+		printf("%-24s %lld\n", "audit_partitions_created",
+		    (long long)json_object_get_int64(created));
 
 	if (!dry_run && !purge_audit(conn, details, ok))
 		ok = false;

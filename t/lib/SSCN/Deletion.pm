@@ -50,13 +50,18 @@ sub purge (@args) {
 }
 
 # Ids of audit rows whose hash or link to the previous row is wrong: the
-# check of sscn-security(7).  Empty when the chain verifies.
+# check of sscn-security(7), where the oldest row may also link to a row
+# that a retention anchor records as removed.  Empty when the chain
+# verifies.
 sub audit_chain_breaks () {
 	return psql_value('SELECT coalesce(string_agg(id::text, \',\'), \'\') '
 	    . 'FROM sscn.audit_log a '
 	    . 'WHERE hash <> sscn.audit_row_hash(prev_hash, a) '
 	    . "OR (prev_hash <> '\\x00'::bytea AND NOT EXISTS "
-	    . '(SELECT 1 FROM sscn.audit_log b WHERE b.hash = a.prev_hash))');
+	    . '(SELECT 1 FROM sscn.audit_log b WHERE b.hash = a.prev_hash) '
+	    . 'AND NOT EXISTS (SELECT 1 FROM sscn.audit_log r '
+	    . "WHERE r.action = 'retention.anchor' AND "
+	    . "r.details->>'last_removed_hash' = encode(a.prev_hash, 'hex')))");
 }
 
 # Column COLUMN of the account USER_ID as text ('' for NULL).
