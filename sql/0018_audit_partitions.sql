@@ -29,6 +29,8 @@ ALTER TABLE sscn.audit_log RENAME TO audit_log_unpartitioned;
 -- the lock here makes times rise with ids, so every month holds one run
 -- of consecutive chain positions, and dropping the oldest months leaves
 -- the rest of the chain unbroken.
+-- NOTE: a system clock that steps back across a month boundary breaks
+-- that order; sscn.audit_purge() then refuses to drop the month.
 CREATE FUNCTION sscn.audit_clock() RETURNS timestamptz
     LANGUAGE plpgsql VOLATILE
     AS $$
