@@ -211,8 +211,13 @@ BEGIN
 	PERFORM pg_advisory_xact_lock(1397965647);
 	NEW.id := nextval('sscn.audit_log_id_seq');
 
-	EXECUTE format('SELECT id, hash FROM %I.%I ORDER BY id DESC LIMIT 1',
-	    TG_TABLE_SCHEMA, TG_TABLE_NAME) INTO last_id, last_hash;
+	-- Static SQL with the month's bounds, so the plan is cached and run-
+	-- time pruning leaves only the row's own partition to scan.
+	SELECT a.id, a.hash INTO last_id, last_hash FROM sscn.audit_log a
+	 WHERE a.occurred_at >= date_trunc('month', NEW.occurred_at, 'UTC')
+	   AND a.occurred_at < date_trunc('month', NEW.occurred_at, 'UTC')
+	       + interval '1 month'
+	 ORDER BY a.id DESC LIMIT 1;
 	IF last_id IS DISTINCT FROM NEW.id - 1 THEN
 		SELECT hash INTO last_hash FROM sscn.audit_log
 		 ORDER BY id DESC LIMIT 1;
