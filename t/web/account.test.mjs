@@ -155,6 +155,15 @@ test("enrol TOTP from the displayed secret", async () => {
 	assert.match(secret, /^[A-Z2-7]{32}$/);
 	await screenshot(alicePage, "security-mfa-setup");
 
+	// A mistyped code is an error on the form; the session goes on.
+	await alicePage.getByLabel("Code from the app").fill("000000");
+	await alicePage.getByRole("button", { name: "Turn on" }).click();
+	await alicePage.getByText("The code is wrong, already used or expired.").waitFor();
+	assert.match(alicePage.url(), /\/account\/security$/, "a wrong code keeps the page");
+	assert.equal((await alicePage.request.get("/api/v1/me")).status(), 200,
+		"a wrong code keeps the session");
+	assertClean(alicePage, { allowStatus: [401] });
+
 	await waitForFreshTotpStep();
 	confirmStep = Math.floor(Date.now() / 30000);
 	await alicePage.getByLabel("Code from the app").fill(totpCode(secret));

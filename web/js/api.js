@@ -169,14 +169,25 @@ export async function request(method, path, options = {}) {
 
 	const credentialPath = isCredentialPath(path);
 	if (response.status === 401 && !credentialPath && !options.anonymous) {
-		if (await refreshSession()) {
-			response = await send(method, path, options);
+		// Only "unauthorized" means the session or its token is gone.
+		// invalid_credentials and mfa_invalid reject a password or code
+		// sent with the request (MFA set-up, password change, account
+		// deletion), and the session stays valid.
+		const first = await errorFromResponse(response);
+		if (first.code !== "unauthorized") {
+			throw first;
 		}
+		if (!(await refreshSession())) {
+			hooks.sessionEnded(first);
+			throw first;
+		}
+		response = await send(method, path, options);
 	}
 
 	if (!response.ok) {
 		const error = await errorFromResponse(response);
-		if (response.status === 401 && !credentialPath && !options.anonymous) {
+		if (response.status === 401 && error.code === "unauthorized" &&
+			!credentialPath && !options.anonymous) {
 			hooks.sessionEnded(error);
 		}
 		const restricted = error.code === "acceptance_required" ||

@@ -53,7 +53,46 @@ const FIELD_MESSAGES = {
 	"is invalid, used or expired": "This link is invalid, already used or expired.",
 };
 
+// Problems that start with these words get plain words of their own.
+const FIELD_MESSAGE_PREFIXES = [
+	["must be an array of 1 to 100 organization ids", "Choose at least one supplier."],
+	["must be a decimal string", "Enter a number with a point before the decimals, such as 12.50."],
+];
+
+// API field names as a person reads them, for messages that quote a field
+// and for problems of fields that the page has no input for.
+const FIELD_LABELS = {
+	need_by: "the needed-by date",
+	quote_deadline: "the quote deadline",
+	unit_price: "the unit price",
+	lead_time_days: "the lead time",
+	valid_until: "the valid-until date",
+	delivery_country: "the delivery country",
+	supplier_org_ids: "the suppliers",
+	invitations: "the invited suppliers",
+	nda_text: "the NDA text",
+	current_password: "the current password",
+};
+
+// Replace the API field names (words joined by "_") in text.
+function readableNames(text) {
+	return text.replace(/\b[a-z]+(?:_[a-z]+)+\b/g,
+		(name) => FIELD_LABELS[name] || name.replaceAll("_", " "));
+}
+
+// A field name as a label: "quote_deadline" becomes "Quote deadline".
+function fieldLabel(name) {
+	const text = readableNames(name.split(".")[0]).replace(/^the /, "");
+	return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 export function messageFor(error) {
+	// A wrong current password outside the sign-in form: the server names
+	// the field that was wrong, which the sign-in wording would hide.
+	if (error.code === "invalid_credentials" && error.message &&
+		!/e-mail/i.test(error.message)) {
+		return error.message;
+	}
 	return CODE_MESSAGES[error.code] || error.message || "The request failed.";
 }
 
@@ -68,15 +107,26 @@ export function fieldMessage(name, problem) {
 	if (FIELD_MESSAGES[text]) {
 		return FIELD_MESSAGES[text];
 	}
-	return text.charAt(0).toUpperCase() + text.slice(1) + ".";
+	for (const [prefix, message] of FIELD_MESSAGE_PREFIXES) {
+		if (text.startsWith(prefix)) {
+			return message;
+		}
+	}
+	const readable = readableNames(text);
+	return readable.charAt(0).toUpperCase() + readable.slice(1) + ".";
 }
 
 // Build the alert box for error: the plain message, extra lines, and the
 // request id when the server gave one.
-export function errorBox(error, extraLines = []) {
+export function errorBox(error, extraLines) {
+	// Without lines from a form, every field problem is listed here, so
+	// that "check the marked fields" never stands alone.
+	const lines = extraLines !== undefined ? extraLines :
+		flattenFields(error.fields).map(([name, problem]) =>
+			fieldLabel(name) + ": " + fieldMessage(name, problem));
 	return el("div", { class: "alert alert-error", role: "alert", tabindex: "-1" },
 		el("p", null, messageFor(error)),
-		extraLines.map((line) => el("p", null, line)),
+		lines.map((line) => el("p", null, line)),
 		error.requestId ? el("p", { class: "request-id" },
 			"Request id for support: ", el("code", null, error.requestId)) : null);
 }
@@ -130,7 +180,7 @@ export function showFormError(form, error, pageContainer) {
 		const slot = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
 		const text = fieldMessage(name, problem);
 		if (!input || !slot) {
-			unplaced.push(text);
+			unplaced.push(fieldLabel(name) + ": " + text);
 			continue;
 		}
 		replace(slot, text);

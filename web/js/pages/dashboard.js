@@ -3,7 +3,7 @@
 // open public RFQs and its quotes; an administrator's tools.
 
 import { api } from "../api.js";
-import { el, formatTime } from "../dom.js";
+import { el, formatDate, formatTime } from "../dom.js";
 import { errorBox } from "../errors.js";
 import { pageHeading } from "../layout.js";
 import { definePage } from "../router.js";
@@ -150,9 +150,16 @@ definePage({
 	nav: { label: "Dashboard", order: 10 },
 	async render(ctx) {
 		const organization = ctx.user.organization;
-		pageHeading(ctx.main, "Dashboard", organization ?
+		const alerts = pageHeading(ctx.main, "Dashboard", organization ?
 			["Signed in for ", organization.name, organization.name.endsWith(".") ? "" : "."] :
 			"Your account belongs to no organization.");
+		if (ctx.user.deletion_scheduled_for) {
+			alerts.append(el("div", { class: "alert alert-info", role: "status" },
+				"Your account is scheduled for deletion on ",
+				el("strong", null, formatDate(ctx.user.deletion_scheduled_for)), ". ",
+				el("a", { href: "/account/privacy" }, "Cancel the deletion"),
+				" on the privacy page to keep it."));
+		}
 
 		if (ctx.roles.has("buyer")) {
 			ctx.main.append(await section("My requests for quotation", buyerRfqs));
