@@ -670,6 +670,13 @@ struct worker {
 };
 
 /*
+ * Set w->password_policy to "policy", filled from w->conf, and load the
+ * common-password list.  A failure is logged and leaves the worker
+ * serving, so that health and everything else keep working.
+ */
+void	worker_load_auth(struct worker *w, struct password_policy *policy);
+
+/*
  * Run a worker's accept loop on "listen_fd" and return the process exit
  * status.  SIGTERM stops it after the request in progress; SIGQUIT after
  * it has also served every connection left in the listen queue.

@@ -135,7 +135,7 @@ worker_signals(sigset_t *wait_mask)
  * missing password list is logged, so health and everything else keep
  * working while an operator fixes it.
  */
-static void
+void
 worker_load_auth(struct worker *w, struct password_policy *policy)
 {
 	const struct sscn_conf	*conf = w->conf;

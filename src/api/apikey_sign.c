@@ -27,14 +27,6 @@
 #include "api/auth_session.h"
 #include "crypto/fieldcrypt.h"
 
-#define APIKEY_SIG_HEX	64
-
-struct apikey_header {
-	char	key_id[37];
-	char	timestamp[21];
-	char	signature[APIKEY_SIG_HEX + 1];
-};
-
 bool
 apikey_is_signed(const struct http_request *req)
 {
@@ -71,11 +63,9 @@ apikey_param(const char *params, const char *name, char *out, size_t outlen)
 	return false;
 }
 
-static bool
-apikey_parse(const struct http_request *req, struct apikey_header *h)
+bool
+apikey_header_parse(const char *params, struct apikey_header *h)
 {
-	const char	*params = http_param(req, "HTTP_AUTHORIZATION") +
-	    strlen(APIKEY_SCHEME) + 1;
 	size_t		 i;
 
 	if (!apikey_param(params, "key_id", h->key_id, sizeof(h->key_id)) ||
@@ -91,6 +81,13 @@ apikey_parse(const struct http_request *req, struct apikey_header *h)
 		if (h->timestamp[i] < '0' || h->timestamp[i] > '9')
 			return false;
 	return true;
+}
+
+static bool
+apikey_parse(const struct http_request *req, struct apikey_header *h)
+{
+	return apikey_header_parse(http_param(req, "HTTP_AUTHORIZATION") +
+	    strlen(APIKEY_SCHEME) + 1, h);
 }
 
 /* Compute the expected signature into "out"; false on failure. */

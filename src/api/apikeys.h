@@ -33,4 +33,21 @@ bool	apikey_is_signed(const struct http_request *);
  */
 enum sscn_err apikey_authenticate(struct http_request *) SSCN_WARN_UNUSED;
 
+#define APIKEY_SIG_HEX	64
+
+/* The parameters of an APIKEY_SCHEME Authorization header. */
+struct apikey_header {
+	char	key_id[37];		/* UUID */
+	char	timestamp[21];		/* Unix time, decimal digits */
+	char	signature[APIKEY_SIG_HEX + 1];	/* lower-case hex */
+};
+
+/*
+ * Parse "params", the Authorization header's value after the scheme and
+ * its space, into "h".  Returns false when a parameter is missing or too
+ * long, key_id is no UUID, the timestamp is not all digits or the
+ * signature is not 64 characters long.
+ */
+bool	apikey_header_parse(const char *params, struct apikey_header *h);
+
 #endif /* SSCN_API_APIKEYS_H */

@@ -466,12 +466,19 @@ profile_website(struct json_object *body, struct profile_input *in,
 }
 
 /*
- * Render the description.  The cmark 0.30.2 header states that safe mode,
+ * The cmark 0.30.2 header states that safe mode,
  * which drops raw HTML and unsafe links, is the default and that
  * CMARK_OPT_SAFE no longer has an effect.  The option is still passed,
  * so that an older libcmark that needs it behaves the same.
  * CMARK_OPT_UNSAFE must never be set.
  */
+char *
+supplier_markdown_html(const char *markdown)
+{
+	return cmark_markdown_to_html(markdown, strlen(markdown),
+	    CMARK_OPT_SAFE);
+}
+
 static enum sscn_err
 profile_description(struct http_request *req, struct json_object *body,
     struct profile_input *in, struct json_object *fields)
@@ -482,8 +489,7 @@ profile_description(struct http_request *req, struct json_object *body,
 	    PROFILE_DESCRIPTION_MAX, true, &in->description, fields);
 	if (err != SSCN_OK || in->description == NULL)
 		return err;
-	in->description_html = cmark_markdown_to_html(in->description,
-	    strlen(in->description), CMARK_OPT_SAFE);
+	in->description_html = supplier_markdown_html(in->description);
 	if (in->description_html == NULL) {
 		log_error(req->request_id, "markdown_render_failed",
 		    "error=\"out of memory\"");

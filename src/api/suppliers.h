@@ -57,4 +57,11 @@ enum sscn_err	supplier_certifications_store(struct http_request *,
 	    struct json_object *rows, struct json_object *details,
 	    bool *changed) SSCN_WARN_UNUSED;
 
+/*
+ * Render the profile's Markdown "markdown" to HTML in cmark's safe mode,
+ * which drops raw HTML and unsafe links.  Returns a string to free(), or
+ * NULL when out of memory.
+ */
+char		*supplier_markdown_html(const char *markdown);
+
 #endif
