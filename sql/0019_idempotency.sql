@@ -1,14 +1,14 @@
--- 0019_idempotency.sql - stored answers of POST requests that carried an
+-- 0019_idempotency.sql - stored responses of POST requests that carried an
 -- Idempotency-Key header, so that a client that retries after a timeout
--- gets the first answer and creates nothing twice.
+-- gets the first response and creates nothing twice.
 --
 -- sscnd inserts a row in the transaction that creates the object and its
 -- audit row (src/idempotency.c), so a key is stored exactly when its
 -- object is.  "client" names who sent the key: "user:" and a user id,
--- "api_key:" and a key id, or "address:" and an address.  "request_hash"
+-- or "api_key:" and a key id.  "request_hash"
 -- is the SHA-256 of the method, the path and the body, which tells a
 -- retry from another request that reuses the key.  "response" is the
--- answer's content type, extra headers and body, sealed with the field
+-- response's content type, extra headers and body, sealed with the field
 -- key under "idempotency_keys.response:" and the row's id, because a body
 -- may contain personal data.  A row is not used after "expires_at", and
 -- "sscnctl purge" deletes it then.

@@ -1,5 +1,5 @@
 /*
- * idempotency.c - stored answers of POST requests with an Idempotency-Key
+ * idempotency.c - stored responses of POST requests with an Idempotency-Key
  * header; the protocol is described in idempotency.h and sscn-api(7).
  */
 #include "config.h"
@@ -157,7 +157,7 @@ idem_discard(struct http_request *req)
 }
 
 /*
- * Rebuild and send a stored answer: its content type on the first line,
+ * Rebuild and send a stored response: its content type on the first line,
  * one extra header a line, an empty line, then the body.
  */
 static enum sscn_err
@@ -320,7 +320,7 @@ idem_response_text(struct http_request *req)
 	return text;
 }
 
-/* Insert the row of the captured answer in the open transaction. */
+/* Insert the row of the captured response in the open transaction. */
 static enum sscn_err
 idem_store(struct http_request *req)
 {

@@ -71,7 +71,7 @@
 #define PURGE_EXPORTS_OLD "requested_at < " PURGE_CUTOFF
 #define PURGE_OIDC_OLD \
 	"coalesce(used_at, expires_at) < " PURGE_CUTOFF
-/* A stored answer is useless once expired, so no period follows expiry. */
+/* An expired stored response is never used again, so it goes at once. */
 #define PURGE_IDEMPOTENCY_EXPIRED "expires_at <= now()"
 #define PURGE_LOCKOUTS_OLD \
 	"updated_at < " PURGE_CUTOFF \
