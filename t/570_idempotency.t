@@ -159,6 +159,21 @@ is($made[1]->{body}, $made[0]->{body}, 'api key: same secret on retry');
 is(psql_value("SELECT count(*) FROM sscn.api_keys WHERE organization_id = "
     . "'$buyer->{org_id}'"), 1, 'api key: one key');
 
+# ---- member invitations: one invitation and one mail -----------------------
+
+my $members = "/api/v1/organizations/$buyer->{org_id}/members";
+my $invite_key = 'invite-' . random_id();
+my $invitee = { email => 'idem-' . random_id() . '@example.test',
+    role => 'member' };
+my @invites = map { api('POST', $members, token => $buyer->{token},
+    json => $invitee, headers => ['Idempotency-Key' => $invite_key]) } 1, 2;
+ok($invites[0]->{status} >= 200 && $invites[0]->{status} <= 299,
+    'invitation: created') or diag($invites[0]->{body});
+is($invites[1]->{status}, $invites[0]->{status}, 'invitation: same status');
+is($invites[1]->{body}, $invites[0]->{body}, 'invitation: same body');
+is(psql_value("SELECT count(*) FROM sscn.org_invitations WHERE "
+    . "organization_id = '$buyer->{org_id}'"), 1, 'invitation: one row');
+
 # ---- expiry -----------------------------------------------------------------
 
 psql_value('UPDATE sscn.idempotency_keys SET expires_at = now() - '
