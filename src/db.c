@@ -442,7 +442,13 @@ db_begin(struct db *db, const char *request_id)
 enum sscn_err
 db_commit(struct db *db, const char *request_id)
 {
-	enum sscn_err err = db_command(db, request_id, "COMMIT");
+	enum sscn_err err;
+
+	if (db->defer_commit && db->in_transaction) {
+		db->commit_deferred = true;
+		return SSCN_OK;
+	}
+	err = db_command(db, request_id, "COMMIT");
 
 	db->in_transaction = false;
 	return err;
@@ -451,6 +457,7 @@ db_commit(struct db *db, const char *request_id)
 void
 db_rollback(struct db *db, const char *request_id)
 {
+	db->commit_deferred = false;
 	if (db->conn == NULL || !db->in_transaction)
 		return;
 	if (db_command(db, request_id, "ROLLBACK") != SSCN_OK)

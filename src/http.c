@@ -33,6 +33,7 @@
 #include <sodium.h>
 
 #include "sscn.h"
+#include "idempotency.h"
 #include "ratelimit.h"
 #include "metrics.h"
 #include "sentry.h"
@@ -85,6 +86,7 @@ http_reason(int status)
 	case 411: return "Length Required";
 	case 413: return "Content Too Large";
 	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
 	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
@@ -235,6 +237,10 @@ http_write(struct http_request *req, int status, const char *content_type,
 	size_t	 i;
 	int	 n;
 
+	if (req->idem.capturing) {
+		idem_capture(req, status, content_type, body, body_len);
+		return;
+	}
 	if (req->responded) {
 		log_error(req->request_id, "response_repeated", "status=%d",
 		    status);
@@ -655,6 +661,8 @@ http_serve(struct worker *w, struct FCGX_Request *fcgi)
 	if (!http_route(&req) || !http_rate_limit(&req) ||
 	    !http_accept_body(&req))
 		goto done;
+	if ((req.match.route->flags & ROUTE_IDEMPOTENT) && !idem_begin(&req))
+		goto done;
 
 	err = req.match.route->handler(&req);
 	if (err != SSCN_OK && !req.responded)
@@ -664,6 +672,7 @@ http_serve(struct worker *w, struct FCGX_Request *fcgi)
 		    req.match.route->path);
 		http_send_err(&req, SSCN_ERR_INTERNAL);
 	}
+	idem_finish(&req);
 
 	/* A read-only handler may leave authn_require()'s transaction open. */
 	db_rollback(&w->db, req.request_id);

@@ -32,7 +32,7 @@ struct FCGX_Request;
  * database has this migration applied; t/unit/test_schema checks that it
  * matches the files in sql/.
  */
-#define SSCN_SCHEMA_VERSION 18
+#define SSCN_SCHEMA_VERSION 19
 
 /* ---- errors (err.c) ------------------------------------------------- */
 
@@ -350,6 +350,8 @@ typedef enum sscn_err (*route_handler)(struct http_request *);
 #define ROUTE_RATE_MFA	0x80
 #define ROUTE_RATE_REGISTER 0x100
 #define ROUTE_RATE_PASSWORD_RESET 0x200
+/* Accepts an Idempotency-Key header (idempotency.h). */
+#define ROUTE_IDEMPOTENT 0x400
 
 /*
  * Body limit of ROUTE_BODY_LARGE routes in place of max_body_size: 10 MiB,
@@ -416,6 +418,22 @@ extern const size_t http_ntest_routes;
 struct worker;
 
 /*
+ * The Idempotency-Key of a request to a ROUTE_IDEMPOTENT route
+ * (idempotency.h); "key" is "" when the request has none.
+ */
+struct idem_request {
+	char		 key[256];
+	unsigned char	 request_hash[32];	/* SHA-256, see idem_begin() */
+	char		 client[64];	/* "user:" or "api_key:" and an id */
+	bool		 capturing;	/* http_write() keeps the answer */
+	bool		 captured;
+	int		 status;
+	const char	*content_type;	/* a literal, or NULL */
+	char		*body;		/* malloc()ed, wiped when freed */
+	size_t		 body_len;
+};
+
+/*
  * One FastCGI request.  Strings point into the FastCGI parameter block or
  * into "path_buf" and live until the request is finished.
  */
@@ -453,6 +471,9 @@ struct http_request {
 	char			 org_id[37];	/* the session's organization, or "" */
 	char			 org_role[8];	/* owner, admin, member, or "" */
 	char			 org_kind[10];	/* buyer, supplier, or "" */
+	char			 api_key_id[37];	/* a signed request's key */
+
+	struct idem_request	 idem;
 
 	const char		*headers[HTTP_MAX_HEADERS];	/* "Name: value" */
 	size_t			 nheaders;
@@ -581,6 +602,13 @@ struct db {
 	unsigned	 statement_timeout;	/* milliseconds */
 	uint64_t	 next_attempt_us;	/* no reconnect before this */
 	bool		 in_transaction;
+	/*
+	 * Set by idem_claim(): db_commit() only marks "commit_deferred" and
+	 * leaves the transaction open, so that idem_finish() can store the
+	 * answer in it before the real COMMIT.
+	 */
+	bool		 defer_commit;
+	bool		 commit_deferred;
 	bool		 connected_before;	/* a later connect is a reconnect */
 };
 

@@ -62,6 +62,8 @@ my %ADMIN_ONLY = (
 my %SHARED = (
 	# Rate-limit counts, keyed by HMACs of the clients.
 	rate_buckets		=> 't/550_rate_limit.t',
+	# Stored answers of idempotent requests, keyed by their client.
+	idempotency_keys	=> 't/570_idempotency.t',
 );
 
 my @rls = split /\n/, psql_value("SELECT c.relname FROM pg_class c "

@@ -254,6 +254,7 @@ apikey_authenticate(struct http_request *req)
 	snprintf(req->org_id, sizeof(req->org_id), "%s", org_id);
 	snprintf(req->org_role, sizeof(req->org_role), "%s", role);
 	snprintf(req->org_kind, sizeof(req->org_kind), "%s", kind);
+	snprintf(req->api_key_id, sizeof(req->api_key_id), "%s", h.key_id);
 	log_info(req->request_id, "apikey_accepted", "key_id=%s org_id=%s",
 	    h.key_id, org_id);
 	return SSCN_OK;

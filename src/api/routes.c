@@ -77,7 +77,7 @@ const struct route api_routes[] = {
 	{ "GET", "/api/v1/organizations/{id}/members", org_members_list,
 	    ROUTE_AUTH },
 	{ "POST", "/api/v1/organizations/{id}/members", org_members_invite,
-	    ROUTE_BODY_JSON | ROUTE_AUTH },
+	    ROUTE_BODY_JSON | ROUTE_AUTH | ROUTE_IDEMPOTENT },
 	{ "PATCH", "/api/v1/organizations/{id}/members/{user_id}",
 	    org_member_patch, ROUTE_BODY_JSON | ROUTE_AUTH },
 	{ "DELETE", "/api/v1/organizations/{id}/members/{user_id}",
@@ -94,7 +94,7 @@ const struct route api_routes[] = {
 
 	/* ---- documents (api/documents.h) ---- */
 	{ "POST", "/api/v1/documents", documents_create,
-	    ROUTE_BODY_JSON | ROUTE_AUTH },
+	    ROUTE_BODY_JSON | ROUTE_AUTH | ROUTE_IDEMPOTENT },
 	{ "GET", "/api/v1/documents/{id}", documents_get, ROUTE_AUTH },
 	{ "PUT", "/api/v1/documents/{id}/content", documents_put_content,
 	    ROUTE_BODY_ANY | ROUTE_BODY_LARGE | ROUTE_AUTH },
@@ -102,7 +102,8 @@ const struct route api_routes[] = {
 	    ROUTE_AUTH },
 
 	/* ---- RFQs, their invitations and NDA (api/rfqs.h) ---- */
-	{ "POST", "/api/v1/rfqs", rfq_create, ROUTE_BODY_JSON | ROUTE_AUTH },
+	{ "POST", "/api/v1/rfqs", rfq_create,
+	    ROUTE_BODY_JSON | ROUTE_AUTH | ROUTE_IDEMPOTENT },
 	{ "GET", "/api/v1/rfqs", rfq_list, ROUTE_AUTH },
 	{ "GET", "/api/v1/rfqs/{id}", rfq_get, ROUTE_AUTH },
 	{ "PATCH", "/api/v1/rfqs/{id}", rfq_patch,
@@ -112,7 +113,7 @@ const struct route api_routes[] = {
 	{ "POST", "/api/v1/rfqs/{id}/cancel", rfq_cancel,
 	    ROUTE_BODY_JSON | ROUTE_AUTH },
 	{ "POST", "/api/v1/rfqs/{id}/invitations", rfq_invite,
-	    ROUTE_BODY_JSON | ROUTE_AUTH },
+	    ROUTE_BODY_JSON | ROUTE_AUTH | ROUTE_IDEMPOTENT },
 	{ "GET", "/api/v1/rfqs/{id}/invitations", rfq_invitations_list,
 	    ROUTE_AUTH },
 	{ "POST", "/api/v1/rfqs/{id}/nda/accept", rfq_nda_accept,
@@ -122,7 +123,7 @@ const struct route api_routes[] = {
 
 	/* ---- quotes and messages (api/quotes.h) ---- */
 	{ "POST", "/api/v1/rfqs/{id}/quotes", quote_submit,
-	    ROUTE_BODY_JSON | ROUTE_AUTH },
+	    ROUTE_BODY_JSON | ROUTE_AUTH | ROUTE_IDEMPOTENT },
 	{ "GET", "/api/v1/rfqs/{id}/quotes", quote_list, ROUTE_AUTH },
 	{ "GET", "/api/v1/quotes/{id}", quote_get, ROUTE_AUTH },
 	{ "PATCH", "/api/v1/quotes/{id}", quote_patch,
@@ -131,7 +132,7 @@ const struct route api_routes[] = {
 	{ "POST", "/api/v1/quotes/{id}/award", quote_award, ROUTE_AUTH },
 	{ "GET", "/api/v1/rfqs/{id}/messages", message_list, ROUTE_AUTH },
 	{ "POST", "/api/v1/rfqs/{id}/messages", message_post,
-	    ROUTE_BODY_JSON | ROUTE_AUTH },
+	    ROUTE_BODY_JSON | ROUTE_AUTH | ROUTE_IDEMPOTENT },
 
 	/* ---- data export (api/data_export.h) ---- */
 	/* Open to restricted sessions: a copy of one's data needs no new terms. */
@@ -150,7 +151,7 @@ const struct route api_routes[] = {
 
 	/* ---- incidents and audit search (api/incidents.h) ---- */
 	{ "POST", "/api/v1/admin/incidents", incident_create,
-	    ROUTE_BODY_JSON | ROUTE_AUTH },
+	    ROUTE_BODY_JSON | ROUTE_AUTH | ROUTE_IDEMPOTENT },
 	{ "GET", "/api/v1/admin/incidents", incident_list, ROUTE_AUTH },
 	{ "GET", "/api/v1/admin/incidents/{id}", incident_get, ROUTE_AUTH },
 	{ "PATCH", "/api/v1/admin/incidents/{id}", incident_patch,
@@ -177,7 +178,7 @@ const struct route api_routes[] = {
 
 	/* ---- API keys (api/apikeys.h) ---- */
 	{ "POST", "/api/v1/organizations/{id}/api-keys", apikeys_create,
-	    ROUTE_BODY_JSON | ROUTE_AUTH },
+	    ROUTE_BODY_JSON | ROUTE_AUTH | ROUTE_IDEMPOTENT },
 	{ "GET", "/api/v1/organizations/{id}/api-keys", apikeys_list,
 	    ROUTE_AUTH },
 	{ "DELETE", "/api/v1/organizations/{id}/api-keys/{key_id}",

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "sscn.h"
+#include "idempotency.h"
 #include "ratelimit.h"
 #include "api/consent.h"
 #include "api/incidents.h"
@@ -452,6 +453,7 @@ const struct db_statement_set db_statement_sets[] = {
 	{ apikey_statements, &apikey_nstatements },
 	{ ratelimit_statements, &ratelimit_nstatements },
 	{ metrics_statements, &metrics_nstatements },
+	{ idem_statements, &idem_nstatements },
 };
 
 const size_t db_nstatement_sets =

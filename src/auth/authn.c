@@ -24,6 +24,7 @@
 #include "sscn.h"
 #include "api/apikeys.h"
 #include "auth/jwt.h"
+#include "idempotency.h"
 #include "ratelimit.h"
 
 /* Longest access token read from a header or cookie. */
@@ -241,8 +242,8 @@ authn_rate_step(struct http_request *req, const char *sub,
 	return n;
 }
 
-enum sscn_err
-authn_require(struct http_request *req)
+static enum sscn_err
+authn_require_client(struct http_request *req)
 {
 	struct jwt_claims	 claims;
 	struct ratelimit_step	 rate;
@@ -297,6 +298,17 @@ authn_require(struct http_request *req)
 	if (err != SSCN_OK)
 		db_rollback(&req->worker->db, req->request_id);
 	return err;
+}
+
+/* Authenticate, then look up the request's Idempotency-Key, if any. */
+enum sscn_err
+authn_require(struct http_request *req)
+{
+	enum sscn_err err;
+
+	if ((err = authn_require_client(req)) != SSCN_OK)
+		return err;
+	return idem_claim(req);
 }
 
 enum sscn_err

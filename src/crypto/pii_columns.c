@@ -37,6 +37,9 @@ const struct pii_column pii_columns[] = {
 	    "sscn.users.totp_pending_secret:" },
 	/* API key secrets (api/apikeys.c), needed in clear for the HMAC. */
 	{ "sscn.api_keys", "id", "secret", "api_keys.secret:" },
+	/* Stored answers of idempotent requests (idempotency.c). */
+	{ "sscn.idempotency_keys", "id", "response",
+	    "idempotency_keys.response:" },
 };
 
 const size_t pii_ncolumns = sizeof(pii_columns) / sizeof(pii_columns[0]);

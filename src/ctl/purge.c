@@ -71,6 +71,8 @@
 #define PURGE_EXPORTS_OLD "requested_at < " PURGE_CUTOFF
 #define PURGE_OIDC_OLD \
 	"coalesce(used_at, expires_at) < " PURGE_CUTOFF
+/* An expired stored response is never used again, so it goes at once. */
+#define PURGE_IDEMPOTENCY_EXPIRED "expires_at <= now()"
 #define PURGE_LOCKOUTS_OLD \
 	"updated_at < " PURGE_CUTOFF \
 	" AND (locked_until IS NULL OR locked_until < now())"
@@ -147,6 +149,12 @@ static const struct purge_category purge_categories[] = {
 	  PURGE_COUNT("oidc_pending_links", PURGE_OIDC_OLD),
 	  "WITH d AS (" PURGE_DELETE("oidc_pending_links", PURGE_OIDC_OLD)
 	  " RETURNING 1) SELECT count(*) FROM d",
+	  PURGE_CONF(retention_tokens) },
+	/* Ignores its retention: rows go at expiry, IDEM_TTL after use. */
+	{ "idempotency_keys",
+	  PURGE_COUNT("idempotency_keys", PURGE_IDEMPOTENCY_EXPIRED),
+	  "WITH d AS (" PURGE_DELETE("idempotency_keys",
+	  PURGE_IDEMPOTENCY_EXPIRED) " RETURNING 1) SELECT count(*) FROM d",
 	  PURGE_CONF(retention_tokens) },
 };
 
