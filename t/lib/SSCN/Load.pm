@@ -24,13 +24,20 @@ sub wrk_available () {
 }
 
 # Start wrk on PATH.  Options: seconds (default 10), threads (2),
-# connections (8), token (sent as a Bearer token), timeout (wrk's
-# per-request timeout in seconds, default 5).
+# connections (8), token (sent as a Bearer token), headers ([Name =>
+# value, ...] sent with every request), timeout (wrk's per-request
+# timeout in seconds, default 5).
 sub load_start ($path, %opt) {
 	my $seconds = $opt{seconds} // 10;
 	my $threads = $opt{threads} // 2;
 	my $connections = $opt{connections} // 8;
 	my $timeout = $opt{timeout} // 5;
+
+	my @headers;
+	my @pairs = @{ $opt{headers} // [] };
+	while (my ($name, $value) = splice(@pairs, 0, 2)) {
+		push @headers, '-H', "$name: $value";
+	}
 
 	my @script;
 	if (defined $opt{token}) {
@@ -43,7 +50,7 @@ sub load_start ($path, %opt) {
 
 	my $pid = open(my $out, '-|', 'timeout', '--kill-after=5', $seconds + 30,
 	    'wrk', "-t$threads", "-c$connections", "-d${seconds}s",
-	    '--timeout', "${timeout}s", @script, "$URL$path")
+	    '--timeout', "${timeout}s", @headers, @script, "$URL$path")
 	    // die "cannot start wrk: $!";
 	return { out => $out, pid => $pid, path => $path };
 }
