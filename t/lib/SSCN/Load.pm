@@ -15,8 +15,9 @@ use v5.36;
 use Exporter qw(import);
 use File::Temp qw(tempfile);
 use SSCN::Test;
+use Test::More;
 
-our @EXPORT = qw(wrk_available load_start load_finish);
+our @EXPORT = qw(wrk_available load_start load_finish load_finish_clean);
 
 sub wrk_available () {
 	my ($status) = run_cmd(['wrk', '--version'], timeout => 10);
@@ -77,6 +78,20 @@ sub load_finish ($load) {
 	    exit => $exit,
 	    report => $report,
 	};
+}
+
+# Wait for wrk to end and check, with NAME as the prefix, that it made
+# requests and saw neither a non-2xx answer nor a socket error.  Returns
+# load_finish()'s counts.
+sub load_finish_clean ($load, $name) {
+	my $result = load_finish($load);
+	note($result->{report});
+	ok($result->{requests} > 0, "$name: wrk made $result->{requests} requests");
+	is($result->{non_2xx}, 0, "$name: zero non-2xx answers to $load->{path}")
+	    or diag($result->{report});
+	is($result->{socket_errors}, 0, "$name: zero socket errors")
+	    or diag($result->{report});
+	return $result;
 }
 
 1;
