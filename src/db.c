@@ -203,6 +203,17 @@ db_result_error(const char *request_id, const char *name, PGresult *res)
 		metrics_db_error(METRICS_DB_TIMEOUT);
 		return SSCN_ERR_UNAVAILABLE;
 	}
+	/*
+	 * Class 53 insufficient_resources: 53100 disk_full, 53200
+	 * out_of_memory, 53300 too_many_connections.  The statement rolled
+	 * back and the server may recover, so the client may retry later.
+	 */
+	if (strncmp(state, "53", 2) == 0) {
+		log_error(request_id, "db_out_of_resources",
+		    "statement=%s sqlstate=%s", name, state);
+		metrics_db_error(METRICS_DB_QUERY);
+		return SSCN_ERR_UNAVAILABLE;
+	}
 	log_error(request_id, "db_query_failed", "statement=%s sqlstate=%s",
 	    name, state);
 	metrics_db_error(METRICS_DB_QUERY);

@@ -6,10 +6,12 @@
 # (1 thread, 4 connections); the second keeps more connections open than
 # there are workers, so a connection is always waiting in the listen queue
 # and a worker that only notices its stop signal while idle never stops.
+# A last round reloads nginx and then sscnd under load.
 
 use v5.36;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use SSCN::Load;
 use SSCN::Test;
 use Test::More;
 use Time::HiRes qw(sleep time);
@@ -105,6 +107,25 @@ sub reload_under_load ($name, $threads, $connections) {
 
 reload_under_load('light load', 1, 4);
 reload_under_load('saturating load', 2, 32);
+
+# nginx re-reads its configuration on SIGHUP and replaces its workers,
+# which finish the requests they hold; wrk must see no failure.  The old
+# workers also close their idle keep-alive connections, and a request
+# that wrk sends on one at that moment gets a read error that a browser
+# would retry (RFC 9112, section 9.3.1), so this round opens a
+# connection per request.
+{
+	my $load = load_start('/api/health/live', seconds => $LOAD_SECONDS,
+	    threads => 2, connections => 16, headers => [Connection => 'close']);
+	sleep $HUP_AFTER;
+	my ($status, $out) = dev_tool('nginx-reload', { timeout => 30 });
+	is($status, 0, 'nginx reload: tools/dev nginx-reload exit 0') or diag($out);
+	sleep 1;
+	($status, $out) = dev_tool('reload', { timeout => 30 });
+	is($status, 0, 'nginx reload: then tools/dev reload exit 0') or diag($out);
+
+	load_finish_clean($load, 'nginx reload');
+}
 
 my $res = request('GET', '/api/health/ready');
 is($res->{status}, 200, 'ready after reloads: status 200');

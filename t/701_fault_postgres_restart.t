@@ -1,0 +1,75 @@
+#!/usr/bin/perl
+# PostgreSQL restart under load: while wrk reads GET /api/health/live,
+# PostgreSQL stops and starts again.  /api/health/ready reports the outage
+# with 503, an authenticated read fails with a JSON 503 in the meantime,
+# wrk sees no failed answer, and afterwards the same workers serve the
+# authenticated read again, so they reconnected without a restart.  t/050
+# covers the outage's error bodies without load.
+
+use v5.36;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use SSCN::Load;
+use SSCN::Sourcing;
+use SSCN::Test;
+use Test::More;
+use Time::HiRes qw(sleep time);
+
+require_stack();
+plan skip_all => 'wrk not installed (Debian package wrk)' unless wrk_available();
+# pg_stop() of SSCN::Test starts PostgreSQL again when the file ends.
+$SIG{INT} = $SIG{TERM} = sub { exit 1 };
+
+my $LOAD_SECONDS = 16;
+
+my $master = master_pid();
+ok($master, 'sscnd master is running') or BAIL_OUT('no sscnd master');
+my @workers = sort { $a <=> $b } child_pids($master);
+my $buyer = org_user('buyer');
+
+my $res = api('GET', '/api/v1/me', token => $buyer->{token});
+is($res->{status}, 200, 'me before the restart: status 200');
+
+my $load = load_start('/api/health/live', seconds => $LOAD_SECONDS,
+    threads => 2, connections => 8);
+sleep 1;
+
+# ---- outage ---------------------------------------------------------------------
+
+my ($status, $out) = pg_stop();
+is($status, 0, 'tools/dev pg-stop: exit 0') or diag($out);
+
+my $ready;
+ok(wait_for(sub {
+	$ready = request('GET', '/api/health/ready', timeout => 10);
+	($ready->{status} // 0) == 503;
+}, 15, 0.2), 'ready during the outage: 503 within 15 s')
+    or diag('last answer: ' . ($ready->{status} // $ready->{error}));
+
+my $t0 = time;
+$res = api('GET', '/api/v1/me', token => $buyer->{token});
+my $elapsed = time - $t0;
+is_error_response($res, 503, 'unavailable', 'me during the outage');
+ok($elapsed < 10, sprintf('me during the outage answers in %.1f s', $elapsed));
+
+# ---- recovery -------------------------------------------------------------------
+
+ok(pg_start(), 'tools/dev pg-start: exit 0');
+my $streak = 0;
+my $last;
+ok(wait_for(sub {
+	$last = api('GET', '/api/v1/me', token => $buyer->{token});
+	$streak = ($last->{status} // 0) == 200 ? $streak + 1 : 0;
+	$streak >= 2 * @workers;
+}, 20, 0.1), 'me after the restart: ' . 2 * @workers . ' answers of 200 in a row')
+    or diag('last answer: ' . ($last->{status} // $last->{error}));
+is(request('GET', '/api/health/ready')->{status}, 200,
+    'ready after the restart: status 200');
+
+load_finish_clean($load, 'live under load');
+
+is_deeply([sort { $a <=> $b } child_pids($master)], \@workers,
+    'same worker pids: the workers reconnected without a restart');
+is(master_pid(), $master, 'master pid unchanged');
+
+done_testing();
