@@ -110,8 +110,8 @@ ok($failed_reads + @failed_writes <= scalar @killed,
 diag("failed: $failed_reads reads and " . scalar(@failed_writes)
     . ' writes for ' . scalar(@killed) . ' kills');
 # nginx answers a request whose worker died with 502, which
-# sscn-common.conf turns into its own 503 unavailable.  Rows are counted
-# below, so a 503 from sscnd after a commit would still fail the test.
+# sscn-common.conf turns into its own 503 unavailable.  The row counts
+# below check that no write was lost or stored twice.
 for my $failure (@failed_writes) {
 	like($failure, qr/: (?:502|503|none)$/,
 	    "failed write $failure is a lost connection, not an application error");
