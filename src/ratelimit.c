@@ -48,7 +48,7 @@ static struct ratelimit_lease ratelimit_leases[RATELIMIT_LEASES];
 
 /*
  * The new counts of a bucket row "r" at the time in "c", for a request
- * that asks for $4 hits: the window moves on when c.win is past
+ * that requests $4 hits.  The window moves on when c.win is past
  * r.window_start.  The request takes $4 hits when they fit under the
  * limit ($2 per $3 seconds), else 1 when that fits, else none.
  */
@@ -292,7 +292,7 @@ ratelimit_steps(struct http_request *req, const char *user_id,
 	return (int)st->n;
 }
 
-/* What one rate_limit_hit row means for the RateLimit-* headers. */
+/* The RateLimit-* figures of one rate_limit_hit row. */
 struct ratelimit_state {
 	bool	 rejected;
 	long	 granted;	/* hits the request took */
@@ -354,21 +354,21 @@ ratelimit_state(const PGresult *res, long limit, long window,
 /* Add the RateLimit-* headers; on a rejection also Retry-After and a log. */
 static enum sscn_err
 ratelimit_respond(struct http_request *req, const struct ratelimit_step *st,
-    const struct ratelimit_state *shown)
+    const struct ratelimit_state *reported)
 {
-	http_add_headerf(req, "RateLimit-Limit: %ld", shown->limit);
-	http_add_headerf(req, "RateLimit-Remaining: %ld", shown->remaining);
-	http_add_headerf(req, "RateLimit-Reset: %ld", shown->reset);
-	if (!shown->rejected)
+	http_add_headerf(req, "RateLimit-Limit: %ld", reported->limit);
+	http_add_headerf(req, "RateLimit-Remaining: %ld", reported->remaining);
+	http_add_headerf(req, "RateLimit-Reset: %ld", reported->reset);
+	if (!reported->rejected)
 		return SSCN_OK;
 
-	http_add_headerf(req, "Retry-After: %ld", shown->retry_after);
+	http_add_headerf(req, "Retry-After: %ld", reported->retry_after);
 	log_info(req->request_id, "rate_limited", "route=\"%s %s\" "
 	    "client=%s user_id=%s limit=%ld retry_after=%ld",
 	    req->match.route->method, req->match.route->path,
 	    st->user_id[0] != '\0' ? "user" : "address",
-	    st->user_id[0] != '\0' ? st->user_id : "-", shown->limit,
-	    shown->retry_after);
+	    st->user_id[0] != '\0' ? st->user_id : "-", reported->limit,
+	    reported->retry_after);
 	return SSCN_ERR_RATE_LIMITED;
 }
 
@@ -376,17 +376,17 @@ enum sscn_err
 ratelimit_take(struct http_request *req, const struct ratelimit_step *st,
     const struct db_step *steps)
 {
-	struct ratelimit_state	 shown, state;
+	struct ratelimit_state	 reported, state;
 	long			 window = strtol(st->window, NULL, 10);
 	long			 retry_after = 0;
 	size_t			 i;
 
-	memset(&shown, 0, sizeof(shown));
+	memset(&reported, 0, sizeof(reported));
 	if (st->leased) {
-		shown.limit = st->lease_limit;
-		shown.remaining = st->lease_remaining;
-		shown.reset = st->lease_reset;
-		return ratelimit_respond(req, st, &shown);
+		reported.limit = st->lease_limit;
+		reported.remaining = st->lease_remaining;
+		reported.reset = st->lease_reset;
+		return ratelimit_respond(req, st, &reported);
 	}
 
 	for (i = 0; i < st->n; i++) {
@@ -400,21 +400,21 @@ ratelimit_take(struct http_request *req, const struct ratelimit_step *st,
 			retry_after = state.retry_after;
 
 		/* Show a rejecting bucket first, else the one with least room. */
-		if (i == 0 || (state.rejected && !shown.rejected) ||
-		    (state.rejected == shown.rejected &&
-		    state.remaining < shown.remaining))
-			shown = state;
+		if (i == 0 || (state.rejected && !reported.rejected) ||
+		    (state.rejected == reported.rejected &&
+		    state.remaining < reported.remaining))
+			reported = state;
 	}
-	shown.retry_after = retry_after;
+	reported.retry_after = retry_after;
 
 	/* Keep the hits taken ahead, and what remains, for the next requests. */
 	if (st->n == 1) {
-		ratelimit_lease_store(st->bucket[0], shown.granted > 1 ?
-		    shown.granted - 1 : 0, shown.limit, shown.remaining,
-		    now_us() + (uint64_t)shown.reset * 1000000);
-		shown.remaining += shown.granted > 1 ? shown.granted - 1 : 0;
+		ratelimit_lease_store(st->bucket[0], reported.granted > 1 ?
+		    reported.granted - 1 : 0, reported.limit, reported.remaining,
+		    now_us() + (uint64_t)reported.reset * 1000000);
+		reported.remaining += reported.granted > 1 ? reported.granted - 1 : 0;
 	}
-	return ratelimit_respond(req, st, &shown);
+	return ratelimit_respond(req, st, &reported);
 }
 
 enum sscn_err

@@ -48,9 +48,10 @@ bool	ratelimit_applies(const struct http_request *);
 
 /*
  * Fill "steps" (RATELIMIT_BUCKETS_MAX of them) with the rate_limit_hit
- * statements of the request: the bucket of user "user_id" when not NULL,
- * else of the address, and for a route with a ROUTE_RATE_* flag and no
- * user, the stricter bucket of the address.  "storage" must outlive the
+ * statements of the request.  The first counts the bucket of user
+ * "user_id", or of the address when it is NULL.  A route with a
+ * ROUTE_RATE_* flag and no user also counts the stricter bucket of the
+ * address.  "storage" must outlive the
  * statements.  Returns the number of steps, 0 when the worker's lease
  * covers the request, or -1 with "*err" set (SSCN_ERR_UNAVAILABLE,
  * logged, without keys).  Call ratelimit_take() in every case but -1.

@@ -120,7 +120,7 @@ export function fieldMessage(name, problem) {
 // request id when the server gave one.
 export function errorBox(error, extraLines) {
 	// Without lines from a form, every field problem is listed here, so
-	// that "check the marked fields" never stands alone.
+	// that "check the marked fields" always comes with the problems.
 	const lines = extraLines !== undefined ? extraLines :
 		flattenFields(error.fields).map(([name, problem]) =>
 			fieldLabel(name) + ": " + fieldMessage(name, problem));
