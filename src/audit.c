@@ -16,9 +16,6 @@
 
 #include "sscn.h"
 
-/* Longest user agent stored; the column allows 512 characters. */
-#define AUDIT_USER_AGENT_MAX 256
-
 /*
  * Copy a client-sent user agent with every byte outside printable ASCII
  * replaced by '?', so invalid UTF-8 cannot make the insert fail.
@@ -33,15 +30,13 @@ audit_clean_user_agent(const char *src, char *dst, size_t dstlen)
 	dst[i] = '\0';
 }
 
-enum sscn_err
-audit_write(struct http_request *req, const char *actor_id,
+void
+audit_step(struct http_request *req, const char *actor_id,
     const char *organization_id, const char *action, const char *target,
-    const char *result, struct json_object *details)
+    const char *result, struct json_object *details, struct audit_row *row,
+    struct db_step *step)
 {
-	const char	*params[9];
-	char		 agent[AUDIT_USER_AGENT_MAX + 1];
-	PGresult	*res = NULL;
-	enum sscn_err	 err;
+	const char **params = row->params;
 
 	params[0] = actor_id != NULL && *actor_id != '\0' ? actor_id : NULL;
 	params[1] = organization_id != NULL && *organization_id != '\0' ?
@@ -49,8 +44,9 @@ audit_write(struct http_request *req, const char *actor_id,
 	params[2] = req->remote_addr;
 	params[3] = NULL;
 	if (req->user_agent != NULL) {
-		audit_clean_user_agent(req->user_agent, agent, sizeof(agent));
-		params[3] = agent;
+		audit_clean_user_agent(req->user_agent, row->agent,
+		    sizeof(row->agent));
+		params[3] = row->agent;
 	}
 	params[4] = action;
 	params[5] = target;
@@ -58,9 +54,24 @@ audit_write(struct http_request *req, const char *actor_id,
 	params[7] = req->request_id;
 	params[8] = details != NULL ? json_object_to_json_string_ext(details,
 	    JSON_C_TO_STRING_PLAIN) : NULL;
+	*step = (struct db_step){ .name = "audit_insert",
+	    .nparams = AUDIT_ROW_PARAMS, .params = params };
+}
 
-	err = db_exec(&req->worker->db, req->request_id, "audit_insert", 9,
-	    params, &res);
+enum sscn_err
+audit_write(struct http_request *req, const char *actor_id,
+    const char *organization_id, const char *action, const char *target,
+    const char *result, struct json_object *details)
+{
+	struct audit_row	 row;
+	struct db_step		 step;
+	PGresult		*res = NULL;
+	enum sscn_err		 err;
+
+	audit_step(req, actor_id, organization_id, action, target, result,
+	    details, &row, &step);
+	err = db_exec(&req->worker->db, req->request_id, step.name,
+	    step.nparams, step.params, &res);
 	PQclear(res);
 	if (err != SSCN_OK)
 		log_error(req->request_id, "audit_write_failed", "action=%s",

@@ -302,13 +302,17 @@ db_pipeline(struct db *db, const char *request_id, struct db_step *steps,
 	PGresult	*sync;
 	ExecStatusType	 status;
 	enum sscn_err	 err = SSCN_OK;
-	bool		 begins = false;
+	bool		 begins = false, commits = false;
 	size_t		 i;
 
 	for (i = 0; i < n; i++) {
 		steps[i].res = NULL;
 		if (strcmp(steps[i].name, DB_STEP_BEGIN) == 0) {
 			begins = true;
+			continue;
+		}
+		if (strcmp(steps[i].name, DB_STEP_COMMIT) == 0) {
+			commits = true;
 			continue;
 		}
 		if (strcmp(steps[i].name, DB_STEP_SYNC) == 0)
@@ -335,6 +339,9 @@ db_pipeline(struct db *db, const char *request_id, struct db_step *steps,
 		if (strcmp(steps[i].name, DB_STEP_BEGIN) == 0)
 			sent = PQsendQueryParams(db->conn, "BEGIN", 0, NULL,
 			    NULL, NULL, NULL, 0);
+		else if (strcmp(steps[i].name, DB_STEP_COMMIT) == 0)
+			sent = db->defer_commit ? 1 : PQsendQueryParams(db->conn,
+			    "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
 		else if (strcmp(steps[i].name, DB_STEP_SYNC) == 0)
 			sent = PQpipelineSync(db->conn);
 		else
@@ -351,6 +358,9 @@ db_pipeline(struct db *db, const char *request_id, struct db_step *steps,
 	 * PGRES_PIPELINE_ABORTED.
 	 */
 	for (i = 0; i < n; i++) {
+		if (strcmp(steps[i].name, DB_STEP_COMMIT) == 0 &&
+		    db->defer_commit)
+			continue;
 		if (strcmp(steps[i].name, DB_STEP_SYNC) != 0) {
 			steps[i].res = db_pipeline_result(db->conn);
 			continue;
@@ -370,15 +380,26 @@ db_pipeline(struct db *db, const char *request_id, struct db_step *steps,
 		db->in_transaction = true;
 
 	for (i = 0; i < n && err == SSCN_OK; i++) {
-		if (strcmp(steps[i].name, DB_STEP_SYNC) == 0)
+		if (strcmp(steps[i].name, DB_STEP_SYNC) == 0 ||
+		    steps[i].res == NULL)
 			continue;
 		status = PQresultStatus(steps[i].res);
 		if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK)
 			err = db_result_error(request_id, steps[i].name,
 			    steps[i].res);
 	}
-	if (err == SSCN_OK)
+	if (err == SSCN_OK) {
+		if (commits && db->defer_commit)
+			db->commit_deferred = true;
+		else if (commits)
+			db->in_transaction = false;
 		return SSCN_OK;
+	}
+
+	/*
+	 * A failed COMMIT has ended the transaction already, so ROLLBACK
+	 * only draws a warning from the server.
+	 */
 	db_rollback(db, request_id);
 	goto fail;
 

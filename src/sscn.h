@@ -656,6 +656,7 @@ struct db_step {
 	struct pg_result	*res;	/* set by db_pipeline(); caller PQclear()s */
 };
 #define DB_STEP_BEGIN	"BEGIN"
+#define DB_STEP_COMMIT	"COMMIT"
 #define DB_STEP_SYNC	"SYNC"
 
 /*
@@ -664,9 +665,13 @@ struct db_step {
  * NULL), so the statements before it commit on their own and a failure
  * there aborts none after it.  Between Syncs, without a DB_STEP_BEGIN, the
  * statements form one implicit transaction, so settings made with
- * set_config(..., true) reach the later statements and end with it.  A DB_STEP_BEGIN step opens an explicit
- * transaction that stays open (db->in_transaction) for db_commit() or
- * db_rollback().  Each statement runs whatever the earlier ones returned.
+ * set_config(..., true) reach the later statements and end with it.  A
+ * DB_STEP_BEGIN step opens an explicit transaction that stays open
+ * (db->in_transaction) for db_commit() or db_rollback(), or for a
+ * DB_STEP_COMMIT step of this or a later call, which commits it as
+ * db_commit() would (deferred while db->defer_commit is set; its "res"
+ * is then NULL).  Each statement runs whatever the earlier ones returned,
+ * so a step that must stop the rest has to fail, not return no rows.
  * On SSCN_OK every step's "res" is the caller's to PQclear().  On failure
  * all are NULL, any transaction is rolled back, and the error is mapped
  * and logged as db_exec() does.  A lost connection is not retried.
@@ -753,6 +758,26 @@ enum sscn_err audit_write(struct http_request *, const char *actor_id,
 	    const char *organization_id, const char *action, const char *target,
 	    const char *result, struct json_object *details) SSCN_WARN_UNUSED;
 
+/* Longest user agent stored; the column allows 512 characters. */
+#define AUDIT_USER_AGENT_MAX	256
+#define AUDIT_ROW_PARAMS	9
+
+/* The parameters of one audit row, for audit_step(). */
+struct audit_row {
+	const char	*params[AUDIT_ROW_PARAMS];
+	char		 agent[AUDIT_USER_AGENT_MAX + 1];
+};
+
+/*
+ * Fill "step" with the insert of the audit_write() row, for a
+ * db_pipeline() that runs it with the change.  "row" holds the
+ * parameters; it and "details" must live until the pipeline has run.
+ */
+void	audit_step(struct http_request *, const char *actor_id,
+	    const char *organization_id, const char *action, const char *target,
+	    const char *result, struct json_object *details,
+	    struct audit_row *row, struct db_step *step);
+
 /* Queue one mail in the current transaction; CR or LF in headers fail. */
 enum sscn_err outbox_queue(struct http_request *, const char *recipient,
 	    const char *subject, const char *body, const char *template_name)
@@ -797,6 +822,16 @@ char	*outbox_link(const struct http_request *, const char *path,
  * (CSRF) or SSCN_ERR_UNAVAILABLE, all logged, with no transaction open.
  */
 enum sscn_err authn_require(struct http_request *) SSCN_WARN_UNUSED;
+
+/*
+ * authn_require() that also runs the "n" (at most AUTHN_PIPELINE_MAX)
+ * statements of "steps" in the transaction it opens, in the same round
+ * trip as the session check: reads that the handler needs before it can
+ * decide anything.  On SSCN_OK each step's "res" is the caller's to
+ * PQclear(); on failure all are NULL.
+ */
+enum sscn_err authn_require_with(struct http_request *, struct db_step *steps,
+	    size_t n) SSCN_WARN_UNUSED;
 
 /*
  * Check the access token without touching the database: present, CSRF for

@@ -192,4 +192,32 @@ ok(($counts->{idempotency_keys} // 0) >= 1, 'purge: counts expired keys');
 is(key_rows($busy), 0, 'purge: expired key deleted');
 is(key_rows($key), 2, 'purge: live keys kept');
 
+# ---- a quote: the write that commits in its own round trip -------------------
+
+my $supplier = org_user('supplier');
+my $open = create_rfq($buyer);
+publish_rfq($buyer, $open);
+my %terms = (unit_price => '8.75', currency => $open->{currency},
+    lead_time_days => 14, valid_until => rfq_date(40));
+my $quote_key = 'quote-' . random_id();
+my @quote = map {
+	api('POST', "/api/v1/rfqs/$open->{id}/quotes", token => $supplier->{token},
+	    json => \%terms, headers => ['Idempotency-Key' => $quote_key])
+} 1 .. 2;
+my $quote = is_json_ok($quote[0], 201, 'quote: first request creates');
+is($quote[1]{status}, 201, 'quote: retry gets 201');
+is($quote[1]{body}, $quote[0]{body}, 'quote: same body, byte for byte');
+is(psql_value("SELECT count(*) FROM sscn.quotes WHERE rfq_id = "
+    . "'$open->{id}'"), 1, 'quote: one quote');
+is(psql_value("SELECT count(*) FROM sscn.audit_log WHERE action = "
+    . "'quote.submit' AND target = '$quote->{id}'"), 1,
+    'quote: one audit row');
+is(key_rows($quote_key), 1, 'quote: key stored with the quote');
+is_error_response(api('POST', "/api/v1/rfqs/$open->{id}/quotes",
+    token => $supplier->{token}, json => \%terms,
+    headers => ['Idempotency-Key' => 'quote-other-' . random_id()]), 409,
+    'conflict', 'quote: another key is a second quote, refused');
+is(psql_value("SELECT count(*) FROM sscn.quotes WHERE rfq_id = "
+    . "'$open->{id}'"), 1, 'quote: still one quote');
+
 done_testing();

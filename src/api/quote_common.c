@@ -42,10 +42,18 @@ quote_rfq_load(struct http_request *req, const char *rfq_id, bool nda_gate,
 	if ((err = api_db(req, "quote_rfq_access", 1, params, &res)) !=
 	    SSCN_OK)
 		return err;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
+	err = quote_rfq_take(req, res, nda_gate, rfq);
+	PQclear(res);
+	return err;
+}
+
+enum sscn_err
+quote_rfq_take(struct http_request *req, const PGresult *res, bool nda_gate,
+    struct quote_rfq *rfq)
+{
+	memset(rfq, 0, sizeof(*rfq));
+	if (PQntuples(res) != 1)
 		return SSCN_ERR_NOT_FOUND;
-	}
 	snprintf(rfq->buyer_org_id, sizeof(rfq->buyer_org_id), "%s",
 	    PQgetvalue(res, 0, 0));
 	snprintf(rfq->status, sizeof(rfq->status), "%s", PQgetvalue(res, 0, 1));
@@ -57,7 +65,6 @@ quote_rfq_load(struct http_request *req, const char *rfq_id, bool nda_gate,
 	rfq->is_supplier = strcmp(req->org_kind, "supplier") == 0;
 	rfq->nda_pending = rfq->is_supplier &&
 	    strcmp(PQgetvalue(res, 0, 3), "t") == 0;
-	PQclear(res);
 
 	/* Row-level security showed it; only its buyer or a supplier may act. */
 	if (!rfq->is_buyer && !rfq->is_supplier)
@@ -257,13 +264,12 @@ quote_commit_and_send(struct http_request *req, const char *id, int status)
 	return api_commit_send(req, status, body);
 }
 
-enum sscn_err
-quote_audit(struct http_request *req, const char *action, const char *target,
-    const char *ref_name, const char *ref_id, const char *const *changed)
+struct json_object *
+quote_audit_details(const char *ref_name, const char *ref_id,
+    const char *const *changed)
 {
 	struct json_object	*details = json_object_new_object();
 	struct json_object	*names = json_object_new_array();
-	enum sscn_err		 err;
 	size_t			 i;
 
 	for (i = 0; changed[i] != NULL; i++)
@@ -271,6 +277,17 @@ quote_audit(struct http_request *req, const char *action, const char *target,
 	json_object_object_add(details, ref_name,
 	    json_object_new_string(ref_id));
 	json_object_object_add(details, "fields", names);
+	return details;
+}
+
+enum sscn_err
+quote_audit(struct http_request *req, const char *action, const char *target,
+    const char *ref_name, const char *ref_id, const char *const *changed)
+{
+	struct json_object	*details;
+	enum sscn_err		 err;
+
+	details = quote_audit_details(ref_name, ref_id, changed);
 	err = audit_write(req, req->user_id, req->org_id, action, target,
 	    "success", details);
 	json_object_put(details);

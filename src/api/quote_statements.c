@@ -76,8 +76,7 @@ const struct db_statement quote_statements[] = {
 	/* ---- quotes ---- */
 	{ "quote_insert",
 	  "INSERT INTO sscn.quotes (id, rfq_id, buyer_org_id, supplier_org_id) "
-	  "VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid) "
-	  "ON CONFLICT (rfq_id, supplier_org_id) DO NOTHING RETURNING 1",
+	  "VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid)",
 	  4, false },
 	{ "quote_revision_insert",
 	  "INSERT INTO sscn.quote_revisions (quote_id, buyer_org_id, "

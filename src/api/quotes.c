@@ -25,14 +25,19 @@
 
 /*
  * Validate the body, then authenticate: a caller without a session gets
- * 401 whatever the body, an authenticated one the body's problems.
+ * 401 whatever the body, an authenticated one the body's problems.  The
+ * RFQ is read in the round trip of the session check.
  */
 static enum sscn_err
-quote_submit_begin(struct http_request *req, struct quote_terms *terms)
+quote_submit_begin(struct http_request *req, const char *rfq_id,
+    struct quote_terms *terms, struct quote_rfq *rfq)
 {
 	static const char *const allowed[] = { "unit_price", "currency",
 	    "lead_time_days", "valid_until", "notes", NULL };
 	struct json_object	*fields = json_object_new_object();
+	const char		*params[1] = { rfq_id };
+	struct db_step		 access = { .name = "quote_rfq_access",
+				    .nparams = 1, .params = params };
 	enum sscn_err		 err;
 
 	json_reject_unknown(req->json, allowed, fields);
@@ -41,58 +46,100 @@ quote_submit_begin(struct http_request *req, struct quote_terms *terms)
 		json_object_put(fields);
 		return err;
 	}
-	if ((err = authn_require_valid(req, fields)) != SSCN_OK)
+	if (!session_is_uuid(rfq_id)) {
+		if ((err = authn_require_valid(req, fields)) != SSCN_OK)
+			return err;
+		return SSCN_ERR_NOT_FOUND;
+	}
+
+	if ((err = authn_require_with(req, &access, 1)) != SSCN_OK) {
+		json_object_put(fields);
 		return err;
-	return authn_begin(req);
+	}
+	if ((err = api_validation_check(req, fields)) == SSCN_OK)
+		err = quote_rfq_take(req, access.res, true, rfq);
+	PQclear(access.res);
+	return err;
 }
 
-/* Write the quote, its first revision, the invitation response and audit. */
+/*
+ * Write the quote, its first revision, the invitation response and the
+ * audit row, read the quote back and commit, all in one round trip.  The
+ * audit row goes last: its insert takes the lock that orders the audit
+ * chain, which COMMIT releases.  A second quote of the organization on
+ * the RFQ fails the insert with a unique violation: SSCN_ERR_CONFLICT.
+ * On SSCN_OK "*res" holds the quote as quote_select reads it.
+ */
 static enum sscn_err
 quote_submit_write(struct http_request *req, const char *quote_id,
     const char *rfq_id, const struct quote_rfq *rfq,
-    const struct quote_terms *terms)
+    const struct quote_terms *terms, PGresult **res)
 {
 	static const char *const terms_fields[] = { "unit_price",
 	    "currency", "lead_time_days", "valid_until", "notes", NULL };
-	const char		*params[10];
+	enum { INSERT, REVISION, INVITATION, SELECT, AUDIT, COMMIT, NSTEPS };
+	const char		*quote[4], *revision[10], *invitation[2];
+	const char		*select[1] = { quote_id };
+	struct db_step		 steps[NSTEPS];
+	struct audit_row	 row;
+	struct json_object	*details;
 	char			 days[12];
-	PGresult		*res = NULL;
 	enum sscn_err		 err;
-	bool			 inserted;
+	size_t			 i;
 
-	params[0] = quote_id;
-	params[1] = rfq_id;
-	params[2] = rfq->buyer_org_id;
-	params[3] = req->org_id;
-	if ((err = api_db(req, "quote_insert", 4, params, &res)) != SSCN_OK)
-		return err;
-	inserted = PQntuples(res) == 1;
-	PQclear(res);
-	if (!inserted)
-		return SSCN_ERR_CONFLICT;
+	quote[0] = quote_id;
+	quote[1] = rfq_id;
+	quote[2] = rfq->buyer_org_id;
+	quote[3] = req->org_id;
+	steps[INSERT] = (struct db_step){ .name = "quote_insert",
+	    .nparams = 4, .params = quote };
 
 	snprintf(days, sizeof(days), "%lld", terms->lead_time_days);
-	params[3] = "1";
-	params[1] = rfq->buyer_org_id;
-	params[2] = req->org_id;
-	params[4] = terms->unit_price;
-	params[5] = terms->currency;
-	params[6] = days;
-	params[7] = terms->valid_until;
-	params[8] = terms->notes != NULL ? terms->notes : "";
-	params[9] = req->user_id;
-	if ((err = api_db(req, "quote_revision_insert", 10, params, NULL)) !=
-	    SSCN_OK)
-		return err;
+	revision[0] = quote_id;
+	revision[1] = rfq->buyer_org_id;
+	revision[2] = req->org_id;
+	revision[3] = "1";
+	revision[4] = terms->unit_price;
+	revision[5] = terms->currency;
+	revision[6] = days;
+	revision[7] = terms->valid_until;
+	revision[8] = terms->notes != NULL ? terms->notes : "";
+	revision[9] = req->user_id;
+	steps[REVISION] = (struct db_step){ .name = "quote_revision_insert",
+	    .nparams = 10, .params = revision };
 
-	params[0] = rfq_id;
-	params[1] = req->org_id;
-	if ((err = api_db(req, "quote_invitation_quoted", 2, params, NULL)) !=
-	    SSCN_OK)
-		return err;
+	invitation[0] = rfq_id;
+	invitation[1] = req->org_id;
+	steps[INVITATION] = (struct db_step){
+	    .name = "quote_invitation_quoted", .nparams = 2,
+	    .params = invitation };
+	steps[SELECT] = (struct db_step){ .name = "quote_select",
+	    .nparams = 1, .params = select };
 
-	return quote_audit(req, "quote.submit", quote_id, "rfq_id", rfq_id,
-	    terms_fields);
+	details = quote_audit_details("rfq_id", rfq_id, terms_fields);
+	audit_step(req, req->user_id, req->org_id, "quote.submit", quote_id,
+	    "success", details, &row, &steps[AUDIT]);
+	steps[COMMIT] = (struct db_step){ .name = DB_STEP_COMMIT };
+
+	err = db_pipeline(&req->worker->db, req->request_id, steps, NSTEPS);
+	json_object_put(details);
+	if (err != SSCN_OK) {
+		if (err != SSCN_ERR_CONFLICT)
+			log_error(req->request_id, "quote_submit_failed",
+			    "rfq_id=%s error=%s", rfq_id, err_code(err));
+		return err;
+	}
+
+	*res = steps[SELECT].res;
+	steps[SELECT].res = NULL;
+	for (i = 0; i < NSTEPS; i++)
+		PQclear(steps[i].res);
+	if (PQntuples(*res) != 1) {
+		PQclear(*res);
+		*res = NULL;
+		return SSCN_ERR_INTERNAL;
+	}
+	return SSCN_OK;
 }
 
 enum sscn_err
@@ -118,13 +165,12 @@ quote_submit(struct http_request *req)
 	const char		*rfq_id = req->match.params[0];
 	struct quote_terms	 terms;
 	struct quote_rfq	 rfq;
-	struct json_object	*fields;
+	struct json_object	*fields, *body;
 	char			 quote_id[37];
+	PGresult		*res = NULL;
 	enum sscn_err		 err;
 
-	if ((err = quote_submit_begin(req, &terms)) != SSCN_OK)
-		return err;
-	if ((err = quote_rfq_load(req, rfq_id, true, &rfq)) != SSCN_OK)
+	if ((err = quote_submit_begin(req, rfq_id, &terms, &rfq)) != SSCN_OK)
 		return err;
 	if (!rfq.is_supplier)
 		return SSCN_ERR_FORBIDDEN;
@@ -142,10 +188,15 @@ quote_submit(struct http_request *req)
 	}
 
 	token_random_uuid(quote_id);
-	if ((err = quote_submit_write(req, quote_id, rfq_id, &rfq, &terms)) !=
-	    SSCN_OK)
+	if ((err = quote_submit_write(req, quote_id, rfq_id, &rfq, &terms,
+	    &res)) != SSCN_OK)
 		return api_rollback(req, err);
-	return quote_commit_and_send(req, quote_id, 201);
+	body = quote_to_json(res, 0);
+	PQclear(res);
+	http_add_headerf(req, "Location: /api/v1/quotes/%s", quote_id);
+	http_send_json(req, 201, body);
+	json_object_put(body);
+	return SSCN_OK;
 }
 
 enum sscn_err

@@ -74,6 +74,11 @@ enum sscn_err quote_rfq_load(struct http_request *, const char *rfq_id,
 	    bool nda_gate, struct quote_rfq *rfq)
 	    __attribute__((warn_unused_result));
 
+/* quote_rfq_load() from the result of a quote_rfq_access statement. */
+enum sscn_err quote_rfq_take(struct http_request *, const struct pg_result *,
+	    bool nda_gate, struct quote_rfq *rfq)
+	    __attribute__((warn_unused_result));
+
 /* The quote of row "row" of a QUOTE_SELECT result, as the API shows it. */
 struct json_object *quote_to_json(const struct pg_result *, int row);
 
@@ -92,6 +97,10 @@ enum sscn_err quote_commit_and_send(struct http_request *, const char *id,
 enum sscn_err quote_audit(struct http_request *, const char *action,
 	    const char *target, const char *ref_name, const char *ref_id,
 	    const char *const *changed) __attribute__((warn_unused_result));
+
+/* The details object of quote_audit(), for an audit_step(); caller puts. */
+struct json_object *quote_audit_details(const char *ref_name,
+	    const char *ref_id, const char *const *changed);
 
 /* The terms of a quote revision, as a request body sets them. */
 struct quote_terms {

@@ -242,17 +242,30 @@ authn_rate_step(struct http_request *req, const char *sub,
 	return n;
 }
 
+/*
+ * Authenticate, open the transaction and run the "n" statements of
+ * "extra" in it, all in the round trip of the session check.
+ */
 static enum sscn_err
-authn_require_client(struct http_request *req)
+authn_require_client(struct http_request *req, struct db_step *extra,
+    size_t n)
 {
 	struct jwt_claims	 claims;
 	struct ratelimit_step	 rate;
 	char			 idle[16], absolute[16], touch[16];
 	const char		*params[5];
-	struct db_step		 steps[4];
+	struct db_step		 steps[4 + AUTHN_PIPELINE_MAX];
 	enum sscn_err		 err;
 	int			 nrate;
-	size_t			 i;
+	size_t			 i, total;
+
+	for (i = 0; i < n; i++)
+		extra[i].res = NULL;
+	if (n > AUTHN_PIPELINE_MAX) {
+		log_error(req->request_id, "authn_pipeline_too_long",
+		    "steps=%zu", n);
+		return SSCN_ERR_INTERNAL;
+	}
 
 	/*
 	 * A signed request counts against its address.  NOTE: handlers that
@@ -266,7 +279,10 @@ authn_require_client(struct http_request *req)
 			if ((err = ratelimit_check(req, NULL)) != SSCN_OK)
 				return err;
 		}
-		return apikey_authenticate(req);
+		if ((err = apikey_authenticate(req)) != SSCN_OK || n == 0)
+			return err;
+		return db_pipeline(&req->worker->db, req->request_id, extra,
+		    n);
 	}
 	if ((err = authn_verify_token(req, AUTHN_LEEWAY, &claims)) != SSCN_OK)
 		return authn_count_rejected(req, err);
@@ -274,7 +290,8 @@ authn_require_client(struct http_request *req)
 
 	/*
 	 * One round trip: the rate-limit count, committed on its own by a
-	 * Sync, then the transaction and the check that fills its settings.
+	 * Sync, then the transaction, the check that fills its settings and
+	 * the caller's statements.
 	 */
 	nrate = authn_rate_step(req, claims.sub, &rate, &steps[0], &err);
 	if (nrate == -1)
@@ -284,8 +301,10 @@ authn_require_client(struct http_request *req)
 	steps[nrate] = (struct db_step){ .name = DB_STEP_BEGIN };
 	steps[nrate + 1] = (struct db_step){ .name = "session_check",
 	    .nparams = 5, .params = params };
-	err = db_pipeline(&req->worker->db, req->request_id, steps,
-	    (size_t)nrate + 2);
+	total = (size_t)nrate + 2;
+	for (i = 0; i < n; i++)
+		steps[total++] = extra[i];
+	err = db_pipeline(&req->worker->db, req->request_id, steps, total);
 	if (err != SSCN_OK)
 		return err;
 
@@ -295,6 +314,12 @@ authn_require_client(struct http_request *req)
 		err = authn_accept_session(req, &claims, steps[nrate + 1].res);
 	for (i = 0; i < (size_t)nrate + 2; i++)
 		PQclear(steps[i].res);
+	for (i = 0; i < n; i++) {
+		if (err == SSCN_OK)
+			extra[i].res = steps[(size_t)nrate + 2 + i].res;
+		else
+			PQclear(steps[(size_t)nrate + 2 + i].res);
+	}
 	if (err != SSCN_OK)
 		db_rollback(&req->worker->db, req->request_id);
 	return err;
@@ -304,11 +329,23 @@ authn_require_client(struct http_request *req)
 enum sscn_err
 authn_require(struct http_request *req)
 {
-	enum sscn_err err;
+	return authn_require_with(req, NULL, 0);
+}
 
-	if ((err = authn_require_client(req)) != SSCN_OK)
+enum sscn_err
+authn_require_with(struct http_request *req, struct db_step *steps, size_t n)
+{
+	enum sscn_err	err;
+	size_t		i;
+
+	if ((err = authn_require_client(req, steps, n)) != SSCN_OK)
 		return err;
-	return idem_claim(req);
+	if ((err = idem_claim(req)) != SSCN_OK)
+		for (i = 0; i < n; i++) {
+			PQclear(steps[i].res);
+			steps[i].res = NULL;
+		}
+	return err;
 }
 
 enum sscn_err
