@@ -18,8 +18,6 @@
 #include <string.h>
 
 #include <libpq-fe.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <sodium.h>
 
 #include "sscn.h"
@@ -96,28 +94,27 @@ apikey_expected(const struct http_request *req, const struct apikey_header *h,
     const unsigned char *secret, size_t secretlen,
     char out[APIKEY_SIG_HEX + 1])
 {
-	const char	*uri = http_param(req, "REQUEST_URI");
-	unsigned char	 body_hash[32], mac[32];
-	char		 body_hex[65], *canonical;
-	unsigned int	 maclen = 0;
-	int		 n;
+	const char			*uri = http_param(req, "REQUEST_URI");
+	crypto_auth_hmacsha256_state	 state;
+	unsigned char			 body_hash[32], mac[32];
+	char				 body_hex[65], *canonical;
+	int				 n;
 
 	if (uri == NULL)
 		return false;
-	if (EVP_Digest(req->body != NULL ? req->body : "", req->body_len,
-	    body_hash, NULL, EVP_sha256(), NULL) != 1)
-		return false;
+	crypto_hash_sha256(body_hash, (const unsigned char *)(req->body != NULL ?
+	    req->body : ""), req->body_len);
 	sodium_bin2hex(body_hex, sizeof(body_hex), body_hash, 32);
 	n = asprintf(&canonical, "%s\n%s\n%s\n%s", req->method, uri,
 	    h->timestamp, body_hex);
 	if (n < 0)
 		return false;
-	if (HMAC(EVP_sha256(), secret, (int)secretlen,
-	    (unsigned char *)canonical, (size_t)n, mac, &maclen) == NULL ||
-	    maclen != 32) {
-		free(canonical);
-		return false;
-	}
+
+	crypto_auth_hmacsha256_init(&state, secret, secretlen);
+	crypto_auth_hmacsha256_update(&state, (unsigned char *)canonical,
+	    (size_t)n);
+	crypto_auth_hmacsha256_final(&state, mac);
+	sodium_memzero(&state, sizeof(state));
 	free(canonical);
 	sodium_bin2hex(out, APIKEY_SIG_HEX + 1, mac, 32);
 	return true;

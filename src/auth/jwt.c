@@ -30,8 +30,6 @@
 #include <strings.h>
 
 #include <json-c/json.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <sodium.h>
 
 #include "sscn.h"
@@ -56,21 +54,16 @@ jwt_b64_decode(const char *s, size_t len, unsigned char *bin, size_t binmax,
 }
 
 /* Compute HMAC-SHA256 of "len" bytes at "data" with "key". */
-static int
+static void
 jwt_hs256(const struct keys_jwt *key, const char *data, size_t len,
     unsigned char mac[JWT_HS256_LEN])
 {
-	EVP_MAC_CTX	*ctx;
-	size_t		 maclen = 0;
-	int		 ok;
+	crypto_auth_hmacsha256_state state = key->hmac;
 
-	ctx = EVP_MAC_CTX_dup(key->hmac);
-	ok = ctx != NULL &&
-	    EVP_MAC_update(ctx, (const unsigned char *)data, len) &&
-	    EVP_MAC_final(ctx, mac, &maclen, JWT_HS256_LEN) &&
-	    maclen == JWT_HS256_LEN;
-	EVP_MAC_CTX_free(ctx);
-	return ok ? 0 : -1;
+	crypto_auth_hmacsha256_update(&state, (const unsigned char *)data,
+	    len);
+	crypto_auth_hmacsha256_final(&state, mac);
+	sodium_memzero(&state, sizeof(state));
 }
 
 /* Sign "len" bytes at "data"; returns the signature length or -1. */
@@ -80,7 +73,8 @@ jwt_signature(const struct keys_jwt *key, const char *data, size_t len,
 {
 	switch (key->alg) {
 	case KEYS_HS256:
-		return jwt_hs256(key, data, len, sig) == 0 ? JWT_HS256_LEN : -1;
+		jwt_hs256(key, data, len, sig);
+		return JWT_HS256_LEN;
 	case KEYS_EDDSA:
 		if (crypto_sign_detached(sig, NULL, (const unsigned char *)data,
 		    len, key->sk) != 0)
@@ -102,9 +96,10 @@ jwt_signature_check(const struct keys_jwt *key, const char *data, size_t len,
 
 	switch (key->alg) {
 	case KEYS_HS256:
-		if (siglen == JWT_HS256_LEN &&
-		    jwt_hs256(key, data, len, mac) == 0 &&
-		    CRYPTO_memcmp(mac, sig, JWT_HS256_LEN) == 0)
+		if (siglen != JWT_HS256_LEN)
+			break;
+		jwt_hs256(key, data, len, mac);
+		if (crypto_verify_32(mac, sig) == 0)
 			status = JWT_OK;
 		sodium_memzero(mac, sizeof(mac));
 		break;

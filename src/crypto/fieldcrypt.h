@@ -22,6 +22,7 @@
 #ifndef SSCN_CRYPTO_FIELDCRYPT_H
 #define SSCN_CRYPTO_FIELDCRYPT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct sscn_keys;
@@ -82,6 +83,12 @@ void	fieldcrypt_free_plain(unsigned char *plain, size_t plainlen);
  * authenticated until fieldcrypt_decrypt() succeeds.
  */
 unsigned fieldcrypt_version(const unsigned char *in, size_t inlen);
+
+/*
+ * Use OpenSSL even where libsodium's AES-256-GCM is available, or stop
+ * doing so; for tests that check that both produce the same bytes.
+ */
+void	fieldcrypt_force_openssl(bool on);
 
 /* A short lower-case description of "status" for logs. */
 const char *fieldcrypt_status_str(enum fieldcrypt_status status);

@@ -24,9 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 #include <sodium.h>
 
 #include "sscn.h"
@@ -55,7 +52,6 @@ struct sscn_keys {
 /* Parser state while one file is read. */
 struct keys_parser {
 	struct sscn_keys	*keys;
-	EVP_MAC			*mac;		/* HMAC, fetched once per file */
 	char			*reason;	/* message of the current line */
 	size_t			 reasonlen;
 };
@@ -157,31 +153,14 @@ out:
 	return rc;
 }
 
-static int
-keys_hmac_init(struct keys_parser *kp, struct keys_jwt *key)
+/*
+ * Key the HMAC-SHA256 state of "key" once.  jwt.c copies the state per
+ * token, which costs less than hashing the padded key each time.
+ */
+static void
+keys_hmac_init(struct keys_jwt *key)
 {
-	static char	 digest[] = "SHA256";
-	OSSL_PARAM	 params[2];
-
-	if (kp->mac == NULL) {
-		kp->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-		if (kp->mac == NULL)
-			return keys_fail(kp, "OpenSSL has no HMAC");
-	}
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-	    digest, 0);
-	params[1] = OSSL_PARAM_construct_end();
-
-	/*
-	 * The keyed context is a template: jwt.c duplicates it per token,
-	 * which costs less than keying a new context each time.
-	 */
-	key->hmac = EVP_MAC_CTX_new(kp->mac);
-	if (key->hmac == NULL ||
-	    !EVP_MAC_init(key->hmac, key->secret, key->secretlen, params))
-		return keys_fail(kp, "could not set up HMAC-SHA256 with "
-		    "OpenSSL");
-	return 0;
+	crypto_auth_hmacsha256_init(&key->hmac, key->secret, key->secretlen);
 }
 
 static int
@@ -222,8 +201,9 @@ keys_add_jwt(struct keys_parser *kp, const char *kid, const char *alg,
 			    len > KEYS_HS256_MAX ? (long)KEYS_HS256_MAX : len,
 			    KEYS_HS256_MIN, KEYS_HS256_MAX);
 		key->secretlen = (size_t)len;
-		keys->njwt++;	/* so that keys_free() releases key->hmac */
-		return keys_hmac_init(kp, key);
+		keys->njwt++;
+		keys_hmac_init(key);
+		return 0;
 	}
 
 	if (strcmp(alg, "EdDSA") == 0) {
@@ -504,7 +484,6 @@ keys_parse_text(const char *text, const char *name, const char *signing_kid,
 out:
 	sodium_memzero(line, sizeof(line));
 	keys_free(kp.keys);
-	EVP_MAC_free(kp.mac);
 	return rc;
 }
 
@@ -530,13 +509,9 @@ keys_load(const char *path, const char *signing_kid, struct sscn_keys **out,
 void
 keys_free(struct sscn_keys *keys)
 {
-	size_t i;
-
 	if (keys == NULL)
 		return;
-	for (i = 0; i < keys->njwt; i++)
-		EVP_MAC_CTX_free(keys->jwt[i].hmac);	/* wipes its key copy */
-	sodium_memzero(keys, sizeof(*keys));
+	sodium_memzero(keys, sizeof(*keys));	/* the HMAC states too */
 	free(keys);
 }
 

@@ -46,6 +46,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sodium.h>
+
 #define KEYS_KID_MAX		32	/* characters in a kid */
 #define KEYS_HS256_MIN		32	/* bytes: RFC 7518, section 3.2 */
 /* HMAC hashes longer keys down to 32 bytes, so they add no strength. */
@@ -69,17 +71,15 @@ enum keys_alg {
 	KEYS_HMAC_SHA256
 };
 
-struct evp_mac_ctx_st;
-
 /* One "jwt" line. */
 struct keys_jwt {
 	char			 kid[KEYS_KID_MAX + 1];
 	enum keys_alg		 alg;		/* KEYS_HS256 or KEYS_EDDSA */
 	unsigned		 line;		/* in the key file */
-	/* KEYS_HS256: the secret, and an HMAC-SHA256 context keyed with it. */
-	unsigned char		 secret[KEYS_HS256_MAX];
-	size_t			 secretlen;
-	struct evp_mac_ctx_st	*hmac;
+	/* KEYS_HS256: the secret, and an HMAC-SHA256 state keyed with it. */
+	unsigned char			 secret[KEYS_HS256_MAX];
+	size_t				 secretlen;
+	crypto_auth_hmacsha256_state	 hmac;
 	/* KEYS_EDDSA: the key pair derived from the seed. */
 	unsigned char		 pk[KEYS_ED25519_PK];
 	unsigned char		 sk[KEYS_ED25519_SK];

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <sodium.h>
 
 #include "crypto/fieldcrypt.h"
 #include "crypto/keys.h"
@@ -316,15 +317,59 @@ test_helpers(void)
 	ok(1, "fieldcrypt_free_plain(NULL) is a no-op");
 }
 
+/* Decrypt with one implementation what the other encrypted. */
+static void
+test_implementations(const struct sscn_keys *keys)
+{
+	unsigned char		*ct, *pt = NULL;
+	size_t			 ctlen, ptlen = 0;
+	enum fieldcrypt_status	 status;
+	int			 from;
+
+	for (from = 0; from < 2; from++) {
+		const char *name = from == 0 ? "libsodium to OpenSSL" :
+		    "OpenSSL to libsodium";
+
+		fieldcrypt_force_openssl(from == 1);
+		ct = encrypt_or_bail(keys, SECRET, strlen(SECRET), AAD, &ctlen);
+		fieldcrypt_force_openssl(from == 0);
+		status = fieldcrypt_decrypt(keys, ct, ctlen, AAD, strlen(AAD),
+		    &pt, &ptlen);
+		is_int(status, FIELDCRYPT_OK, "%s: decrypts", name);
+		ok(status == FIELDCRYPT_OK && ptlen == strlen(SECRET) &&
+		    memcmp(pt, SECRET, ptlen) == 0, "%s: same plaintext", name);
+		fieldcrypt_free_plain(pt, ptlen);
+		pt = NULL;
+
+		ct[ctlen - 1] ^= 1;
+		status = fieldcrypt_decrypt(keys, ct, ctlen, AAD, strlen(AAD),
+		    &pt, &ptlen);
+		is_int(status, FIELDCRYPT_AUTH_FAILED, "%s: tag checked", name);
+		free(ct);
+	}
+	fieldcrypt_force_openssl(false);
+}
+
 int
 main(void)
 {
 	struct sscn_keys *keys;
 
+	if (sodium_init() < 0)
+		bail_out("sodium_init failed");
 	keys = load(JWT_LINE INDEX_1 FIELD_1 FIELD_2);
+	diag("libsodium AES-256-GCM: %s", crypto_aead_aes256gcm_is_available() ?
+	    "available" : "not available on this CPU, OpenSSL only");
 	test_round_trip(keys);
 	test_layout(keys);
 	test_tampering(keys);
+	if (crypto_aead_aes256gcm_is_available()) {
+		test_implementations(keys);
+		fieldcrypt_force_openssl(true);
+		test_round_trip(keys);
+		test_tampering(keys);
+		fieldcrypt_force_openssl(false);
+	}
 	keys_free(keys);
 	test_rotation();
 	test_helpers();
