@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -342,6 +343,69 @@ out:
 static bool
 common_list_search(const struct common_list *, const uint8_t *,
     size_t);
+static void
+common_list_release(const struct common_list *);
+
+/*
+ * The shared libraries whose read-only data the strength estimate reads:
+ * zxcvbn's dictionaries (1.4 MB) and libm's tables.
+ */
+static const char *const password_estimate_libraries[] = { "/libzxcvbn.",
+	"/libm.", NULL };
+
+/*
+ * dl_iterate_phdr() callback: drop the pages of each read-only, not
+ * executable segment of a library named in password_estimate_libraries.
+ * Such a segment is clean file data that relocation never writes (RELRO
+ * data lies in writable segments), so a later read faults it back in
+ * from the page cache unchanged.
+ */
+static int
+password_release_library(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	long	page = sysconf(_SC_PAGESIZE);
+	size_t	i;
+	bool	named = false;
+
+	(void)size;
+	(void)arg;
+	for (i = 0; password_estimate_libraries[i] != NULL; i++)
+		if (info->dlpi_name != NULL && strstr(info->dlpi_name,
+		    password_estimate_libraries[i]) != NULL)
+			named = true;
+	if (!named || page <= 0)
+		return 0;
+
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr)	*ph = &info->dlpi_phdr[i];
+		uintptr_t		 start, end;
+
+		if (ph->p_type != PT_LOAD || ph->p_flags != PF_R)
+			continue;
+		start = info->dlpi_addr + ph->p_vaddr;
+		end = start + ph->p_memsz;
+		start = (start + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+		end &= ~((uintptr_t)page - 1);
+		if (end > start)
+			(void)madvise((void *)start, end - start, MADV_DONTNEED);
+	}
+	return 0;
+}
+
+/*
+ * Drop from the resident set what a password check touched and a worker
+ * rarely needs again: the dictionaries of the strength estimate and the
+ * pages of the common-password list.  Workers live long and check
+ * passwords only at registration and password changes, so without this
+ * each of them would keep about 2 MB of those pages resident for good.
+ */
+static void
+password_release_pages(const struct common_list *list)
+{
+	if (list != NULL)
+		common_list_release(list);
+	(void)dl_iterate_phdr(password_release_library, NULL);
+}
 
 int
 password_check(const struct password_policy *policy,
@@ -424,6 +488,7 @@ out:
 	password_text_wipe(&nfc);
 	password_text_wipe(&folded);
 	password_user_words_free(&words);
+	password_release_pages(list);
 	return rc;
 }
 
@@ -555,12 +620,8 @@ common_list_load(const char *path, size_t *error_line)
 	if (common_list_validate(list, &bad_line) == -1)
 		goto fail;
 
-	/*
-	 * Validation read every page; drop them from this process again.
-	 * A lookup faults in only the ~20 pages its binary search visits,
-	 * so an idle worker does not carry the whole file in its RSS.
-	 */
-	(void)madvise(map, (size_t)st.st_size, MADV_DONTNEED);
+	/* Validation read every page; drop them from this process again. */
+	common_list_release(list);
 
 	if (error_line != NULL)
 		*error_line = 0;
@@ -619,6 +680,18 @@ common_list_search(const struct common_list *list,
 	return false;
 }
 
+/*
+ * Drop the list's pages from this process.  A lookup visits about 20
+ * lines, but each page fault maps the pages around it too, so without
+ * this every lookup would leave several hundred kilobytes resident.
+ */
+static void
+common_list_release(const struct common_list *list)
+{
+	(void)madvise((void *)(uintptr_t)list->text, list->size,
+	    MADV_DONTNEED);
+}
+
 int
 common_list_contains(const struct common_list *list, const char *password)
 {
@@ -639,6 +712,7 @@ common_list_contains(const struct common_list *list, const char *password)
 		return -1;
 	}
 	found = common_list_search(list, folded.s, folded.len);
+	common_list_release(list);
 	password_text_wipe(&nfc);
 	password_text_wipe(&folded);
 	return found ? 1 : 0;
