@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@ static enum log_level	 log_threshold = LOG_LEVEL_INFO;
 static bool		 log_journal;
 static bool		 log_pinned;	/* sscnd -v: reloads keep debug */
 static log_error_hook	 log_on_error;
+static pid_t		 log_pid;	/* this process's, 0 until known */
 
 static const char *const log_level_names[] = {
 	[LOG_LEVEL_ERROR] = "error",
@@ -41,12 +43,23 @@ static const char *const log_level_names[] = {
 /* syslog(3) priorities: LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG. */
 static const int log_level_priority[] = { 3, 4, 6, 7 };
 
+/* A forked child logs with its own pid. */
+static void
+log_forget_pid(void)
+{
+	log_pid = 0;
+}
+
 void
 log_init(const char *program, enum log_level level)
 {
+	static bool registered;
+
 	log_program = program;
 	log_threshold = level;
 	log_journal = getenv("JOURNAL_STREAM") != NULL;
+	if (!registered && pthread_atfork(NULL, NULL, log_forget_pid) == 0)
+		registered = true;
 }
 
 void
@@ -86,6 +99,18 @@ log_event(enum log_level level, const char *request_id, const char *event,
 	va_end(ap);
 }
 
+/*
+ * The pid for the line prefix, asked of the kernel once per process
+ * rather than once per line: every request logs a line.
+ */
+static pid_t
+log_own_pid(void)
+{
+	if (log_pid == 0)
+		log_pid = getpid();
+	return log_pid;
+}
+
 /* Add "n" (a snprintf result) to "len" without passing "size" - 1. */
 static size_t
 log_advance(size_t len, int n, size_t size)
@@ -123,7 +148,7 @@ log_vevent(enum log_level level, const char *request_id, const char *event,
 		    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s[%ld]: ",
 		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 		    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L, log_program,
-		    (long)getpid()), sizeof(line));
+		    (long)log_own_pid()), sizeof(line));
 	}
 
 	len = log_advance(len, snprintf(line + len, sizeof(line) - len,

@@ -5,11 +5,13 @@
  * unblocks them atomically while the worker waits for a connection.  So a
  * stop request never interrupts a request being served, and it cannot
  * slip in between the check of the stop flag and the wait (the race that
- * a plain blocking accept(2) would have).  When a connection is already
- * queued, ppoll returns at once without delivering a pending signal, so a
- * busy worker also calls sigpending(2) before it accepts.  The listening
- * socket is non-blocking: when several idle workers wake for one
- * connection, all but one get EAGAIN and go back to waiting.
+ * a plain blocking accept(2) would have).  A signal that arrives while
+ * the worker serves stays pending, and the worker takes it with one
+ * sigtimedwait(2) before each accept.  The listening socket is
+ * non-blocking: a busy worker accepts the next queued connection at once
+ * and waits in ppoll only when the queue is empty, and when several idle
+ * workers wake for one connection, all but one get EAGAIN and go back to
+ * waiting.
  *
  * The two stop signals differ in what happens to the listen queue:
  * - SIGTERM (a reload retiring the worker, or the master's death) stops
@@ -65,32 +67,28 @@ worker_on_drain_signal(int sig)
 	worker_drain_requested = 1;
 }
 
-/* True when SIGTERM or SIGINT arrived while blocked. */
-static bool
-worker_stop_pending(void)
-{
-	sigset_t pending;
-
-	if (sigpending(&pending) == -1)
-		return false;
-	return sigismember(&pending, SIGTERM) == 1 ||
-	    sigismember(&pending, SIGINT) == 1;
-}
-
 /*
- * Consume a SIGQUIT that is pending because it arrived while blocked, and
- * set the drain flag, so that the next wait uses the drain timeout.
+ * Take a stop signal that arrived while blocked: set the stop flag for
+ * SIGTERM or SIGINT and the drain flag for SIGQUIT.  One system call, and
+ * none of the handlers runs.
  */
 static void
-worker_take_pending_drain(void)
+worker_take_pending_signal(void)
 {
 	static const struct timespec	 no_wait = { 0, 0 };
-	sigset_t			 drain_signal;
+	sigset_t			 stop_signals;
+	int				 sig;
 
-	sigemptyset(&drain_signal);
-	sigaddset(&drain_signal, SIGQUIT);
-	if (sigtimedwait(&drain_signal, NULL, &no_wait) == SIGQUIT)
-		worker_drain_requested = 1;
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGQUIT);
+	while ((sig = sigtimedwait(&stop_signals, NULL, &no_wait)) > 0) {
+		if (sig == SIGQUIT)
+			worker_drain_requested = 1;
+		else
+			worker_stop_requested = 1;
+	}
 }
 
 /*
@@ -216,38 +214,47 @@ worker_run(const struct sscn_conf *conf, const struct sscn_keys *keys,
 	log_info(NULL, "worker_started", "index=%u pid=%ld", index,
 	    (long)getpid());
 
-	while (!worker_stop_requested) {
+	for (;;) {
 		struct pollfd	 pfd = { .fd = listen_fd, .events = POLLIN };
 		int		 rc;
 
-		rc = ppoll(&pfd, 1, worker_drain_requested ? &drain_idle : NULL,
-		    &wait_mask);
-		if (rc == -1) {
-			if (errno == EINTR)
-				continue;
-			log_error(NULL, "worker_poll_failed", "index=%u "
-			    "error=\"%s\"", index, strerror(errno));
-			reason = "poll_failed";
+		worker_take_pending_signal();
+		if (worker_stop_requested)
 			break;
+
+		rc = FCGX_Accept_r(&fcgi);
+		if (rc == -EINTR)
+			continue;
+		if (rc == -EAGAIN || rc == -EWOULDBLOCK) {
+			/* The queue is empty: wait with the stop signals open. */
+			rc = ppoll(&pfd, 1, worker_drain_requested ?
+			    &drain_idle : NULL, &wait_mask);
+			if (rc == -1 && errno != EINTR) {
+				log_error(NULL, "worker_poll_failed", "index=%u "
+				    "error=\"%s\"", index, strerror(errno));
+				reason = "poll_failed";
+				break;
+			}
+			if (rc == 0) {
+				reason = "drained";
+				break;
+			}
+			if (rc > 0 && (pfd.revents & (POLLERR | POLLHUP |
+			    POLLNVAL))) {
+				log_error(NULL, "worker_listener_closed",
+				    "index=%u", index);
+				reason = "listener_closed";
+				break;
+			}
+			continue;
 		}
-		if (worker_stop_pending())
-			break;
-		worker_take_pending_drain();
-		if (rc == 0) {
-			reason = "drained";
-			break;
-		}
-		if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) {
-			log_error(NULL, "worker_listener_closed", "index=%u",
-			    index);
+		if (rc == -EBADF || rc == -EINVAL || rc == -ENOTSOCK) {
+			log_error(NULL, "worker_listener_closed", "index=%u "
+			    "error=\"%s\"", index, strerror(-rc));
 			reason = "listener_closed";
 			break;
 		}
-
-		rc = FCGX_Accept_r(&fcgi);
 		if (rc < 0) {
-			if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR)
-				continue;
 			log_warn(NULL, "worker_accept_failed", "index=%u "
 			    "error=\"%s\"", index, rc > -4096 ?
 			    strerror(-rc) : "unknown");
