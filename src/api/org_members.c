@@ -323,7 +323,7 @@ org_members_invite(struct http_request *req)
 	struct org_invite	 invite;
 	enum sscn_err		 err;
 
-	/* The body is checked first; its problems are reported after access. */
+	/* Check the body first, but report its problems after access. */
 	fields = json_object_new_object();
 	org_invite_parse(req, &invite, fields);
 	if ((err = org_manager_begin(req, fields)) != SSCN_OK)

@@ -113,8 +113,8 @@ struct org_change {
 
 /*
  * Check the body of a PATCH into "change"; problems go into "fields".
- * This needs no database, so it runs before authentication; the country's
- * check against ISO 3166-1 is org_patch_check_country().
+ * This needs no database, so it runs before authentication.  The country
+ * is checked against ISO 3166-1 by org_patch_check_country().
  */
 static void
 org_patch_parse(struct http_request *req, struct org_change *change,

@@ -26,9 +26,9 @@ bool	org_is_manager(const struct http_request *);
 
 /*
  * org_begin(), then SSCN_ERR_FORBIDDEN unless the session's role may
- * manage the organization.  On failure "fields", the problems that the
- * caller found in the body before authenticating, is released, so a
- * caller without access learns nothing about its body.
+ * manage the organization.  "fields" contains the problems that the
+ * caller found in the body before authenticating.  On failure it is
+ * released, so a caller without access learns nothing about its body.
  */
 enum sscn_err org_manager_begin(struct http_request *,
 	    struct json_object *fields) SSCN_WARN_UNUSED;

@@ -8,9 +8,9 @@
  * body.  Each request is sent as application/json with a Bearer token
  * that authn_verify_token() accepts, and every "{name}" of the path is
  * one fixed UUID.  The handlers check their body (unknown fields, types,
- * lengths, enums) before authn_require(), whose session check needs the
- * database, so this reaches those checks; what a handler checks against
- * stored state comes after that and stays out of reach.  The seeds in
+ * lengths, enums) before authn_require(), so this reaches those checks.
+ * The session check of authn_require() needs the database, so the checks
+ * against stored state that come after it stay out of reach.  The seeds in
  * corpus/fuzz_bodies/ start with the route's number, so a new JSON-body
  * route in routes.c moves the seeds of those after it to other routes.
  */
@@ -31,7 +31,7 @@ int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Room for a route's path with each parameter replaced by the UUID. */
 #define FUZZ_PATH_MAX	256
 
-/* Find the "index"th route (from 0) with a JSON body; NULL past the last. */
+/* Find the "index"th JSON-body route (from 0), or NULL past the last. */
 static const struct route *
 body_route(size_t index)
 {
