@@ -152,14 +152,13 @@ org_invitation_accept(struct http_request *req)
 	const char		*token = NULL;
 	enum sscn_err		 err;
 
+	json_reject_unknown(req->json, allowed, fields);
+	json_get_string(req->json, "token", true, 128, &token, fields);
 	if ((err = authn_require(req)) != SSCN_OK ||
 	    (err = authn_begin(req)) != SSCN_OK) {
 		json_object_put(fields);
 		return err;
 	}
-
-	json_reject_unknown(req->json, allowed, fields);
-	json_get_string(req->json, "token", true, 128, &token, fields);
 	if ((err = api_validation_check(req, fields)) != SSCN_OK)
 		return err;
 

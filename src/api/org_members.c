@@ -323,13 +323,11 @@ org_members_invite(struct http_request *req)
 	struct org_invite	 invite;
 	enum sscn_err		 err;
 
-	if ((err = org_begin(req, req->match.params[0])) != SSCN_OK)
-		return err;
-	if (!org_is_manager(req))
-		return SSCN_ERR_FORBIDDEN;
-
+	/* Check the body first, but report its problems after access. */
 	fields = json_object_new_object();
 	org_invite_parse(req, &invite, fields);
+	if ((err = org_manager_begin(req, fields)) != SSCN_OK)
+		return err;
 	if ((err = api_validation_check(req, fields)) != SSCN_OK)
 		return err;
 
@@ -473,13 +471,10 @@ org_member_patch(struct http_request *req)
 	enum sscn_err		 err;
 	bool			 caller_owner;
 
-	if ((err = org_begin(req, req->match.params[0])) != SSCN_OK)
-		return err;
-	if (!org_is_manager(req))
-		return SSCN_ERR_FORBIDDEN;
-
 	fields = json_object_new_object();
 	role = org_member_patch_parse(req, fields);
+	if ((err = org_manager_begin(req, fields)) != SSCN_OK)
+		return err;
 	if ((err = api_validation_check(req, fields)) != SSCN_OK)
 		return err;
 

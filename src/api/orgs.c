@@ -48,6 +48,19 @@ org_is_manager(const struct http_request *req)
 	    strcmp(req->org_role, "admin") == 0;
 }
 
+enum sscn_err
+org_manager_begin(struct http_request *req, struct json_object *fields)
+{
+	enum sscn_err err;
+
+	if ((err = org_begin(req, req->match.params[0])) == SSCN_OK &&
+	    !org_is_manager(req))
+		err = SSCN_ERR_FORBIDDEN;
+	if (err != SSCN_OK)
+		json_object_put(fields);
+	return err;
+}
+
 /* The organization of one result row of org_select or org_update. */
 static struct json_object *
 org_json(PGresult *res)
@@ -100,18 +113,16 @@ struct org_change {
 
 /*
  * Check the body of a PATCH into "change"; problems go into "fields".
- * The country is checked against ISO 3166-1 here too, so this reads the
- * code list from the database on its first use.
+ * This needs no database, so it runs before authentication.  The country
+ * is checked against ISO 3166-1 by org_patch_check_country().
  */
-static enum sscn_err
+static void
 org_patch_parse(struct http_request *req, struct org_change *change,
     struct json_object *fields)
 {
 	static const char *const allowed[] = { "name", "country",
 	    "require_mfa", NULL };
 	struct json_object	*value = NULL;
-	enum sscn_err		 err;
-	bool			 valid;
 
 	memset(change, 0, sizeof(*change));
 	json_reject_unknown(req->json, allowed, fields);
@@ -130,16 +141,9 @@ org_patch_parse(struct http_request *req, struct org_change *change,
 	/* A JSON null clears the country; json-c returns it as NULL. */
 	change->set_country = json_object_object_get_ex(req->json, "country",
 	    &value);
-	if (value != NULL && json_get_string(req->json, "country", false, 2,
-	    &change->country, fields) == SSCN_OK) {
-		if ((err = codes_check(req, CODE_COUNTRY, change->country,
-		    &valid)) != SSCN_OK)
-			return err;
-		if (!valid)
-			json_object_object_add(fields, "country",
-			    json_object_new_string("must be an ISO 3166-1 "
-			    "alpha-2 code such as DE, or null"));
-	}
+	if (value != NULL)
+		(void)json_get_string(req->json, "country", false, 2,
+		    &change->country, fields);
 
 	change->set_require_mfa = json_object_object_get_ex(req->json,
 	    "require_mfa", &value);
@@ -154,6 +158,28 @@ org_patch_parse(struct http_request *req, struct org_change *change,
 	    !change->set_country && !change->set_require_mfa)
 		json_object_object_add(fields, "name", json_object_new_string(
 		    "the body must set name, country or require_mfa"));
+}
+
+/*
+ * Add a problem to "fields" unless the country of "change", when it sets
+ * one, is in the ISO 3166-1 code list, which is read from the database on
+ * its first use.
+ */
+static enum sscn_err
+org_patch_check_country(struct http_request *req,
+    const struct org_change *change, struct json_object *fields)
+{
+	enum sscn_err	err;
+	bool		valid;
+
+	if (change->country == NULL)
+		return SSCN_OK;
+	if ((err = codes_check(req, CODE_COUNTRY, change->country, &valid)) !=
+	    SSCN_OK)
+		return err;
+	if (!valid)
+		json_object_object_add(fields, "country", json_object_new_string(
+		    "must be an ISO 3166-1 alpha-2 code such as DE, or null"));
 	return SSCN_OK;
 }
 
@@ -180,13 +206,11 @@ org_patch(struct http_request *req)
 	PGresult		*res = NULL;
 	enum sscn_err		 err;
 
-	if ((err = org_begin(req, req->match.params[0])) != SSCN_OK)
-		return err;
-	if (!org_is_manager(req))
-		return SSCN_ERR_FORBIDDEN;
-
 	fields = json_object_new_object();
-	if ((err = org_patch_parse(req, &change, fields)) != SSCN_OK) {
+	org_patch_parse(req, &change, fields);
+	if ((err = org_manager_begin(req, fields)) != SSCN_OK)
+		return err;
+	if ((err = org_patch_check_country(req, &change, fields)) != SSCN_OK) {
 		json_object_put(fields);
 		return err;
 	}

@@ -24,6 +24,15 @@ enum sscn_err org_begin(struct http_request *, const char *id)
 /* True when the session's role may manage the organization. */
 bool	org_is_manager(const struct http_request *);
 
+/*
+ * org_begin(), then SSCN_ERR_FORBIDDEN unless the session's role may
+ * manage the organization.  "fields" contains the problems that the
+ * caller found in the body before authenticating.  On failure it is
+ * released, so a caller without access learns nothing about its body.
+ */
+enum sscn_err org_manager_begin(struct http_request *,
+	    struct json_object *fields) SSCN_WARN_UNUSED;
+
 /* org_members.c */
 enum sscn_err org_members_list(struct http_request *);
 enum sscn_err org_members_invite(struct http_request *);

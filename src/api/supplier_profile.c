@@ -499,25 +499,43 @@ profile_description(struct http_request *req, struct json_object *body,
 }
 
 /*
- * Check the whole body into "in".  Returns SSCN_ERR_VALIDATION with the
- * problems in "fields", or another error when a code list could not be
- * read.
+ * Check the parts of the body that need no database into "in": unknown
+ * fields, website, description and identifiers.  Problems go into
+ * "fields".  Returns SSCN_ERR_INTERNAL only when the Markdown could not
+ * be rendered, else SSCN_OK.
  */
 static enum sscn_err
-profile_parse(struct http_request *req, struct profile_input *in,
+profile_parse_plain(struct http_request *req, struct profile_input *in,
     struct json_object *fields)
 {
 	static const char *const allowed[] = { "description", "categories",
 	    "regions", "capacities", "identifiers", "website",
 	    "certifications", NULL };
-	struct json_object	*body = req->json, *certs = NULL;
-	enum sscn_err		 err;
+	struct json_object	*body = req->json;
 
 	json_reject_unknown(body, allowed, fields);
 	profile_website(body, in, fields);
-	if ((err = profile_description(req, body, in, fields)) ==
-	    SSCN_ERR_INTERNAL)
-		return err;
+	if (profile_description(req, body, in, fields) == SSCN_ERR_INTERNAL)
+		return SSCN_ERR_INTERNAL;
+	profile_objects(req, body, "identifiers", PROFILE_IDENTIFIERS_MAX,
+	    profile_identifier, &in->identifiers, fields);
+	return SSCN_OK;
+}
+
+/*
+ * Check the parts of the body that need the database into "in": the
+ * categories, regions and capacities against the code lists, and the
+ * certifications against the documents of the session's organization.
+ * Returns SSCN_ERR_VALIDATION when "fields" has a problem, from this step
+ * or an earlier one, or another error when a lookup failed.
+ */
+static enum sscn_err
+profile_parse_lookups(struct http_request *req, struct profile_input *in,
+    struct json_object *fields)
+{
+	struct json_object	*body = req->json, *certs = NULL;
+	enum sscn_err		 err;
+
 	if ((err = profile_codes(req, body, "categories", CODE_CATEGORY,
 	    PROFILE_CATEGORIES_MAX, &in->categories, fields)) != SSCN_OK &&
 	    err != SSCN_ERR_VALIDATION)
@@ -530,8 +548,6 @@ profile_parse(struct http_request *req, struct profile_input *in,
 	    PROFILE_CAPACITIES_MAX, profile_capacity, &in->capacities,
 	    fields)) != SSCN_OK && err != SSCN_ERR_VALIDATION)
 		return err;
-	profile_objects(req, body, "identifiers", PROFILE_IDENTIFIERS_MAX,
-	    profile_identifier, &in->identifiers, fields);
 
 	if (json_object_object_get_ex(body, "certifications", &certs) &&
 	    certs != NULL && (err = supplier_certifications_check(req, certs,
@@ -653,14 +669,18 @@ supplier_profile_put(struct http_request *req)
 	struct json_object	*fields, *profile;
 	enum sscn_err		 err;
 
-	if ((err = authn_require(req)) != SSCN_OK)
-		return err;
-	if ((err = profile_access(req, org_id)) != SSCN_OK)
-		return err;
-
+	/* The checks that need no database run before authentication. */
 	memset(&in, 0, sizeof(in));
 	fields = json_object_new_object();
-	err = profile_parse(req, &in, fields);
+	if ((err = profile_parse_plain(req, &in, fields)) != SSCN_OK ||
+	    (err = authn_require(req)) != SSCN_OK ||
+	    (err = profile_access(req, org_id)) != SSCN_OK) {
+		json_object_put(fields);
+		profile_input_free(&in);
+		return err;
+	}
+
+	err = profile_parse_lookups(req, &in, fields);
 	if (err == SSCN_ERR_VALIDATION) {
 		profile_input_free(&in);
 		return api_validation_failed(req, fields);

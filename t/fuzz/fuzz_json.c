@@ -18,9 +18,9 @@ int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /*
  * A sample of the field names that handlers accept, for
- * json_reject_unknown().  NOTE: the handlers' own schema checks run on
- * req->json inline, so this harness reaches them only through
- * fuzz_fastcgi, and there only up to each handler's first database call.
+ * json_reject_unknown().  The handlers' own schema checks run on
+ * req->json inline, and fuzz_bodies reaches them, for every route with a
+ * JSON body, up to the handler's first database statement.
  */
 static const char *const allowed_fields[] = { "email", "password", "name",
 	"title", "description", "quantity", "unit", "deadline", "role",

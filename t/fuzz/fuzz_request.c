@@ -11,6 +11,7 @@
 #include <fcgiapp.h>
 
 #include "sscn.h"
+#include "auth/jwt.h"
 #include "auth/password.h"
 #include "crypto/keys.h"
 #include "fuzz_request.h"
@@ -25,6 +26,10 @@ static struct sscn_conf		fuzz_conf;
 static struct sscn_keys		*fuzz_keys;
 static struct password_policy	fuzz_policy;
 static struct worker		fuzz_worker;
+static bool			fuzz_initialized;
+
+/* "HTTP_AUTHORIZATION=Bearer " and a token of fuzz_sign_token(). */
+static char			fuzz_authorization[32 + JWT_TOKEN_SIZE];
 
 /* The output stream's buffer: emptied, never read, when it is full. */
 static unsigned char		fuzz_out_buf[4096];
@@ -51,6 +56,34 @@ fuzz_conf_set(char **field, const char *value)
 	*field = strdup(value);
 	if (*field == NULL)
 		abort();
+}
+
+/* Sign the access token of fuzz_authorization_param(). */
+static void
+fuzz_sign_token(void)
+{
+	struct jwt_claims	claims;
+	char			token[JWT_TOKEN_SIZE];
+	int64_t			now = authn_now();
+
+	memset(&claims, 0, sizeof(claims));
+	snprintf(claims.iss, sizeof(claims.iss), "%s", fuzz_conf.jwt_issuer);
+	snprintf(claims.aud, sizeof(claims.aud), "%s", fuzz_conf.jwt_audience);
+	snprintf(claims.sub, sizeof(claims.sub),
+	    "5f0c6d2e-8a4b-4c3d-9e1f-0a1b2c3d4e5f");
+	snprintf(claims.sid, sizeof(claims.sid),
+	    "c0ffee00-1234-4abc-8def-0123456789ab");
+	snprintf(claims.role, sizeof(claims.role), "admin");
+	snprintf(claims.aal, sizeof(claims.aal), "aal2");
+	claims.iat = now;
+	claims.exp = now + 10 * 365 * 24 * 60 * 60;
+	jwt_new_jti(claims.jti);
+	if (jwt_sign(fuzz_keys, &claims, token, sizeof(token)) < 0) {
+		fprintf(stderr, "fuzz: signing the access token failed\n");
+		abort();
+	}
+	snprintf(fuzz_authorization, sizeof(fuzz_authorization),
+	    "HTTP_AUTHORIZATION=Bearer %s", token);
 }
 
 static void
@@ -83,6 +116,8 @@ fuzz_worker_init(void)
 	db_init(&fuzz_worker.db, fuzz_conf.database,
 	    fuzz_conf.db_connect_timeout, fuzz_conf.db_statement_timeout);
 	worker_load_auth(&fuzz_worker, &fuzz_policy);
+	fuzz_sign_token();
+	fuzz_initialized = true;
 }
 
 void
@@ -91,12 +126,9 @@ fuzz_serve(char **params, const unsigned char *body, size_t body_len)
 	FCGX_Request	 request;
 	FCGX_Stream	 in, out;
 	unsigned char	*body_copy;
-	static bool	 initialized;
 
-	if (!initialized) {
+	if (!fuzz_initialized)
 		fuzz_worker_init();
-		initialized = true;
-	}
 
 	/* A copy of exactly body_len bytes, so ASan sees any over-read. */
 	body_copy = malloc(body_len > 0 ? body_len : 1);
@@ -126,4 +158,12 @@ fuzz_serve(char **params, const unsigned char *body, size_t body_len)
 
 	http_serve(&fuzz_worker, &request);
 	free(body_copy);
+}
+
+char *
+fuzz_authorization_param(void)
+{
+	if (!fuzz_initialized)
+		fuzz_worker_init();
+	return fuzz_authorization;
 }

@@ -27,4 +27,14 @@
  */
 void	fuzz_serve(char **params, const unsigned char *body, size_t body_len);
 
+/*
+ * The FastCGI parameter "HTTP_AUTHORIZATION=Bearer TOKEN" of an access
+ * token that authn_verify_token() accepts: HS256 with the harness key,
+ * issued at the first call and valid for ten years.  Its session
+ * does not exist, and the database that would confirm it is never
+ * reachable, so authn_require() still returns SSCN_ERR_UNAVAILABLE (503).  The string is
+ * static and must not be changed.
+ */
+char	*fuzz_authorization_param(void);
+
 #endif /* SSCN_FUZZ_REQUEST_H */
