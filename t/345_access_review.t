@@ -223,6 +223,10 @@ for my $case ([{}, 'missing'], [{ note => '' }, 'empty'],
 	    "sign-off with a note: $name");
 	ok(exists $err->{error}{fields}{note}, "sign-off ($name): fields.note");
 }
+my $unknown = is_error_response(sign_off({ note => 'ok', approved => 1 }),
+    400, 'validation_failed', 'sign-off with an unknown field');
+ok(exists $unknown->{error}{fields}{approved},
+    'sign-off (unknown field): fields.approved');
 is(psql_value($sign_offs), $before, 'rejected sign-offs wrote no audit row');
 
 my $note = "Q3 review: two dormant buyer accounts to lock.\nNo other change.";

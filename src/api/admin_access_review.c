@@ -369,6 +369,7 @@ review_has_text(const char *s)
 enum sscn_err
 admin_access_review_sign_off(struct http_request *req)
 {
+	static const char *const allowed[] = { "note", NULL };
 	struct json_object	*fields = json_object_new_object();
 	struct json_object	*details, *body;
 	const char		*note = NULL, *params[1];
@@ -376,6 +377,7 @@ admin_access_review_sign_off(struct http_request *req)
 	PGresult		*res = NULL;
 	enum sscn_err		 err;
 
+	json_reject_unknown(req->json, allowed, fields);
 	if (json_get_text(req->json, "note", true, REVIEW_NOTE_MAX, true,
 	    &note, fields) == SSCN_OK && !review_has_text(note))
 		json_object_object_add(fields, "note", json_object_new_string(
