@@ -25,6 +25,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -49,6 +50,13 @@
  * finds the socket closed and gets ECONNRESET.
  */
 #define WORKER_DRAIN_IDLE_MS	500
+
+/*
+ * How long a worker waits without a connection before it returns its
+ * free heap memory to the kernel.  A login's Argon2id work area and
+ * large responses leave free pages in the heap that glibc keeps.
+ */
+#define WORKER_TRIM_IDLE_MS	1000
 
 static volatile sig_atomic_t worker_stop_requested;
 static volatile sig_atomic_t worker_drain_requested;
@@ -178,6 +186,11 @@ worker_run(const struct sscn_conf *conf, const struct sscn_keys *keys,
 		.tv_sec = WORKER_DRAIN_IDLE_MS / 1000,
 		.tv_nsec = (WORKER_DRAIN_IDLE_MS % 1000) * 1000000L,
 	};
+	static const struct timespec trim_idle = {
+		.tv_sec = WORKER_TRIM_IDLE_MS / 1000,
+		.tv_nsec = (WORKER_TRIM_IDLE_MS % 1000) * 1000000L,
+	};
+	bool		 trimmed = true;
 	struct password_policy policy;
 
 	struct worker	 w;
@@ -228,16 +241,22 @@ worker_run(const struct sscn_conf *conf, const struct sscn_keys *keys,
 		if (rc == -EAGAIN || rc == -EWOULDBLOCK) {
 			/* The queue is empty: wait with the stop signals open. */
 			rc = ppoll(&pfd, 1, worker_drain_requested ?
-			    &drain_idle : NULL, &wait_mask);
+			    &drain_idle : trimmed ? NULL : &trim_idle,
+			    &wait_mask);
 			if (rc == -1 && errno != EINTR) {
 				log_error(NULL, "worker_poll_failed", "index=%u "
 				    "error=\"%s\"", index, strerror(errno));
 				reason = "poll_failed";
 				break;
 			}
-			if (rc == 0) {
+			if (rc == 0 && worker_drain_requested) {
 				reason = "drained";
 				break;
+			}
+			if (rc == 0) {
+				(void)malloc_trim(0);
+				trimmed = true;
+				continue;
 			}
 			if (rc > 0 && (pfd.revents & (POLLERR | POLLHUP |
 			    POLLNVAL))) {
@@ -267,6 +286,7 @@ worker_run(const struct sscn_conf *conf, const struct sscn_keys *keys,
 		http_serve(&w, &fcgi);
 		FCGX_Finish_r(&fcgi);
 		w.requests++;
+		trimmed = false;
 
 		/*
 		 * The client has its response.  The send blocks only this
