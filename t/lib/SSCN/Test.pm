@@ -911,10 +911,21 @@ my @legal_cache;
 sub legal_versions () {
 	return @legal_cache if @legal_cache;
 	my @versions;
-	for my $doc (qw(terms privacy)) {
-		my $res = api('GET', "/api/v1/legal/$doc");
-		push @versions, ref $res->{json} eq 'HASH'
-		    ? $res->{json}{version} : undef;
+	# A test before may have restarted PostgreSQL or sscnd; a read that
+	# fails while they come back is tried again, and a version that
+	# stays unknown is reported here rather than as a 400 later.
+	for my $attempt (1 .. 10) {
+		@versions = ();
+		my @status;
+		for my $doc (qw(terms privacy)) {
+			my $res = api('GET', "/api/v1/legal/$doc");
+			push @status, $res->{status} // 'none';
+			push @versions, ref $res->{json} eq 'HASH'
+			    ? $res->{json}{version} : undef;
+		}
+		last if !grep { !defined } @versions;
+		diag("legal versions unknown (status @status), attempt $attempt");
+		sleep 0.5;
 	}
 	@legal_cache = @versions if !grep { !defined } @versions;
 	return @versions;
