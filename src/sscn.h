@@ -668,9 +668,9 @@ struct db_step {
  * set_config(..., true) reach the later statements and end with it.  A
  * DB_STEP_BEGIN step opens an explicit transaction that stays open
  * (db->in_transaction) for db_commit() or db_rollback(), or for a
- * DB_STEP_COMMIT step of this or a later call, which commits it as
- * db_commit() would (deferred while db->defer_commit is set; its "res"
- * is then NULL).  Each statement runs whatever the earlier ones returned,
+ * DB_STEP_COMMIT step of this or a later call.  That step commits as
+ * db_commit() does: while db->defer_commit is set it only marks the
+ * commit deferred, and its "res" stays NULL.  Each statement runs whatever the earlier ones returned,
  * so a step that must stop the rest has to fail, not return no rows.
  * On SSCN_OK every step's "res" is the caller's to PQclear().  On failure
  * all are NULL, any transaction is rolled back, and the error is mapped
@@ -758,7 +758,7 @@ enum sscn_err audit_write(struct http_request *, const char *actor_id,
 	    const char *organization_id, const char *action, const char *target,
 	    const char *result, struct json_object *details) SSCN_WARN_UNUSED;
 
-/* Longest user agent stored; the column allows 512 characters. */
+/* Maximum bytes of a stored user agent; the column allows 512 characters. */
 #define AUDIT_USER_AGENT_MAX	256
 #define AUDIT_ROW_PARAMS	9
 
@@ -770,8 +770,8 @@ struct audit_row {
 
 /*
  * Fill "step" with the insert of the audit_write() row, for a
- * db_pipeline() that runs it with the change.  "row" holds the
- * parameters; it and "details" must live until the pipeline has run.
+ * db_pipeline() that runs it with the change.  "row" contains the
+ * parameters, and it and "details" must live until the pipeline has run.
  */
 void	audit_step(struct http_request *, const char *actor_id,
 	    const char *organization_id, const char *action, const char *target,

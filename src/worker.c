@@ -8,10 +8,10 @@
  * a plain blocking accept(2) would have).  A signal that arrives while
  * the worker serves stays pending, and the worker takes it with one
  * sigtimedwait(2) before each accept.  The listening socket is
- * non-blocking: a busy worker accepts the next queued connection at once
- * and waits in ppoll only when the queue is empty, and when several idle
- * workers wake for one connection, all but one get EAGAIN and go back to
- * waiting.
+ * non-blocking, so a busy worker accepts the next queued connection at
+ * once and waits in ppoll only when the queue is empty.  When several
+ * idle workers wake for one connection, all but one get EAGAIN and go
+ * back to waiting.
  *
  * The two stop signals differ in what happens to the listen queue:
  * - SIGTERM (a reload retiring the worker, or the master's death) stops

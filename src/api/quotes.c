@@ -68,7 +68,7 @@ quote_submit_begin(struct http_request *req, const char *rfq_id,
  * audit row goes last: its insert takes the lock that orders the audit
  * chain, which COMMIT releases.  A second quote of the organization on
  * the RFQ fails the insert with a unique violation: SSCN_ERR_CONFLICT.
- * On SSCN_OK "*res" holds the quote as quote_select reads it.
+ * On SSCN_OK "*res" contains the quote as quote_select reads it.
  */
 static enum sscn_err
 quote_submit_write(struct http_request *req, const char *quote_id,

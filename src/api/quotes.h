@@ -98,7 +98,10 @@ enum sscn_err quote_audit(struct http_request *, const char *action,
 	    const char *target, const char *ref_name, const char *ref_id,
 	    const char *const *changed) __attribute__((warn_unused_result));
 
-/* The details object of quote_audit(), for an audit_step(); caller puts. */
+/*
+ * Build the details object of quote_audit() for an audit_step().  The
+ * caller releases it with json_object_put().
+ */
 struct json_object *quote_audit_details(const char *ref_name,
 	    const char *ref_id, const char *const *changed);
 

@@ -222,7 +222,10 @@ fieldcrypt_decrypt(const struct sscn_keys *keys, const unsigned char *in,
 	    in + FIELDCRYPT_DATA_AT, (int)plainlen))
 		goto out;
 
-	/* OpenSSL's control call takes a non-const pointer: the copy. */
+	/*
+	 * OpenSSL's control call takes a non-const pointer, so it gets the
+	 * copy of the tag.
+	 */
 	if (!EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, sizeof(tag), tag))
 		goto out;
 	if (EVP_DecryptFinal_ex(ctx, buf + n, &final) <= 0) {

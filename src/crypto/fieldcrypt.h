@@ -85,8 +85,8 @@ void	fieldcrypt_free_plain(unsigned char *plain, size_t plainlen);
 unsigned fieldcrypt_version(const unsigned char *in, size_t inlen);
 
 /*
- * Use OpenSSL even where libsodium's AES-256-GCM is available, or stop
- * doing so; for tests that check that both produce the same bytes.
+ * Use OpenSSL even where libsodium's AES-256-GCM is available ("on"), or
+ * stop doing so.  Tests use it to check that both produce the same bytes.
  */
 void	fieldcrypt_force_openssl(bool on);
 

@@ -21,7 +21,7 @@
 #include "tap.h"
 
 /*
- * The longest acceptable wait for a 300 ms timeout.  Under valgrind
+ * Maximum wait accepted for a 300 ms timeout.  Under valgrind
  * (tools/dev valgrind sets SSCN_TEST_SLOW) every TLS call here took
  * about 4 s, the timed-out one included, so the bound there is looser.
  */
