@@ -28,6 +28,8 @@ my $res = submit_quote($alpha, $rfq, unit_price => '12.3456');
 my $body = is_json_ok($res, 201, 'submit');
 my $qa = $body->{id};
 like($qa // '', qr/^[0-9a-f-]{36}$/, 'submit: quote id is a UUID');
+is(header($res, 'Location'), "/api/v1/quotes/$qa",
+    'submit: Location names the quote');
 is($body->{status}, 'submitted', 'submit: status submitted');
 is($body->{revision}, 1, 'submit: revision 1');
 is($body->{unit_price}, '12.3456', 'submit: price stored exactly');
