@@ -675,6 +675,8 @@ struct db_step {
  * On SSCN_OK every step's "res" is the caller's to PQclear().  On failure
  * all are NULL, any transaction is rolled back, and the error is mapped
  * and logged as db_exec() does.  A lost connection is not retried.
+ * NOTE: after a PostgreSQL restart each worker's first pipeline meets the
+ * dead connection and answers 503, where db_exec() would reconnect once.
  */
 enum sscn_err db_pipeline(struct db *, const char *request_id,
 	    struct db_step *steps, size_t n) SSCN_WARN_UNUSED;
