@@ -220,6 +220,22 @@ db_result_error(const char *request_id, const char *name, PGresult *res)
 	return SSCN_ERR_INTERNAL;
 }
 
+/*
+ * True when "res" says the server ended the session before it ran the
+ * statement: 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03
+ * cannot_connect_now.  A server that stops sends one of these to every
+ * idle session, so after a restart it is the first answer on an old
+ * connection, and nothing sent on that connection ran.
+ */
+static bool
+db_session_ended(const PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	return state != NULL && strncmp(state, "57P0", 4) == 0 &&
+	    state[4] >= '1' && state[4] <= '3' && state[5] == '\0';
+}
+
 enum sscn_err
 db_exec(struct db *db, const char *request_id, const char *name,
     int nparams, const char *const *params, struct pg_result **result)
@@ -237,6 +253,7 @@ db_exec_params(struct db *db, const char *request_id, const char *name,
 	PGresult			*res;
 	ExecStatusType			 status;
 	enum sscn_err			 err;
+	bool				 nothing_ran;
 	int				 attempt;
 
 	*result = NULL;
@@ -267,6 +284,7 @@ db_exec_params(struct db *db, const char *request_id, const char *name,
 			return err;
 		}
 
+		nothing_ran = db_session_ended(res);
 		PQclear(res);
 		log_warn(request_id, "db_connection_lost", "statement=%s "
 		    "attempt=%d", name, attempt + 1);
@@ -274,7 +292,7 @@ db_exec_params(struct db *db, const char *request_id, const char *name,
 		db_close(db);
 
 		/* The server may have restarted since the last request. */
-		if (!stmt->retry_safe || was_in_transaction)
+		if (was_in_transaction || !(stmt->retry_safe || nothing_ran))
 			break;
 		db->next_attempt_us = 0;
 	}
@@ -295,14 +313,109 @@ db_pipeline_result(PGconn *conn)
 	return res;
 }
 
+/* True when every statement of "steps" is read-only. */
+static bool
+db_steps_retry_safe(const struct db_step *steps, size_t n)
+{
+	const struct db_statement	*stmt;
+	size_t				 i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(steps[i].name, DB_STEP_SYNC) == 0)
+			continue;
+		stmt = db_find_statement(steps[i].name);
+		if (stmt == NULL || !stmt->retry_safe)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Send "steps" in one pipeline and read every result into them.
+ * SSCN_ERR_UNAVAILABLE means the connection was lost; "*nothing_ran" then
+ * says whether the server certainly ran none of the steps.
+ */
+static enum sscn_err
+db_pipeline_send(struct db *db, struct db_step *steps, size_t n,
+    bool *nothing_ran)
+{
+	PGresult	*sync;
+	ExecStatusType	 status;
+	bool		 first = true;
+	size_t		 i;
+
+	*nothing_ran = false;
+	if (PQenterPipelineMode(db->conn) != 1)
+		return SSCN_ERR_UNAVAILABLE;
+	for (i = 0; i < n; i++) {
+		int sent;
+
+		if (strcmp(steps[i].name, DB_STEP_BEGIN) == 0)
+			sent = PQsendQueryParams(db->conn, "BEGIN", 0, NULL,
+			    NULL, NULL, NULL, 0);
+		else if (strcmp(steps[i].name, DB_STEP_COMMIT) == 0)
+			sent = db->defer_commit ? 1 : PQsendQueryParams(db->conn,
+			    "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
+		else if (strcmp(steps[i].name, DB_STEP_SYNC) == 0)
+			sent = PQpipelineSync(db->conn);
+		else
+			sent = PQsendQueryPrepared(db->conn, steps[i].name,
+			    steps[i].nparams, steps[i].params, NULL, NULL, 0);
+		if (sent != 1)
+			return SSCN_ERR_UNAVAILABLE;
+	}
+	if (PQpipelineSync(db->conn) != 1)
+		return SSCN_ERR_UNAVAILABLE;
+
+	/*
+	 * After a failed statement, each later one up to the next Sync is
+	 * PGRES_PIPELINE_ABORTED.
+	 */
+	for (i = 0; i < n; i++) {
+		if (strcmp(steps[i].name, DB_STEP_COMMIT) == 0 &&
+		    db->defer_commit)
+			continue;
+		if (strcmp(steps[i].name, DB_STEP_SYNC) != 0) {
+			steps[i].res = db_pipeline_result(db->conn);
+			if (first && steps[i].res != NULL &&
+			    db_session_ended(steps[i].res))
+				*nothing_ran = true;
+			first = false;
+			continue;
+		}
+		sync = PQgetResult(db->conn);
+		status = PQresultStatus(sync);
+		PQclear(sync);
+		if (status != PGRES_PIPELINE_SYNC)
+			return SSCN_ERR_UNAVAILABLE;
+	}
+	sync = PQgetResult(db->conn);
+	status = PQresultStatus(sync);
+	PQclear(sync);
+	if (status != PGRES_PIPELINE_SYNC || PQexitPipelineMode(db->conn) != 1)
+		return SSCN_ERR_UNAVAILABLE;
+	return SSCN_OK;
+}
+
+static void
+db_steps_clear(struct db_step *steps, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		PQclear(steps[i].res);
+		steps[i].res = NULL;
+	}
+}
+
 enum sscn_err
 db_pipeline(struct db *db, const char *request_id, struct db_step *steps,
     size_t n)
 {
-	PGresult	*sync;
 	ExecStatusType	 status;
 	enum sscn_err	 err = SSCN_OK;
-	bool		 begins = false, commits = false;
+	bool		 begins = false, commits = false, nothing_ran;
+	int		 attempt;
 	size_t		 i;
 
 	for (i = 0; i < n; i++) {
@@ -328,54 +441,33 @@ db_pipeline(struct db *db, const char *request_id, struct db_step *steps,
 		    steps[0].name);
 		return SSCN_ERR_INTERNAL;
 	}
-	if ((err = db_connect(db, request_id)) != SSCN_OK)
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		bool was_in_transaction = db->in_transaction;
+
+		if ((err = db_connect(db, request_id)) != SSCN_OK)
+			return err;
+		err = db_pipeline_send(db, steps, n, &nothing_ran);
+		if (err == SSCN_OK)
+			break;
+
+		log_warn(request_id, "db_connection_lost", "statement=%s "
+		    "attempt=%d", steps[0].name, attempt + 1);
+		metrics_db_error(METRICS_DB_CONNECTION_LOST);
+		db_close(db);
+		db_steps_clear(steps, n);
+
+		/*
+		 * The server may have restarted since the last request.  Run
+		 * the pipeline again only when running it twice is harmless.
+		 */
+		if (was_in_transaction ||
+		    !(nothing_ran || db_steps_retry_safe(steps, n)))
+			return SSCN_ERR_UNAVAILABLE;
+		db->next_attempt_us = 0;
+	}
+	if (err != SSCN_OK)
 		return err;
-
-	if (PQenterPipelineMode(db->conn) != 1)
-		goto lost;
-	for (i = 0; i < n; i++) {
-		int sent;
-
-		if (strcmp(steps[i].name, DB_STEP_BEGIN) == 0)
-			sent = PQsendQueryParams(db->conn, "BEGIN", 0, NULL,
-			    NULL, NULL, NULL, 0);
-		else if (strcmp(steps[i].name, DB_STEP_COMMIT) == 0)
-			sent = db->defer_commit ? 1 : PQsendQueryParams(db->conn,
-			    "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
-		else if (strcmp(steps[i].name, DB_STEP_SYNC) == 0)
-			sent = PQpipelineSync(db->conn);
-		else
-			sent = PQsendQueryPrepared(db->conn, steps[i].name,
-			    steps[i].nparams, steps[i].params, NULL, NULL, 0);
-		if (sent != 1)
-			goto lost;
-	}
-	if (PQpipelineSync(db->conn) != 1)
-		goto lost;
-
-	/*
-	 * After a failed statement, each later one up to the next Sync is
-	 * PGRES_PIPELINE_ABORTED.
-	 */
-	for (i = 0; i < n; i++) {
-		if (strcmp(steps[i].name, DB_STEP_COMMIT) == 0 &&
-		    db->defer_commit)
-			continue;
-		if (strcmp(steps[i].name, DB_STEP_SYNC) != 0) {
-			steps[i].res = db_pipeline_result(db->conn);
-			continue;
-		}
-		sync = PQgetResult(db->conn);
-		status = PQresultStatus(sync);
-		PQclear(sync);
-		if (status != PGRES_PIPELINE_SYNC)
-			goto lost;
-	}
-	sync = PQgetResult(db->conn);
-	status = PQresultStatus(sync);
-	PQclear(sync);
-	if (status != PGRES_PIPELINE_SYNC || PQexitPipelineMode(db->conn) != 1)
-		goto lost;
 	if (begins)
 		db->in_transaction = true;
 
@@ -401,19 +493,7 @@ db_pipeline(struct db *db, const char *request_id, struct db_step *steps,
 	 * only draws a warning from the server.
 	 */
 	db_rollback(db, request_id);
-	goto fail;
-
-lost:
-	log_warn(request_id, "db_connection_lost", "statement=%s",
-	    steps[0].name);
-	metrics_db_error(METRICS_DB_CONNECTION_LOST);
-	db_close(db);
-	err = SSCN_ERR_UNAVAILABLE;
-fail:
-	for (i = 0; i < n; i++) {
-		PQclear(steps[i].res);
-		steps[i].res = NULL;
-	}
+	db_steps_clear(steps, n);
 	return err;
 }
 

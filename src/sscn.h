@@ -622,8 +622,10 @@ enum sscn_err db_connect(struct db *, const char *request_id) SSCN_WARN_UNUSED;
  * Execute prepared statement "name" with text parameters.  On success
  * returns SSCN_OK and "*result" (caller PQclear()s it), whose status is
  * PGRES_TUPLES_OK or PGRES_COMMAND_OK.  A lost connection is closed and
- * returns SSCN_ERR_UNAVAILABLE; a retry_safe statement outside a
- * transaction is first retried once on a new connection.  A unique or
+ * returns SSCN_ERR_UNAVAILABLE; outside a transaction, a retry_safe
+ * statement, or any statement the server refused because it had ended
+ * the session (SQLSTATE 57P01 to 57P03), is first retried once on a new
+ * connection.  A unique or
  * foreign key violation returns SSCN_ERR_CONFLICT, anything else
  * SSCN_ERR_INTERNAL; all are logged without parameter values.
  */
@@ -670,13 +672,15 @@ struct db_step {
  * (db->in_transaction) for db_commit() or db_rollback(), or for a
  * DB_STEP_COMMIT step of this or a later call.  That step commits as
  * db_commit() does: while db->defer_commit is set it only marks the
- * commit deferred, and its "res" stays NULL.  Each statement runs whatever the earlier ones returned,
- * so a step that must stop the rest has to fail, not return no rows.
+ * commit deferred, and its "res" stays NULL.  Each statement runs
+ * whatever the earlier ones returned, so a step that must stop the rest
+ * has to fail, not return no rows.
  * On SSCN_OK every step's "res" is the caller's to PQclear().  On failure
  * all are NULL, any transaction is rolled back, and the error is mapped
- * and logged as db_exec() does.  A lost connection is not retried.
- * NOTE: after a PostgreSQL restart each worker's first pipeline meets the
- * dead connection and answers 503, where db_exec() would reconnect once.
+ * and logged as db_exec() does.  A lost connection is retried once on a
+ * new connection, outside a transaction, when every step is retry_safe or
+ * the server's first answer said it had ended the session (as after a
+ * restart) before running any; otherwise it returns SSCN_ERR_UNAVAILABLE.
  */
 enum sscn_err db_pipeline(struct db *, const char *request_id,
 	    struct db_step *steps, size_t n) SSCN_WARN_UNUSED;

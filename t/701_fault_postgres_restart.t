@@ -3,13 +3,17 @@
 # PostgreSQL stops and starts again.  /api/health/ready reports the outage
 # with 503, an authenticated read fails with a JSON 503 in the meantime,
 # wrk sees no failed answer, and afterwards the same workers serve the
-# authenticated read again, so they reconnected without a restart.  t/050
-# covers the outage's error bodies without load.
+# authenticated read again, so they reconnected without a restart.  A
+# second restart, with no request during it, leaves every worker with a
+# connection the server has closed: the first reads and writes after it
+# must still succeed, on a new connection.  t/050 covers the outage's
+# error bodies without load.
 
 use v5.36;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use SSCN::Load;
+use SSCN::Rfqs;
 use SSCN::Sourcing;
 use SSCN::Test;
 use Test::More;
@@ -71,5 +75,30 @@ load_finish_clean($load, 'live under load');
 is_deeply([sort { $a <=> $b } child_pids($master)], \@workers,
     'same worker pids: the workers reconnected without a restart');
 is(master_pid(), $master, 'master pid unchanged');
+
+# ---- a restart no request sees ---------------------------------------------------
+
+# Let every worker use its connection, so that each holds one the stop closes.
+for (1 .. 4 * @workers) {
+	api('GET', '/api/v1/me', token => $buyer->{token});
+}
+($status, $out) = pg_stop();
+is($status, 0, 'second stop: exit 0') or diag($out);
+ok(pg_start(), 'second start: exit 0');
+
+# Reads and writes alternate, so that each kind reaches old connections.
+my @failed;
+my $title = 'Unseen restart ' . random_id();
+for my $i (1 .. 3 * @workers) {
+	my $read = api('GET', '/api/v1/me', token => $buyer->{token});
+	push @failed, "me: $read->{status}" if $read->{status} != 200;
+	my $write = api('POST', '/api/v1/rfqs', token => $buyer->{token},
+	    json => rfq_body(title => "$title $i"));
+	push @failed, "rfq: $write->{status}" if $write->{status} != 201;
+}
+is_deeply(\@failed, [], 'first requests after an unseen restart: none failed')
+    or diag(explain(\@failed));
+is(psql_value('SELECT count(*) FROM sscn.rfqs WHERE title LIKE $$' . $title
+    . ' %$$'), 3 * @workers, 'each RFQ written exactly once');
 
 done_testing();
