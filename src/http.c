@@ -463,7 +463,8 @@ http_read_body(struct http_request *req, size_t len)
 	}
 	req->body[got] = '\0';
 	req->body_len = got;
-	return got == len ? 0 : -1;
+	req->body_read = got == len;
+	return req->body_read ? 0 : -1;
 }
 
 /*
@@ -628,12 +629,14 @@ http_rate_limit(struct http_request *req)
 	return false;
 }
 
-void
+bool
 http_serve(struct worker *w, struct FCGX_Request *fcgi)
 {
 	struct http_request	 req;
 	enum sscn_err		 err;
 	uint64_t		 duration_us;
+	size_t			 declared;
+	bool			 read_all;
 
 	memset(&req, 0, sizeof(req));
 	req.fcgi = fcgi;
@@ -686,6 +689,8 @@ done:
 	sentry_request_end(req.match.route ? req.match.route->method : NULL,
 	    req.match.route ? req.match.route->path : NULL, req.status);
 	json_object_put(req.json);
+	read_all = req.body_read ||
+	    (http_content_length(&req, &declared) == 0 && declared == 0);
 	if (req.body != NULL) {
 		sodium_memzero(req.body, req.body_len);
 		free(req.body);
@@ -697,4 +702,5 @@ done:
 	 */
 	if (req.body_len > HTTP_TRIM_AFTER)
 		malloc_trim(0);
+	return read_all;
 }

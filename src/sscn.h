@@ -451,6 +451,7 @@ struct http_request {
 	struct route_match	 match;
 	char			*body;		/* NUL-terminated copy, or NULL */
 	size_t			 body_len;
+	bool			 body_read;	/* all of Content-Length read */
 	struct json_object	*json;		/* parsed body for ROUTE_BODY_JSON */
 	bool			 health_detail;	/* nginx allows health details */
 	int			 status;	/* sent status, for the access log */
@@ -532,9 +533,11 @@ void	http_send_err(struct http_request *, enum sscn_err err);
 
 /*
  * Serve one accepted FastCGI request end to end: route, body checks, the
- * handler, the response and the access log line.
+ * handler, the response and the access log line.  Returns true when no
+ * byte of the request body is left unread: it had none, or all of it was
+ * read.
  */
-void	http_serve(struct worker *, struct FCGX_Request *);
+bool	http_serve(struct worker *, struct FCGX_Request *);
 
 /* ---- text forms of time (timefmt.c) ---------------------------------- */
 

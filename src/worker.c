@@ -1,17 +1,20 @@
 /*
  * worker.c - a worker process: the FastCGI accept loop.
  *
- * SIGTERM, SIGINT and SIGQUIT stay blocked except inside ppoll(2), which
- * unblocks them atomically while the worker waits for a connection.  So a
- * stop request never interrupts a request being served, and it cannot
- * slip in between the check of the stop flag and the wait (the race that
- * a plain blocking accept(2) would have).  A signal that arrives while
- * the worker serves stays pending, and the worker takes it with one
- * sigtimedwait(2) before each accept.  The listening socket is
+ * SIGTERM, SIGINT and SIGQUIT stay blocked except inside epoll_pwait(2),
+ * which unblocks them atomically while the worker waits for a connection.
+ * So a stop request never interrupts a request being served, and it
+ * cannot slip in between the check of the stop flag and the wait (the
+ * race that a plain blocking accept(2) would have).  A signal that
+ * arrives while the worker serves stays pending, and the worker takes it
+ * with one sigtimedwait(2) before each accept.  The listening socket is
  * non-blocking, so a busy worker accepts the next queued connection at
- * once and waits in ppoll only when the queue is empty.  When several
- * idle workers wake for one connection, all but one get EAGAIN and go
- * back to waiting.
+ * once and waits only when the queue is empty.  The workers watch the
+ * socket with EPOLLEXCLUSIVE, so a new connection wakes one idle worker,
+ * not all of them: each wake-up that finds the queue empty costs a
+ * context switch the other processes of a small machine need.  A worker
+ * woken for a connection accepts one even when a stop signal came with
+ * it, since the others may not wake for that connection.
  *
  * The two stop signals differ in what happens to the listen queue:
  * - SIGTERM (a reload retiring the worker, or the master's death) stops
@@ -26,9 +29,9 @@
 
 #include <errno.h>
 #include <malloc.h>
-#include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -178,19 +181,32 @@ worker_load_auth(struct worker *w, struct password_policy *policy)
 
 }
 
+/*
+ * Detach a request that was read to its end, so that FCGX_Finish_r()
+ * closes its socket at once.  Otherwise libfcgi shuts down the sending
+ * side and waits up to 2 s for nginx to close the other end, reading what
+ * arrives.  That wait keeps unread request bytes from resetting a TCP
+ * connection before the peer has read the response.  After the body
+ * ("read_all") and the empty record that ends stdin, nothing is left to
+ * read, and the wait would only cost a sleep and three system calls.
+ * nginx sends that record with the body, so reading it rarely blocks.
+ */
+static void
+worker_close_at_once(FCGX_Request *fcgi, bool read_all)
+{
+	if (!read_all || fcgi->in == NULL)
+		return;
+	if (FCGX_GetChar(fcgi->in) == EOF && FCGX_GetError(fcgi->in) == 0)
+		(void)FCGX_Detach(fcgi);
+}
+
 int
 worker_run(const struct sscn_conf *conf, const struct sscn_keys *keys,
     int listen_fd, unsigned index)
 {
-	static const struct timespec drain_idle = {
-		.tv_sec = WORKER_DRAIN_IDLE_MS / 1000,
-		.tv_nsec = (WORKER_DRAIN_IDLE_MS % 1000) * 1000000L,
-	};
-	static const struct timespec trim_idle = {
-		.tv_sec = WORKER_TRIM_IDLE_MS / 1000,
-		.tv_nsec = (WORKER_TRIM_IDLE_MS % 1000) * 1000000L,
-	};
-	bool		 trimmed = true;
+	struct epoll_event listener = { .events = EPOLLIN | EPOLLEXCLUSIVE };
+	bool		 trimmed = true, woken = false;
+	int		 epfd;
 	struct password_policy policy;
 
 	struct worker	 w;
@@ -224,25 +240,38 @@ worker_run(const struct sscn_conf *conf, const struct sscn_keys *keys,
 		    "error=\"FastCGI initialisation failed\"", index);
 		return 1;
 	}
+	listener.data.fd = listen_fd;
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (epfd == -1 ||
+	    epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &listener) == -1) {
+		log_error(NULL, "worker_failed", "index=%u error=\"%s\"", index,
+		    strerror(errno));
+		return 1;
+	}
 	log_info(NULL, "worker_started", "index=%u pid=%ld", index,
 	    (long)getpid());
 
 	for (;;) {
-		struct pollfd	 pfd = { .fd = listen_fd, .events = POLLIN };
-		int		 rc;
+		struct epoll_event	 event;
+		int			 rc;
 
 		worker_take_pending_signal();
-		if (worker_stop_requested)
+		if (worker_stop_requested && !woken)
 			break;
 
 		rc = FCGX_Accept_r(&fcgi);
+		woken = false;
 		if (rc == -EINTR)
 			continue;
 		if (rc == -EAGAIN || rc == -EWOULDBLOCK) {
+			/* Another worker took the connection this one woke for. */
+			if (worker_stop_requested)
+				break;
+
 			/* The queue is empty: wait with the stop signals open. */
-			rc = ppoll(&pfd, 1, worker_drain_requested ?
-			    &drain_idle : trimmed ? NULL : &trim_idle,
-			    &wait_mask);
+			rc = epoll_pwait(epfd, &event, 1, worker_drain_requested ?
+			    WORKER_DRAIN_IDLE_MS : trimmed ? -1 :
+			    WORKER_TRIM_IDLE_MS, &wait_mask);
 			if (rc == -1 && errno != EINTR) {
 				log_error(NULL, "worker_poll_failed", "index=%u "
 				    "error=\"%s\"", index, strerror(errno));
@@ -258,13 +287,13 @@ worker_run(const struct sscn_conf *conf, const struct sscn_keys *keys,
 				trimmed = true;
 				continue;
 			}
-			if (rc > 0 && (pfd.revents & (POLLERR | POLLHUP |
-			    POLLNVAL))) {
+			if (rc > 0 && (event.events & (EPOLLERR | EPOLLHUP))) {
 				log_error(NULL, "worker_listener_closed",
 				    "index=%u", index);
 				reason = "listener_closed";
 				break;
 			}
+			woken = rc > 0;
 			continue;
 		}
 		if (rc == -EBADF || rc == -EINVAL || rc == -ENOTSOCK) {
@@ -283,7 +312,7 @@ worker_run(const struct sscn_conf *conf, const struct sscn_keys *keys,
 			continue;
 		}
 
-		http_serve(&w, &fcgi);
+		worker_close_at_once(&fcgi, http_serve(&w, &fcgi));
 		FCGX_Finish_r(&fcgi);
 		w.requests++;
 		trimmed = false;
@@ -296,6 +325,7 @@ worker_run(const struct sscn_conf *conf, const struct sscn_keys *keys,
 		ratelimit_expire(&w);
 	}
 
+	close(epfd);
 	db_close(&w.db);
 	common_list_free(w.common_passwords);
 	log_info(NULL, "worker_stopped", "index=%u pid=%ld requests=%lu "
