@@ -32,8 +32,8 @@
  * quote_column (quotes.h).  The RFQ is joined on the left: a quote stays
  * readable to its supplier even where the RFQ is not.
  */
-#define QUOTE_SELECT \
-	"SELECT q.id::text, q.rfq_id::text, q.supplier_org_id::text, " \
+#define QUOTE_COLUMNS \
+	"q.id::text, q.rfq_id::text, q.supplier_org_id::text, " \
 	"  o.name, " \
 	"  CASE WHEN q.status IN ('submitted', 'needs_reconfirmation') " \
 	"    AND v.valid_until < " QUOTE_TODAY " THEN 'expired' " \
@@ -48,12 +48,16 @@
 	"  " QUOTE_MICROS("q.submitted_at") ", q.status, r.currency, " \
 	"  q.buyer_org_id::text, " \
 	"  coalesce(sscn.rfq_effective_status(r.status, r.quote_deadline), ''), " \
-	"  v.valid_until < " QUOTE_TODAY " " \
+	"  v.valid_until < " QUOTE_TODAY " "
+#define QUOTE_JOINS \
+	"LEFT JOIN sscn.organizations o ON o.id = q.supplier_org_id " \
+	"LEFT JOIN sscn.rfqs r ON r.id = q.rfq_id "
+#define QUOTE_SELECT \
+	"SELECT " QUOTE_COLUMNS \
 	"FROM sscn.quotes q " \
 	"JOIN sscn.quote_revisions v ON v.quote_id = q.id " \
 	"  AND v.revision = q.current_revision " \
-	"LEFT JOIN sscn.organizations o ON o.id = q.supplier_org_id " \
-	"LEFT JOIN sscn.rfqs r ON r.id = q.rfq_id "
+	QUOTE_JOINS
 
 const struct db_statement quote_statements[] = {
 	/*
@@ -74,10 +78,38 @@ const struct db_statement quote_statements[] = {
 	  1, false },
 
 	/* ---- quotes ---- */
-	{ "quote_insert",
-	  "INSERT INTO sscn.quotes (id, rfq_id, buyer_org_id, supplier_org_id) "
-	  "VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid)",
-	  4, false },
+	/*
+	 * Submit a quote: the quote, its first revision and the invitation's
+	 * response in one statement, which returns the quote as quote_select
+	 * reads it, from what it wrote.  The revision's foreign keys see the
+	 * new quote because they are checked at the end of the statement.
+	 * Its row-level security does not: a RETURNING clause of the
+	 * revision would fail the SELECT policy, so "v" repeats the values
+	 * with the column types.  Parameters: quote id, RFQ id, buyer
+	 * organization, supplier organization, then the revision's unit
+	 * price, currency, lead time, validity, notes and author.
+	 */
+	{ "quote_submit",
+	  "WITH q AS ("
+	  "  INSERT INTO sscn.quotes (id, rfq_id, buyer_org_id, "
+	  "    supplier_org_id)"
+	  "  VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid) RETURNING *), "
+	  "v AS ("
+	  "  SELECT $5::numeric(18, 4) AS unit_price, $6::text AS currency, "
+	  "    $7::int AS lead_time_days, $8::date AS valid_until, "
+	  "    $9::text AS notes, now() AS created_at), "
+	  "revision AS ("
+	  "  INSERT INTO sscn.quote_revisions (quote_id, buyer_org_id, "
+	  "    supplier_org_id, revision, unit_price, currency, "
+	  "    lead_time_days, valid_until, notes, created_by)"
+	  "  SELECT $1::uuid, $3::uuid, $4::uuid, 1, v.unit_price, "
+	  "    v.currency, v.lead_time_days, v.valid_until, v.notes, "
+	  "    $10::uuid FROM v), "
+	  "invited AS ("
+	  "  UPDATE sscn.rfq_invitations SET response = 'quoted'"
+	  "  WHERE rfq_id = $2::uuid AND supplier_org_id = $4::uuid) "
+	  "SELECT " QUOTE_COLUMNS "FROM q CROSS JOIN v " QUOTE_JOINS,
+	  10, false },
 	{ "quote_revision_insert",
 	  "INSERT INTO sscn.quote_revisions (quote_id, buyer_org_id, "
 	  "supplier_org_id, revision, unit_price, currency, lead_time_days, "
@@ -85,10 +117,6 @@ const struct db_statement quote_statements[] = {
 	  "$3::uuid, $4::int, $5::numeric, $6, $7::int, $8::date, $9, "
 	  "$10::uuid)",
 	  10, false },
-	{ "quote_invitation_quoted",
-	  "UPDATE sscn.rfq_invitations SET response = 'quoted' "
-	  "WHERE rfq_id = $1::uuid AND supplier_org_id = $2::uuid",
-	  2, false },
 	{ "quote_select",
 	  QUOTE_SELECT "WHERE q.id = $1::uuid",
 	  1, false },

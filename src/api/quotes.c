@@ -64,11 +64,12 @@ quote_submit_begin(struct http_request *req, const char *rfq_id,
 
 /*
  * Write the quote, its first revision, the invitation response and the
- * audit row, read the quote back and commit, all in one round trip.  The
- * audit row goes last: its insert takes the lock that orders the audit
- * chain, which COMMIT releases.  A second quote of the organization on
- * the RFQ fails the insert with a unique violation: SSCN_ERR_CONFLICT.
- * On SSCN_OK "*res" contains the quote as quote_select reads it.
+ * audit row and commit, all in one round trip; quote_submit returns the
+ * quote as quote_select reads it.  The audit row goes last: its insert
+ * takes the lock that orders the audit chain, which COMMIT releases.  A
+ * second quote of the organization on the RFQ fails the insert with a
+ * unique violation: SSCN_ERR_CONFLICT.  On SSCN_OK "*res" contains the
+ * quote.
  */
 static enum sscn_err
 quote_submit_write(struct http_request *req, const char *quote_id,
@@ -77,9 +78,8 @@ quote_submit_write(struct http_request *req, const char *quote_id,
 {
 	static const char *const terms_fields[] = { "unit_price",
 	    "currency", "lead_time_days", "valid_until", "notes", NULL };
-	enum { INSERT, REVISION, INVITATION, SELECT, AUDIT, COMMIT, NSTEPS };
-	const char		*quote[4], *revision[10], *invitation[2];
-	const char		*select[1] = { quote_id };
+	enum { SUBMIT, AUDIT, COMMIT, NSTEPS };
+	const char		*params[10];
 	struct db_step		 steps[NSTEPS];
 	struct audit_row	 row;
 	struct json_object	*details;
@@ -87,34 +87,19 @@ quote_submit_write(struct http_request *req, const char *quote_id,
 	enum sscn_err		 err;
 	size_t			 i;
 
-	quote[0] = quote_id;
-	quote[1] = rfq_id;
-	quote[2] = rfq->buyer_org_id;
-	quote[3] = req->org_id;
-	steps[INSERT] = (struct db_step){ .name = "quote_insert",
-	    .nparams = 4, .params = quote };
-
 	snprintf(days, sizeof(days), "%lld", terms->lead_time_days);
-	revision[0] = quote_id;
-	revision[1] = rfq->buyer_org_id;
-	revision[2] = req->org_id;
-	revision[3] = "1";
-	revision[4] = terms->unit_price;
-	revision[5] = terms->currency;
-	revision[6] = days;
-	revision[7] = terms->valid_until;
-	revision[8] = terms->notes != NULL ? terms->notes : "";
-	revision[9] = req->user_id;
-	steps[REVISION] = (struct db_step){ .name = "quote_revision_insert",
-	    .nparams = 10, .params = revision };
-
-	invitation[0] = rfq_id;
-	invitation[1] = req->org_id;
-	steps[INVITATION] = (struct db_step){
-	    .name = "quote_invitation_quoted", .nparams = 2,
-	    .params = invitation };
-	steps[SELECT] = (struct db_step){ .name = "quote_select",
-	    .nparams = 1, .params = select };
+	params[0] = quote_id;
+	params[1] = rfq_id;
+	params[2] = rfq->buyer_org_id;
+	params[3] = req->org_id;
+	params[4] = terms->unit_price;
+	params[5] = terms->currency;
+	params[6] = days;
+	params[7] = terms->valid_until;
+	params[8] = terms->notes != NULL ? terms->notes : "";
+	params[9] = req->user_id;
+	steps[SUBMIT] = (struct db_step){ .name = "quote_submit",
+	    .nparams = 10, .params = params };
 
 	details = quote_audit_details("rfq_id", rfq_id, terms_fields);
 	audit_step(req, req->user_id, req->org_id, "quote.submit", quote_id,
@@ -130,8 +115,8 @@ quote_submit_write(struct http_request *req, const char *quote_id,
 		return err;
 	}
 
-	*res = steps[SELECT].res;
-	steps[SELECT].res = NULL;
+	*res = steps[SUBMIT].res;
+	steps[SUBMIT].res = NULL;
 	for (i = 0; i < NSTEPS; i++)
 		PQclear(steps[i].res);
 	if (PQntuples(*res) != 1) {
