@@ -13,6 +13,7 @@
  */
 #include "config.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -99,6 +100,65 @@ db_error_text(char *dst, size_t dstlen, const PGconn *conn)
 	log_escape(dst, dstlen, text);
 }
 
+/* The SQLSTATE of "res", or "-" when it has none, as for a libpq error. */
+static const char *
+db_sqlstate(const PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	return state != NULL ? state : "-";
+}
+
+/*
+ * Log a notice or warning of the server as one line, by severity and
+ * SQLSTATE only: its text can quote parameter values.  Without this
+ * receiver libpq prints the text to stderr, which is the log.
+ */
+static void
+db_notice(void *arg, const PGresult *res)
+{
+	const struct db	*db = arg;
+	const char	*severity;
+
+	severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	log_info(db->request_id, "db_notice", "severity=%s sqlstate=%s",
+	    severity != NULL ? severity : "-", db_sqlstate(res));
+}
+
+/*
+ * Check an idle connection before its next statement, and return false,
+ * with the connection closed, when the server has closed it.  A server
+ * that stops sends an error and closes the socket, which then polls
+ * readable.  A statement sent into that socket fails without showing
+ * whether the server ran it, so it could not be retried.  One poll(2)
+ * with no wait finds the loss first.
+ */
+static bool
+db_idle_alive(struct db *db, const char *request_id)
+{
+	struct pollfd	pfd = { .fd = PQsocket(db->conn), .events = POLLIN };
+	int		reads;
+
+	/*
+	 * libpq reports the error as a notice and finds the end of the
+	 * stream only on a later read.  A live connection stops polling
+	 * readable once its notices are read.
+	 */
+	for (reads = 0; reads < 4; reads++) {
+		if (poll(&pfd, 1, 0) == 0)
+			return true;
+		if (PQconsumeInput(db->conn) != 1 ||
+		    PQstatus(db->conn) != CONNECTION_OK)
+			break;
+	}
+
+	log_warn(request_id, "db_connection_lost", "statement=- state=idle");
+	metrics_db_error(METRICS_DB_CONNECTION_LOST);
+	db_close(db);
+	db->next_attempt_us = 0;
+	return false;
+}
+
 enum sscn_err
 db_connect(struct db *db, const char *request_id)
 {
@@ -112,7 +172,9 @@ db_connect(struct db *db, const char *request_id)
 	uint64_t	 now = now_us();
 	enum sscn_err	 err;
 
-	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+	db->request_id = request_id;
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK &&
+	    (db->in_transaction || db_idle_alive(db, request_id)))
 		return SSCN_OK;
 	db_close(db);
 
@@ -153,6 +215,7 @@ db_connect(struct db *db, const char *request_id)
 		return SSCN_ERR_UNAVAILABLE;
 	}
 
+	(void)PQsetNoticeReceiver(db->conn, db_notice, db);
 	err = db_prepare_all(db, request_id);
 	if (err != SSCN_OK) {
 		db_close(db);
@@ -221,8 +284,8 @@ db_result_error(const char *request_id, const char *name, PGresult *res)
 }
 
 /*
- * True when "res" says the server ended the session before it ran the
- * statement: 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03
+ * Return true when "res" shows that the server ended the session before
+ * it ran the statement: 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03
  * cannot_connect_now.  A server that stops sends one of these to every
  * idle session, so after a restart it is the first answer on an old
  * connection, and nothing sent on that connection ran.
@@ -284,10 +347,15 @@ db_exec_params(struct db *db, const char *request_id, const char *name,
 			return err;
 		}
 
-		nothing_ran = db_session_ended(res);
-		PQclear(res);
+		/*
+		 * No result: the send failed, so the server never received
+		 * the Sync that ends the statement's implicit transaction.
+		 */
+		nothing_ran = res == NULL || db_session_ended(res);
 		log_warn(request_id, "db_connection_lost", "statement=%s "
-		    "attempt=%d", name, attempt + 1);
+		    "attempt=%d sqlstate=%s", name, attempt + 1,
+		    db_sqlstate(res));
+		PQclear(res);
 		metrics_db_error(METRICS_DB_CONNECTION_LOST);
 		db_close(db);
 
@@ -332,8 +400,8 @@ db_steps_retry_safe(const struct db_step *steps, size_t n)
 
 /*
  * Send "steps" in one pipeline and read every result into them.
- * SSCN_ERR_UNAVAILABLE means the connection was lost; "*nothing_ran" then
- * says whether the server certainly ran none of the steps.
+ * SSCN_ERR_UNAVAILABLE means the connection was lost.  "*nothing_ran" is
+ * then true when the server certainly ran none of the steps.
  */
 static enum sscn_err
 db_pipeline_send(struct db *db, struct db_step *steps, size_t n,
@@ -344,7 +412,12 @@ db_pipeline_send(struct db *db, struct db_step *steps, size_t n,
 	bool		 first = true;
 	size_t		 i;
 
-	*nothing_ran = false;
+	/*
+	 * Until a Sync or a COMMIT has been queued, a failed send means the
+	 * server ran nothing: what it may have received has nothing that
+	 * commits it.
+	 */
+	*nothing_ran = true;
 	if (PQenterPipelineMode(db->conn) != 1)
 		return SSCN_ERR_UNAVAILABLE;
 	for (i = 0; i < n; i++) {
@@ -353,12 +426,14 @@ db_pipeline_send(struct db *db, struct db_step *steps, size_t n,
 		if (strcmp(steps[i].name, DB_STEP_BEGIN) == 0)
 			sent = PQsendQueryParams(db->conn, "BEGIN", 0, NULL,
 			    NULL, NULL, NULL, 0);
-		else if (strcmp(steps[i].name, DB_STEP_COMMIT) == 0)
+		else if (strcmp(steps[i].name, DB_STEP_COMMIT) == 0) {
 			sent = db->defer_commit ? 1 : PQsendQueryParams(db->conn,
 			    "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
-		else if (strcmp(steps[i].name, DB_STEP_SYNC) == 0)
+			*nothing_ran = *nothing_ran && db->defer_commit;
+		} else if (strcmp(steps[i].name, DB_STEP_SYNC) == 0) {
 			sent = PQpipelineSync(db->conn);
-		else
+			*nothing_ran = false;
+		} else
 			sent = PQsendQueryPrepared(db->conn, steps[i].name,
 			    steps[i].nparams, steps[i].params, NULL, NULL, 0);
 		if (sent != 1)
@@ -366,6 +441,7 @@ db_pipeline_send(struct db *db, struct db_step *steps, size_t n,
 	}
 	if (PQpipelineSync(db->conn) != 1)
 		return SSCN_ERR_UNAVAILABLE;
+	*nothing_ran = false;
 
 	/*
 	 * After a failed statement, each later one up to the next Sync is
@@ -452,7 +528,9 @@ db_pipeline(struct db *db, const char *request_id, struct db_step *steps,
 			break;
 
 		log_warn(request_id, "db_connection_lost", "statement=%s "
-		    "attempt=%d", steps[0].name, attempt + 1);
+		    "attempt=%d sqlstate=%s", steps[0].name, attempt + 1,
+		    n > 0 && steps[0].res != NULL ?
+		    db_sqlstate(steps[0].res) : "-");
 		metrics_db_error(METRICS_DB_CONNECTION_LOST);
 		db_close(db);
 		db_steps_clear(steps, n);

@@ -613,6 +613,7 @@ struct db {
 	bool		 defer_commit;
 	bool		 commit_deferred;
 	bool		 connected_before;	/* a later connect is a reconnect */
+	const char	*request_id;	/* of the call in progress, for notices */
 };
 
 void	db_init(struct db *, const char *conninfo, unsigned connect_timeout,
@@ -625,10 +626,10 @@ enum sscn_err db_connect(struct db *, const char *request_id) SSCN_WARN_UNUSED;
  * Execute prepared statement "name" with text parameters.  On success
  * returns SSCN_OK and "*result" (caller PQclear()s it), whose status is
  * PGRES_TUPLES_OK or PGRES_COMMAND_OK.  A lost connection is closed and
- * returns SSCN_ERR_UNAVAILABLE; outside a transaction, a retry_safe
- * statement, or any statement the server refused because it had ended
- * the session (SQLSTATE 57P01 to 57P03), is first retried once on a new
- * connection.  A unique or
+ * returns SSCN_ERR_UNAVAILABLE.  Outside a transaction it is first
+ * retried once on a new connection when the statement is retry_safe or
+ * the server cannot have run it: the send failed, or the server had
+ * ended the session (SQLSTATE 57P01 to 57P03, as after a restart).  A unique or
  * foreign key violation returns SSCN_ERR_CONFLICT, anything else
  * SSCN_ERR_INTERNAL; all are logged without parameter values.
  */
@@ -682,8 +683,9 @@ struct db_step {
  * all are NULL, any transaction is rolled back, and the error is mapped
  * and logged as db_exec() does.  A lost connection is retried once on a
  * new connection, outside a transaction, when every step is retry_safe or
- * the server's first answer said it had ended the session (as after a
- * restart) before running any; otherwise it returns SSCN_ERR_UNAVAILABLE.
+ * the server cannot have run any: the send failed before a Sync or
+ * COMMIT went out, or the server's first result said it had ended the
+ * session; otherwise it returns SSCN_ERR_UNAVAILABLE.
  */
 enum sscn_err db_pipeline(struct db *, const char *request_id,
 	    struct db_step *steps, size_t n) SSCN_WARN_UNUSED;

@@ -6,8 +6,9 @@
 # authenticated read again, so they reconnected without a restart.  A
 # second restart, with no request during it, leaves every worker with a
 # connection the server has closed: the first reads and writes after it
-# must still succeed, on a new connection.  t/050 covers the outage's
-# error bodies without load.
+# must still succeed, on a new connection.  The server's messages about
+# the shutdown reach sscnd's log as key=value lines, like every other
+# line.  t/050 covers the outage's error bodies without load.
 
 use v5.36;
 use FindBin;
@@ -26,6 +27,7 @@ $SIG{INT} = $SIG{TERM} = sub { exit 1 };
 
 my $LOAD_SECONDS = 16;
 
+my $log_offset = file_size($SSCND_LOG);
 my $master = master_pid();
 ok($master, 'sscnd master is running') or BAIL_OUT('no sscnd master');
 my @workers = sort { $a <=> $b } child_pids($master);
@@ -100,5 +102,12 @@ is_deeply(\@failed, [], 'first requests after an unseen restart: none failed')
     or diag(explain(\@failed));
 is(psql_value('SELECT count(*) FROM sscn.rfqs WHERE title LIKE $$' . $title
     . ' %$$'), 3 * @workers, 'each RFQ written exactly once');
+
+# ---- the log --------------------------------------------------------------------
+
+my @raw = grep { !/^\S+ sscnd\[\d+\]: level=\w+ event=\w+/ }
+    split /\n/, read_from($SSCND_LOG, $log_offset);
+is_deeply(\@raw, [], 'log: only key=value lines through both restarts')
+    or diag(explain([@raw[0 .. ($#raw < 4 ? $#raw : 4)]]));
 
 done_testing();
