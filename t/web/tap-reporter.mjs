@@ -4,7 +4,7 @@
 // prove's YAML reader rejects when an error message spans several lines,
 // and prove then loses the plan.  This reporter prints one "ok" or
 // "not ok" line per top-level test and the details of a failure as "#"
-// comment lines, then the plan.
+// comment lines, then the plan.  Failure details go to stderr as well.
 
 function comment(text) {
 	return String(text).split("\n").map((line) => "# " + line).join("\n") + "\n";
@@ -33,7 +33,11 @@ export default async function* tapReporter(source) {
 		} else if (event.type === "test:fail" && data.nesting === 0) {
 			count += 1;
 			yield `not ok ${count} - ${data.name}\n`;
-			yield comment(failureText(data.details && data.details.error));
+			// Also on stderr, which prove shows without -v, as it does
+			// the diagnostics of the Perl tests.
+			const details = comment(failureText(data.details && data.details.error));
+			process.stderr.write(`# Failed test '${data.name}'\n` + details);
+			yield details;
 		} else if (event.type === "test:diagnostic" && data.nesting === 0) {
 			yield comment(data.message);
 		} else if (event.type === "test:stderr" || event.type === "test:stdout") {
