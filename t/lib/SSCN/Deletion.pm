@@ -54,14 +54,8 @@ sub purge (@args) {
 # that a retention anchor records as removed.  Empty when the chain
 # verifies.
 sub audit_chain_breaks () {
-	return psql_value('SELECT coalesce(string_agg(id::text, \',\'), \'\') '
-	    . 'FROM sscn.audit_log a '
-	    . 'WHERE hash <> sscn.audit_row_hash(prev_hash, a) '
-	    . "OR (prev_hash <> '\\x00'::bytea AND NOT EXISTS "
-	    . '(SELECT 1 FROM sscn.audit_log b WHERE b.hash = a.prev_hash) '
-	    . 'AND NOT EXISTS (SELECT 1 FROM sscn.audit_log r '
-	    . "WHERE r.action = 'retention.anchor' AND "
-	    . "r.details->>'last_removed_hash' = encode(a.prev_hash, 'hex')))");
+	return psql_value("SELECT coalesce(string_agg(id::text, ','), '') "
+	    . 'FROM (' . audit_chain_query() . ') breaks');
 }
 
 # Column COLUMN of the account USER_ID as text ('' for NULL).

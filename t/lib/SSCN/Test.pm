@@ -786,7 +786,7 @@ push @EXPORT, qw(
     email_index_of
     sscnctl mail_for link_token
     jwt_header jwt_claims jwt_keys jwt_sign_hs256 pyjwt_encode
-    totp_code psql_json audit_rows
+    totp_code psql_json audit_rows audit_chain_query
     conf_override conf_restore parallel_map
 );
 
@@ -1166,6 +1166,21 @@ sub audit_rows (@request_ids) {
 	    . 'request_id, details FROM sscn.audit_log '
 	    . "WHERE request_id IN ($list) ORDER BY id");
 	return @{ $rows // [] };
+}
+
+# The query of sscn-security(7) that returns the id of every audit row
+# that breaks the hash chain, read from the manual page, so that the tests
+# run the query that operators are told to run.  Without its semicolon,
+# so that it can be a subquery.
+sub audit_chain_query () {
+	open(my $fh, '<', "$ROOT/man/sscn-security.7")
+	    or die "cannot read $ROOT/man/sscn-security.7: $!\n";
+	my $page = do { local $/; <$fh> };
+	my ($sql) = $page =~ /^or with this query\.\n.*?^\.Bd -literal[^\n]*\n(.*?)^\.Ed$/ms
+	    or die "sscn-security(7) has no audit chain query\n";
+	$sql =~ s/\\e/\\/g;
+	$sql =~ s/;\s*\z//;
+	return $sql;
 }
 
 # ---- configuration changes -----------------------------------------------------
