@@ -126,12 +126,12 @@ db_notice(void *arg, const PGresult *res)
 }
 
 /*
- * Check an idle connection before its next statement, and return false,
- * with the connection closed, when the server has closed it.  A server
- * that stops sends an error and closes the socket, which then polls
- * readable.  A statement sent into that socket fails without showing
- * whether the server ran it, so it could not be retried.  One poll(2)
- * with no wait finds the loss first.
+ * Check an idle connection before its next statement.  Return false,
+ * with the connection closed, when the server has closed it.  A stopping
+ * server sends an error and closes the socket, which then polls readable.
+ * A statement sent into that socket fails without showing whether the
+ * server ran it, so it could not be retried.  One poll(2) with no wait
+ * finds the loss first.
  */
 static bool
 db_idle_alive(struct db *db, const char *request_id)
@@ -286,9 +286,8 @@ db_result_error(const char *request_id, const char *name, PGresult *res)
 /*
  * Return true when "res" shows that the server ended the session before
  * it ran the statement: 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03
- * cannot_connect_now.  A server that stops sends one of these to every
- * idle session, so after a restart it is the first answer on an old
- * connection, and nothing sent on that connection ran.
+ * cannot_connect_now.  A stopping server sends one of these to its idle
+ * sessions.  A statement that fails with one of them has not committed.
  */
 static bool
 db_session_ended(const PGresult *res)
@@ -348,8 +347,8 @@ db_exec_params(struct db *db, const char *request_id, const char *name,
 		}
 
 		/*
-		 * No result: the send failed, so the server never received
-		 * the Sync that ends the statement's implicit transaction.
+		 * A NULL result means the send failed, so the server never
+		 * received the Sync that would commit the statement.
 		 */
 		nothing_ran = res == NULL || db_session_ended(res);
 		log_warn(request_id, "db_connection_lost", "statement=%s "
@@ -381,7 +380,7 @@ db_pipeline_result(PGconn *conn)
 	return res;
 }
 
-/* True when every statement of "steps" is read-only. */
+/* Return true when every statement of "steps" is read-only. */
 static bool
 db_steps_retry_safe(const struct db_step *steps, size_t n)
 {

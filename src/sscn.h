@@ -626,12 +626,13 @@ enum sscn_err db_connect(struct db *, const char *request_id) SSCN_WARN_UNUSED;
  * Execute prepared statement "name" with text parameters.  On success
  * returns SSCN_OK and "*result" (caller PQclear()s it), whose status is
  * PGRES_TUPLES_OK or PGRES_COMMAND_OK.  A lost connection is closed and
- * returns SSCN_ERR_UNAVAILABLE.  Outside a transaction it is first
+ * returns SSCN_ERR_UNAVAILABLE.  Outside a transaction, it is first
  * retried once on a new connection when the statement is retry_safe or
- * the server cannot have run it: the send failed, or the server had
- * ended the session (SQLSTATE 57P01 to 57P03, as after a restart).  A unique or
- * foreign key violation returns SSCN_ERR_CONFLICT, anything else
- * SSCN_ERR_INTERNAL; all are logged without parameter values.
+ * the server cannot have run it.  That is the case when the send failed,
+ * or when the server had ended the session (SQLSTATE 57P01 to 57P03, as
+ * after a restart).  A unique or foreign key violation returns
+ * SSCN_ERR_CONFLICT, anything else SSCN_ERR_INTERNAL; all are logged
+ * without parameter values.
  */
 enum sscn_err db_exec(struct db *, const char *request_id, const char *name,
 	    int nparams, const char *const *params, struct pg_result **result)
@@ -681,11 +682,12 @@ struct db_step {
  * has to fail, not return no rows.
  * On SSCN_OK every step's "res" is the caller's to PQclear().  On failure
  * all are NULL, any transaction is rolled back, and the error is mapped
- * and logged as db_exec() does.  A lost connection is retried once on a
- * new connection, outside a transaction, when every step is retry_safe or
- * the server cannot have run any: the send failed before a Sync or
- * COMMIT went out, or the server's first result said it had ended the
- * session; otherwise it returns SSCN_ERR_UNAVAILABLE.
+ * and logged as db_exec() does.  Outside a transaction, a lost
+ * connection is retried once on a new connection when every step is
+ * retry_safe or the server cannot have run any.  That is the case when
+ * the send failed before a Sync or COMMIT went out, or when the server's
+ * first result reports that it had ended the session.  Otherwise the
+ * call returns SSCN_ERR_UNAVAILABLE.
  */
 enum sscn_err db_pipeline(struct db *, const char *request_id,
 	    struct db_step *steps, size_t n) SSCN_WARN_UNUSED;

@@ -11,10 +11,10 @@
  * non-blocking, so a busy worker accepts the next queued connection at
  * once and waits only when the queue is empty.  The workers watch the
  * socket with EPOLLEXCLUSIVE, so a new connection wakes one idle worker,
- * not all of them: each wake-up that finds the queue empty costs a
- * context switch the other processes of a small machine need.  A worker
+ * not all of them.  A wake-up that finds the queue empty costs a context
+ * switch, which the other processes of a small machine need.  A worker
  * woken for a connection accepts one even when a stop signal came with
- * it, since the others may not wake for that connection.
+ * it, because the other workers may not wake for that connection.
  *
  * The two stop signals differ in what happens to the listen queue:
  * - SIGTERM (a reload retiring the worker, or the master's death) stops
@@ -189,7 +189,8 @@ worker_load_auth(struct worker *w, struct password_policy *policy)
  * connection before the peer has read the response.  After the body
  * ("read_all") and the empty record that ends stdin, nothing is left to
  * read, and the wait would only cost a sleep and three system calls.
- * nginx sends that record with the body, so reading it rarely blocks.
+ * NOTE: the socket blocks, so a peer that never sent that record would
+ * hold the worker here.  nginx sends it right after the body.
  */
 static void
 worker_close_at_once(FCGX_Request *fcgi, bool read_all)
@@ -264,7 +265,10 @@ worker_run(const struct sscn_conf *conf, const struct sscn_keys *keys,
 		if (rc == -EINTR)
 			continue;
 		if (rc == -EAGAIN || rc == -EWOULDBLOCK) {
-			/* Another worker took the connection this one woke for. */
+			/*
+			 * A stop signal came with the wake-up, and another
+			 * worker took the connection.
+			 */
 			if (worker_stop_requested)
 				break;
 

@@ -80,7 +80,7 @@ sub chain_breaks () {
 	    . 'FROM (' . audit_chain_query() . ') breaks');
 }
 
-is(chain_breaks(), '', 'intact chain: the query of the manual finds no break');
+is(chain_breaks(), '', 'manual query: intact chain');
 
 my $target = psql_value('SELECT id FROM sscn.audit_log ORDER BY id DESC '
     . 'OFFSET 2 LIMIT 1');
@@ -101,7 +101,7 @@ like($out, qr/^verified $before audit rows$/m,
 like($out, qr/chain broken at id $target, time \Q$time\E, action \Q$action\E:/,
     'edited row: names the row');
 like($out, qr/hash does not match/, 'edited row: says the hash differs');
-is(chain_breaks(), $target, 'edited row: the query of the manual finds it');
+is(chain_breaks(), $target, 'edited row: manual query finds it');
 
 superuser_change("UPDATE sscn.audit_log SET result = '$result' "
     . "WHERE id = $target");
@@ -127,7 +127,7 @@ like($out, qr/^verified $before audit rows$/m,
 like($out, qr/chain broken at id $next, time \Q$next_time\E, action \Q$next_action\E:/,
     'deleted row: names the row after the gap');
 like($out, qr/prev_hash does not match/, 'deleted row: says the link is broken');
-is(chain_breaks(), $next, 'deleted row: the query of the manual finds the gap');
+is(chain_breaks(), $next, 'deleted row: manual query finds gap');
 
 # Put the row back as it was, hash included, with the chain trigger off
 # so it keeps its id, time and hash.
@@ -138,7 +138,7 @@ psql_value('ALTER TABLE sscn.audit_log DISABLE TRIGGER audit_log_chain; '
     . 'ALTER TABLE sscn.audit_log ENABLE TRIGGER audit_log_chain');
 ($status, $out) = audit('verify');
 is($status, 0, 'deleted row restored: exit 0') or diag($out);
-is(chain_breaks(), '', 'deleted row restored: the query of the manual finds none');
+is(chain_breaks(), '', 'deleted row restored: manual query passes');
 
 # ---- who may change the log ------------------------------------------------------
 

@@ -98,16 +98,16 @@ for my $i (1 .. 3 * @workers) {
 	    json => rfq_body(title => "$title $i"));
 	push @failed, "rfq: $write->{status}" if $write->{status} != 201;
 }
-is_deeply(\@failed, [], 'first requests after an unseen restart: none failed')
+is_deeply(\@failed, [], 'unseen restart: no request failed')
     or diag(explain(\@failed));
 is(psql_value('SELECT count(*) FROM sscn.rfqs WHERE title LIKE $$' . $title
-    . ' %$$'), 3 * @workers, 'each RFQ written exactly once');
+    . ' %$$'), 3 * @workers, 'unseen restart: each RFQ once');
 
 # ---- the log --------------------------------------------------------------------
 
 my @raw = grep { !/^\S+ sscnd\[\d+\]: level=\w+ event=\w+/ }
     split /\n/, read_from($SSCND_LOG, $log_offset);
-is_deeply(\@raw, [], 'log: only key=value lines through both restarts')
+is_deeply(\@raw, [], 'log: key=value lines only')
     or diag(explain([@raw[0 .. ($#raw < 4 ? $#raw : 4)]]));
 
 done_testing();

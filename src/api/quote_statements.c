@@ -80,14 +80,14 @@ const struct db_statement quote_statements[] = {
 	/* ---- quotes ---- */
 	/*
 	 * Submit a quote: the quote, its first revision and the invitation's
-	 * response in one statement, which returns the quote as quote_select
-	 * reads it, from what it wrote.  The revision's foreign keys see the
-	 * new quote because they are checked at the end of the statement.
-	 * Its row-level security does not: a RETURNING clause of the
-	 * revision would fail the SELECT policy, so "v" repeats the values
-	 * with the column types.  Parameters: quote id, RFQ id, buyer
-	 * organization, supplier organization, then the revision's unit
-	 * price, currency, lead time, validity, notes and author.
+	 * response in one statement.  It returns the quote as quote_select
+	 * reads it, built from the rows it wrote.  The revision's foreign keys
+	 * see the new quote, because they are checked at the end of the
+	 * statement, but its SELECT policy does not, so a RETURNING clause on
+	 * the revision would fail.  "v" therefore repeats the values with the
+	 * column types.  Parameters: quote id, RFQ id, buyer organization,
+	 * supplier organization, then the revision's unit price, currency,
+	 * lead time, validity, notes and author.
 	 */
 	{ "quote_submit",
 	  "WITH q AS ("
