@@ -4,7 +4,9 @@
 # superuser then edits one row's field (with the append-only trigger
 # disabled, as a superuser could), and later deletes one row: each time
 # verify exits 1 and names the first broken row by id, time and action.
-# The test restores each row so the chain is whole again afterwards.
+# Removing the newest row breaks no link, but verify finds it through the
+# chain head.  The test restores each row so the chain is whole again
+# afterwards.
 #
 # No role but the superuser changes a row: UPDATE, DELETE and TRUNCATE
 # fail for the runtime, maintenance and owner roles, on the table and on
@@ -129,16 +131,51 @@ like($out, qr/chain broken at id $next, time \Q$next_time\E, action \Q$next_acti
 like($out, qr/prev_hash does not match/, 'deleted row: says the link is broken');
 is(chain_breaks(), $next, 'deleted row: manual query finds gap');
 
-# Put the row back as it was, hash included, with the chain trigger off
-# so it keeps its id, time and hash.
-psql_value('ALTER TABLE sscn.audit_log DISABLE TRIGGER audit_log_chain; '
-    . 'INSERT INTO sscn.audit_log OVERRIDING SYSTEM VALUE '
-    . "SELECT * FROM json_populate_record(NULL::sscn.audit_log, "
-    . "\$row\$$saved\$row\$::json); "
-    . 'ALTER TABLE sscn.audit_log ENABLE TRIGGER audit_log_chain');
+# Put a deleted row back as it was, from its JSON, with the chain trigger
+# off so it keeps its id, time and hash.
+sub restore_row ($json) {
+	return psql_value('ALTER TABLE sscn.audit_log DISABLE TRIGGER '
+	    . 'audit_log_chain; INSERT INTO sscn.audit_log '
+	    . 'SELECT * FROM json_populate_record(NULL::sscn.audit_log, '
+	    . "\$row\$$json\$row\$::json); "
+	    . 'ALTER TABLE sscn.audit_log ENABLE TRIGGER audit_log_chain');
+}
+
+restore_row($saved);
 ($status, $out) = audit('verify');
 is($status, 0, 'deleted row restored: exit 0') or diag($out);
 is(chain_breaks(), '', 'deleted row restored: manual query passes');
+
+# ---- a removed tail -----------------------------------------------------------------
+
+# Removing the newest row leaves no broken link behind.  The chain head,
+# which the insert trigger moves with every row, still names it.
+my $newest = psql_value('SELECT max(id) FROM sscn.audit_log');
+is(psql_value('SELECT last_id FROM sscn.audit_chain_head'), $newest,
+    'chain head names the newest row');
+my $tail = psql_value("SELECT row_to_json(a) FROM sscn.audit_log a "
+    . "WHERE id = $newest");
+my ($tail_time) = row_facts($newest);
+
+superuser_change("DELETE FROM sscn.audit_log WHERE id = $newest");
+($status, $out) = audit('verify');
+is($status, 1, 'removed tail: exit 1');
+like($out, qr/chain broken at id $newest, time \Q$tail_time\E, action -: the chain head names this row as the newest/,
+    'removed tail: names the row that the head records');
+is(chain_breaks(), '', 'removed tail: manual query sees no broken link');
+
+restore_row($tail);
+($status, $out) = audit('verify');
+is($status, 0, 'tail restored: exit 0') or diag($out);
+
+# The head is evidence too: only the trigger, running as the owner,
+# changes it.
+my ($head_failed, $head_message) = sql_as('sscn_app',
+    "UPDATE sscn.audit_chain_head SET last_hash = '\\x00'");
+like($head_message, qr/permission denied/, 'sscn_app: may not move the chain head');
+($head_failed, $head_message) = sql_as('sscn_owner', 'DELETE FROM sscn.audit_chain_head');
+like($head_message, qr/the audit log is append-only/,
+    'sscn_owner: may not delete the chain head');
 
 # ---- who may change the log ------------------------------------------------------
 

@@ -18,6 +18,11 @@
  * prev_hash an anchor row records, if the removed row's id is lower than
  * the first row's.  The anchor row is itself part of the chain that the
  * walk checks.
+ *
+ * A removed tail leaves no broken link behind, so the walk ends by
+ * comparing the newest row with sscn.audit_chain_head, which the insert
+ * trigger keeps in the transaction of every row
+ * (sql/0020_audit_chain_head.sql).
  */
 #include "config.h"
 
@@ -47,6 +52,18 @@ static const char audit_batch_sql[] =
     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), action, encode(prev_hash, 'hex'), "
     "encode(hash, 'hex'), hash = sscn.audit_row_hash(prev_hash, a) "
     "FROM sscn.audit_log a WHERE id > $1::bigint ORDER BY id LIMIT $2::int";
+
+/* The first schema version with sscn.audit_chain_head. */
+#define AUDIT_HEAD_SCHEMA	20
+
+static const char audit_schema_sql[] =
+    "SELECT max(version) FROM sscn.schema_migrations";
+
+/* The newest row of the chain as the insert trigger recorded it. */
+static const char audit_head_sql[] =
+    "SELECT last_id, to_char(last_at AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), encode(last_hash, 'hex') "
+    "FROM sscn.audit_chain_head";
 
 /* The newest retention anchor that records the hash $1 (hex). */
 static const char audit_anchor_sql[] =
@@ -114,6 +131,61 @@ audit_chain_break(PGresult *res, int i, const char *reason,
 	out->reason = reason;
 }
 
+/*
+ * Compare the newest row the walk verified, "last_id" with "last_hash"
+ * (both "" for an empty log), with the chain head.  The head names a
+ * newer row when rows at the end of the log were removed.  Marks "out"
+ * broken at the head's row in that case.  A database at a schema older
+ * than the head passes.  Returns -1 after printing why the head could not
+ * be read.
+ */
+static int
+audit_chain_head_check(struct pg_conn *conn, const char *last_id,
+    const char *last_hash, struct ctl_audit_chain *out)
+{
+	PGresult	*res = PQexec(conn, audit_schema_sql);
+	const char	*head_id, *head_hash;
+	long		 schema;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		fprintf(stderr, "sscnctl: reading the schema version failed: "
+		    "%s", PQerrorMessage(conn));
+		PQclear(res);
+		return -1;
+	}
+	schema = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	if (schema < AUDIT_HEAD_SCHEMA)
+		return 0;
+
+	res = PQexec(conn, audit_head_sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		fprintf(stderr, "sscnctl: reading sscn.audit_chain_head "
+		    "failed: %s", PQresultStatus(res) == PGRES_TUPLES_OK ?
+		    "the head row is missing\n" : PQerrorMessage(conn));
+		PQclear(res);
+		return -1;
+	}
+
+	head_id = PQgetvalue(res, 0, 0);
+	head_hash = PQgetvalue(res, 0, 2);
+	if (strcmp(head_id, last_id) != 0)
+		out->reason = "the chain head names this row as the newest, "
+		    "but the log ends elsewhere (rows at its end were removed)";
+	else if (*last_hash != '\0' && strcmp(head_hash, last_hash) != 0)
+		out->reason = "the chain head records another hash for this row";
+	if (out->reason != NULL) {
+		out->broken = true;
+		snprintf(out->id, sizeof(out->id), "%s",
+		    *head_id != '\0' ? head_id : "-");
+		snprintf(out->occurred_at, sizeof(out->occurred_at), "%s",
+		    *head_id != '\0' ? PQgetvalue(res, 0, 1) : "-");
+		snprintf(out->action, sizeof(out->action), "-");
+	}
+	PQclear(res);
+	return 0;
+}
+
 int
 ctl_audit_chain_check(struct pg_conn *conn, long long batch,
     struct ctl_audit_chain *out)
@@ -167,8 +239,11 @@ ctl_audit_chain_check(struct pg_conn *conn, long long batch,
 			    PQgetvalue(res, rows - 1, 0));
 		PQclear(res);
 		if (rows < batch)
-			return 0;
+			break;
 	}
+
+	return audit_chain_head_check(conn, out->verified > 0 ? after : "",
+	    prev_hash, out);
 }
 
 static int
