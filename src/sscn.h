@@ -32,7 +32,7 @@ struct FCGX_Request;
  * database has this migration applied; t/unit/test_schema checks that it
  * matches the files in sql/.
  */
-#define SSCN_SCHEMA_VERSION 20
+#define SSCN_SCHEMA_VERSION 21
 
 /* ---- errors (err.c) ------------------------------------------------- */
 

@@ -1,6 +1,7 @@
 #!/usr/bin/perl
 # `sscnctl audit verify` walks the audit log's hash chain.  It passes on
-# the log as the service wrote it, in one batch and in small batches.  A
+# the log as the service wrote it, in one batch and in small batches, and
+# with two transactions that wrote to different lanes at once.  A
 # superuser then edits one row's field (with the append-only trigger
 # disabled, as a superuser could), and later deletes one row: each time
 # verify exits 1 and names the first broken row by id, time and action.
@@ -74,6 +75,27 @@ cmp_ok($count, '>=', $rows, 'intact chain: counts every row');
 is($status, 0, 'intact chain, batches of 3: exit 0') or diag($out);
 like($out, qr/verified $count audit rows/, 'batches of 3: same count');
 
+# ---- lanes ------------------------------------------------------------------------
+
+# A transaction keeps its lane until it ends, so an audit row written
+# meanwhile goes to another lane, and both chains verify.
+my $insert = 'INSERT INTO sscn.audit_log (action, result) '
+    . "VALUES ('test.lane', 'success') RETURNING lane";
+open(my $held, '-|', "$ROOT/tools/dev", 'psql', '-X', '-q', '-A', '-t',
+    '-v', 'ON_ERROR_STOP=1', '-c',
+    "BEGIN; $insert; SELECT pg_sleep(3) IS NULL; COMMIT")
+    or BAIL_OUT("psql: $!");
+sleep 1;
+my $other_lane = psql_value($insert);
+my @held_output = <$held>;
+close($held);
+chomp(my $held_lane = $held_output[0] // '');
+like($held_lane, qr/^[0-7]$/, 'lanes: first transaction has a lane');
+like($other_lane // '', qr/^[0-7]$/, 'lanes: second transaction has a lane');
+isnt($other_lane, $held_lane, 'lanes: concurrent transactions differ');
+($status, $out) = audit('verify');
+is($status, 0, 'lanes: both chains verify') or diag($out);
+
 # ---- an edited row --------------------------------------------------------------
 
 # Ids that the chain check of sscn-security(7) returns, in order.
@@ -114,8 +136,9 @@ is($status, 0, 'row restored: exit 0') or diag($out);
 
 my $saved = psql_value("SELECT row_to_json(a) FROM sscn.audit_log a "
     . "WHERE id = $target");
-my $next = psql_value('SELECT id FROM sscn.audit_log '
-    . "WHERE id > $target ORDER BY id LIMIT 1");
+my $next = psql_value('SELECT id FROM sscn.audit_log WHERE lane = '
+    . "(SELECT lane FROM sscn.audit_log WHERE id = $target) "
+    . "AND id > $target ORDER BY id LIMIT 1");
 my ($next_time, $next_action) = row_facts($next);
 
 superuser_change("DELETE FROM sscn.audit_log WHERE id = $target");
@@ -148,11 +171,12 @@ is(chain_breaks(), '', 'deleted row restored: manual query passes');
 
 # ---- a removed tail -----------------------------------------------------------------
 
-# Removing the newest row leaves no broken link behind.  The chain head,
-# which the insert trigger moves with every row, still names it.
+# Removing the newest row leaves no broken link behind.  The head of its
+# lane, which the insert trigger moves with every row, still names it.
 my $newest = psql_value('SELECT max(id) FROM sscn.audit_log');
-is(psql_value('SELECT last_id FROM sscn.audit_chain_head'), $newest,
-    'chain head names the newest row');
+is(psql_value('SELECT h.last_id FROM sscn.audit_chain_head h '
+    . "JOIN sscn.audit_log a ON a.lane = h.lane WHERE a.id = $newest"),
+    $newest, 'chain head names the newest row');
 my $tail = psql_value("SELECT row_to_json(a) FROM sscn.audit_log a "
     . "WHERE id = $newest");
 my ($tail_time) = row_facts($newest);
@@ -160,7 +184,7 @@ my ($tail_time) = row_facts($newest);
 superuser_change("DELETE FROM sscn.audit_log WHERE id = $newest");
 ($status, $out) = audit('verify');
 is($status, 1, 'removed tail: exit 1');
-like($out, qr/chain broken at id $newest, time \Q$tail_time\E, action -: the chain head names this row as the newest/,
+like($out, qr/chain broken at id $newest, time \Q$tail_time\E, action -: the chain head names this row as the newest of its lane/,
     'removed tail: names the row that the head records');
 is(chain_breaks(), '', 'removed tail: manual query sees no broken link');
 

@@ -13,8 +13,9 @@
 # verify then starts from the anchor, passes, and still names the row that
 # a superuser edits or deletes.  A backup of the purged database passes
 # `sscnctl restore-test`, and a backup from before the purge restores in
-# place.  Last, a backdated row that sits behind kept rows in the chain
-# makes the purge fail and drop nothing.
+# place.  Old rows in two more lanes get an anchor each.  Last, a
+# backdated row that sits behind kept rows in the chain makes the purge
+# fail and drop nothing.
 
 use v5.36;
 use FindBin;
@@ -335,6 +336,50 @@ cmp_ok(sql("SELECT count(*) FROM sscn.audit_log WHERE occurred_at < $boundary"),
 is($status, 0, 'restore in place: verify passes') or diag($out);
 unlike($out, qr/retention anchor/, 'restore in place: chain starts at its first row');
 
+# ---- lanes --------------------------------------------------------------------------------
+
+# Old rows in lanes 1 and 2 and a young one in lane 1, each written in a
+# transaction that chose its lane.  The purge anchors every lane that
+# loses rows: lane 0, which the restore filled again, and lanes 1 and 2.
+sub insert_in_lane ($lane, $action, $age) {
+	return sql('INSERT INTO sscn.audit_log (action, result, occurred_at) '
+	    . "SELECT '$action', 'success', now() - interval '$age' FROM "
+	    . "(SELECT set_config('sscn.audit_lane', '$lane', true)) chosen "
+	    . 'RETURNING id');
+}
+
+my %old_row = (1 => insert_in_lane(1, 'test.lane_old', '7 years 3 months'),
+    2 => insert_in_lane(2, 'test.lane_old', '7 years 2 months'));
+my $young = insert_in_lane(1, 'test.lane_young', '0 days');
+is(sql("SELECT string_agg(lane::text, ',' ORDER BY id) FROM sscn.audit_log "
+    . "WHERE id IN ($old_row{1}, $old_row{2}, $young)"), '1,2,1',
+    'lanes: rows went to the lanes chosen');
+my $anchors_before = sql("SELECT count(*) FROM sscn.audit_log "
+    . "WHERE action = 'retention.anchor'");
+
+($status, $out) = ctl('purge');
+is($status, 0, 'lanes: purge exit 0') or diag($out);
+my %anchor_of = map { split /\|/ } split /\n/, sql("SELECT lane || '|' || "
+    . "id FROM sscn.audit_log WHERE action = 'retention.anchor' "
+    . "AND id > $young ORDER BY lane");
+is(join(',', sort keys %anchor_of), '0,1,2', 'lanes: one anchor per lane that lost rows');
+for my $lane (1, 2) {
+	is(sql("SELECT details->>'lane' || ' ' || (details->>'last_removed_id') "
+	    . "FROM sscn.audit_log WHERE id = " . ($anchor_of{$lane} // 0)),
+	    "$lane $old_row{$lane}", "lanes: anchor of lane $lane names its row");
+}
+is(sql("SELECT prev_hash = (SELECT decode(details->>'last_removed_hash', 'hex') "
+    . 'FROM sscn.audit_log WHERE id = ' . ($anchor_of{1} // 0) . ') '
+    . "FROM sscn.audit_log WHERE id = $young"), 't',
+    'lanes: first row left in lane 1 links to the anchor');
+
+($status, $out) = ctl('audit', 'verify', '--batch', '4');
+is($status, 0, 'lanes: verify passes') or diag($out);
+for my $lane (0, 1, 2) {
+	like($out, qr/^chain starts at retention anchor id $anchor_of{$lane}: .*\(lane $lane\)$/m,
+	    "lanes: verify starts lane $lane at its anchor");
+}
+
 # ---- rows that interleave ---------------------------------------------------------------
 
 # A superuser's backdated row sits in an old month but after kept rows in
@@ -355,6 +400,6 @@ is(sql("SELECT result FROM sscn.audit_log WHERE action = 'retention.purge' "
 is(sql("SELECT to_regclass('sscn.audit_log_$month') IS NOT NULL"), 't',
     'interleaved rows: partition kept');
 is(sql("SELECT count(*) FROM sscn.audit_log WHERE action = "
-    . "'retention.anchor'"), 0, 'interleaved rows: no anchor written');
+    . "'retention.anchor'"), $anchors_before + 3, 'interleaved rows: no anchor written');
 
 done_testing();

@@ -1,28 +1,32 @@
 /*
- * audit.c - "sscnctl audit verify [--batch ROWS]": walk the hash chain of
- * sscn.audit_log and report the first row that breaks it.
+ * audit.c - "sscnctl audit verify [--batch ROWS]": walk the hash chains of
+ * sscn.audit_log and report the first row that breaks one.
  *
- * Each row's hash is sscn.audit_row_hash(prev_hash, row), SHA-256 over the
- * previous row's hash and the row's fields (sql/0002_identity.sql), and
- * the first row's prev_hash is '\x00'.  The walk goes in id order, which
- * is chain order because the insert trigger draws the id under an advisory
- * lock.  A row is broken when its stored hash differs from the recomputed
- * one (an edited row) or when its prev_hash differs from the hash of the
- * row before it (a deleted row, or a row edited together with its hash).
- * It runs as database_maintenance, which may read the log.
+ * The log is eight chains, its lanes (sql/0021_audit_lanes.sql).  Each
+ * row's hash is sscn.audit_row_hash(prev_hash, row), SHA-256 over the
+ * hash of the previous row of its lane and the row's fields
+ * (sql/0002_identity.sql), and a lane's first row links to '\x00'.  The
+ * walk goes in id order, which is chain order within a lane because the
+ * insert trigger draws the id under the lane's advisory lock.  A row is
+ * broken when its stored hash differs from the recomputed one, as after
+ * an edit.  It is also broken when its prev_hash differs from the hash of
+ * the lane's row before it, as after a deletion or an edit that rewrote
+ * the hash.  It
+ * runs as database_maintenance, which may read the log.  Rows written
+ * before the lanes are the start of lane 0.
  *
  * Once the retention purge has dropped the oldest months, the first row
- * left links to the hash of the last removed row.  The purge wrote that
- * hash, with the row's id and time, into a "retention.anchor" row
- * (sscn.audit_purge() in sql/NNNN_audit_partitions.sql).  So the walk accepts a first row whose
- * prev_hash an anchor row records, if the removed row's id is lower than
- * the first row's.  The anchor row is itself part of the chain that the
- * walk checks.
+ * left in a lane links to the hash of the lane's last removed row.  The
+ * purge wrote that hash, with the row's id and time, into a
+ * "retention.anchor" row of the lane (sscn.audit_purge()).  So the walk
+ * accepts a first row whose prev_hash an anchor of its lane records, if
+ * the removed row's id is lower than the first row's.  The anchor row is
+ * itself part of the chain that the walk checks.
  *
  * A removed tail leaves no broken link behind, so the walk ends by
- * comparing the newest row with sscn.audit_chain_head, which the insert
- * trigger keeps in the transaction of every row
- * (sql/0020_audit_chain_head.sql).
+ * comparing the newest row of each lane with the lane's row of
+ * sscn.audit_chain_head, which the insert trigger moves in the
+ * transaction of every row (sql/0020_audit_chain_head.sql).
  */
 #include "config.h"
 
@@ -43,47 +47,69 @@
 /* The hex of a SHA-256 hash plus NUL. */
 #define AUDIT_HASH_HEX_SIZE	65
 
-/*
- * One batch of rows after id $1.  The last column recomputes the row's
- * hash, so an edit of any field makes it false.
- */
-static const char audit_batch_sql[] =
-    "SELECT id, to_char(occurred_at AT TIME ZONE 'UTC', "
-    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), action, encode(prev_hash, 'hex'), "
-    "encode(hash, 'hex'), hash = sscn.audit_row_hash(prev_hash, a) "
-    "FROM sscn.audit_log a WHERE id > $1::bigint ORDER BY id LIMIT $2::int";
-
-/* The first schema version with sscn.audit_chain_head. */
+/* The first schema versions with sscn.audit_chain_head and with lanes. */
 #define AUDIT_HEAD_SCHEMA	20
+#define AUDIT_LANES_SCHEMA	21
 
 static const char audit_schema_sql[] =
     "SELECT max(version) FROM sscn.schema_migrations";
 
-/* The newest row of the chain as the insert trigger recorded it. */
+/*
+ * One batch of rows after id $1, with the row's lane last (0 before the
+ * lanes).  Column 5 recomputes the row's hash, so an edit of any field
+ * makes it false.
+ */
+#define AUDIT_BATCH_SQL(lane) \
+    "SELECT id, to_char(occurred_at AT TIME ZONE 'UTC', " \
+    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), action, encode(prev_hash, 'hex'), " \
+    "encode(hash, 'hex'), hash = sscn.audit_row_hash(prev_hash, a), " \
+    lane " FROM sscn.audit_log a WHERE id > $1::bigint ORDER BY id " \
+    "LIMIT $2::int"
+static const char audit_batch_sql[] = AUDIT_BATCH_SQL("lane");
+static const char audit_batch_sql_one_lane[] = AUDIT_BATCH_SQL("0");
+
+/* The newest row of every lane as the insert trigger recorded it. */
 static const char audit_head_sql[] =
-    "SELECT last_id, to_char(last_at AT TIME ZONE 'UTC', "
+    "SELECT lane, last_id, to_char(last_at AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), encode(last_hash, 'hex') "
+    "FROM sscn.audit_chain_head ORDER BY lane";
+static const char audit_head_sql_one_lane[] =
+    "SELECT 0, last_id, to_char(last_at AT TIME ZONE 'UTC', "
     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), encode(last_hash, 'hex') "
     "FROM sscn.audit_chain_head";
 
-/* The newest retention anchor that records the hash $1 (hex). */
+/*
+ * The newest retention anchor that records the hash $1 (hex), with the
+ * lane it anchors: anchors from before the lanes anchor lane 0.
+ */
 static const char audit_anchor_sql[] =
-    "SELECT id, details->>'last_removed_id', details->>'last_removed_at' "
+    "SELECT id, details->>'last_removed_id', details->>'last_removed_at', "
+    "coalesce(details->>'lane', '0') "
     "FROM sscn.audit_log WHERE action = 'retention.anchor' "
     "AND details->>'last_removed_hash' = $1 ORDER BY id DESC LIMIT 1";
 
+/* The progress of the walk in one lane. */
+struct audit_lane_walk {
+	bool	started;
+	char	last_id[24];
+	char	last_hash[AUDIT_HASH_HEX_SIZE];
+};
+
 /*
- * Check that the oldest row left, with "id" and "prev_hash" (hex), starts
- * a valid chain: it is the genesis row, or a retention anchor records
- * "prev_hash" for a removed row with a lower id.  Sets "*reason" to NULL
- * or to why the row is broken, and on an anchor fills its fields of
- * "out".  Returns -1 after printing why the anchors could not be read.
+ * Check that the oldest row left in lane "lane", with "id" and
+ * "prev_hash" (hex), starts a valid chain: it links to the genesis hash,
+ * or a retention anchor of the lane records "prev_hash" for a removed row
+ * with a lower id.  Sets "*reason" to NULL or to why the row is broken,
+ * and on an anchor fills the lane's entry of "out".  Returns -1 after
+ * printing why the anchors could not be read.
  */
 static int
 audit_chain_start(struct pg_conn *conn, const char *id, const char *prev_hash,
-    struct ctl_audit_chain *out, const char **reason)
+    int lane, struct ctl_audit_chain *out, const char **reason)
 {
-	const char	*params[1] = { prev_hash };
-	PGresult	*res;
+	const char		*params[1] = { prev_hash };
+	struct ctl_audit_anchor	*anchor = &out->anchors[lane];
+	PGresult		*res;
 
 	*reason = NULL;
 	if (strcmp(prev_hash, AUDIT_GENESIS_HASH) == 0)
@@ -98,7 +124,7 @@ audit_chain_start(struct pg_conn *conn, const char *id, const char *prev_hash,
 		return -1;
 	}
 
-	if (PQntuples(res) == 0)
+	if (PQntuples(res) == 0 || atoi(PQgetvalue(res, 0, 3)) != lane)
 		*reason = "the first row links neither to the start of the "
 		    "chain nor to a retention anchor";
 	else if (strtoll(PQgetvalue(res, 0, 1), NULL, 10) >=
@@ -106,12 +132,12 @@ audit_chain_start(struct pg_conn *conn, const char *id, const char *prev_hash,
 		*reason = "the first row is not newer than the last row that "
 		    "its retention anchor records as removed";
 	else {
-		out->anchored = true;
-		snprintf(out->anchor_id, sizeof(out->anchor_id), "%s",
+		anchor->anchored = true;
+		snprintf(anchor->anchor_id, sizeof(anchor->anchor_id), "%s",
 		    PQgetvalue(res, 0, 0));
-		snprintf(out->removed_id, sizeof(out->removed_id), "%s",
+		snprintf(anchor->removed_id, sizeof(anchor->removed_id), "%s",
 		    PQgetvalue(res, 0, 1));
-		snprintf(out->removed_at, sizeof(out->removed_at), "%s",
+		snprintf(anchor->removed_at, sizeof(anchor->removed_at), "%s",
 		    PQgetvalue(res, 0, 2));
 	}
 	PQclear(res);
@@ -132,21 +158,120 @@ audit_chain_break(PGresult *res, int i, const char *reason,
 }
 
 /*
- * Compare the newest row the walk verified, "last_id" with "last_hash"
- * (both "" for an empty log), with the chain head.  The head names a
- * newer row when rows at the end of the log were removed.  Marks "out"
- * broken at the head's row in that case.  A database at a schema older
- * than the head passes.  Returns -1 after printing why the head could not
- * be read.
+ * Compare the newest row that the walk verified in each lane with the
+ * lane's head row.  The head names a newer row when rows at the end of
+ * the lane were removed.  Marks "out" broken at the first such head's row.
+ * Returns -1 after printing why the heads could not be read.
  */
 static int
-audit_chain_head_check(struct pg_conn *conn, const char *last_id,
-    const char *last_hash, struct ctl_audit_chain *out)
+audit_chain_head_check(struct pg_conn *conn, bool lanes,
+    const struct audit_lane_walk *walk, struct ctl_audit_chain *out)
 {
-	PGresult	*res = PQexec(conn, audit_schema_sql);
-	const char	*head_id, *head_hash;
-	long		 schema;
+	PGresult	*res = PQexec(conn, lanes ? audit_head_sql :
+			    audit_head_sql_one_lane);
+	int		 i, rows;
 
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "sscnctl: reading sscn.audit_chain_head "
+		    "failed: %s", PQerrorMessage(conn));
+		PQclear(res);
+		return -1;
+	}
+
+	rows = PQntuples(res);
+	if (rows != (lanes ? CTL_AUDIT_LANES : 1)) {
+		fprintf(stderr, "sscnctl: sscn.audit_chain_head has %d rows, "
+		    "expected %d: restore it from a backup\n", rows,
+		    lanes ? CTL_AUDIT_LANES : 1);
+		PQclear(res);
+		return -1;
+	}
+
+	for (i = 0; i < rows && !out->broken; i++) {
+		const struct audit_lane_walk *w = &walk[atoi(PQgetvalue(res, i,
+		    0)) % CTL_AUDIT_LANES];
+		const char *head_id = PQgetvalue(res, i, 1);
+
+		if (strcmp(head_id, w->last_id) != 0)
+			out->reason = "the chain head names this row as the "
+			    "newest of its lane, but the lane ends elsewhere "
+			    "(rows at its end were removed)";
+		else if (w->started &&
+		    strcmp(PQgetvalue(res, i, 3), w->last_hash) != 0)
+			out->reason = "the chain head records another hash "
+			    "for this row";
+		if (out->reason == NULL)
+			continue;
+
+		out->broken = true;
+		snprintf(out->id, sizeof(out->id), "%s",
+		    *head_id != '\0' ? head_id : "-");
+		snprintf(out->occurred_at, sizeof(out->occurred_at), "%s",
+		    *head_id != '\0' ? PQgetvalue(res, i, 2) : "-");
+		snprintf(out->action, sizeof(out->action), "-");
+	}
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * Check row "i" of a batch against the walk of its lane and move the walk
+ * on.  Returns 0, 1 when the row broke the chain (recorded in "out"), or
+ * -1 after printing why the anchors could not be read.
+ */
+static int
+audit_chain_row(struct pg_conn *conn, PGresult *res, int i,
+    struct audit_lane_walk *walk, struct ctl_audit_chain *out)
+{
+	const char		*id = PQgetvalue(res, i, 0);
+	const char		*link = PQgetvalue(res, i, 3);
+	const char		*reason = NULL;
+	int			 lane = atoi(PQgetvalue(res, i, 6));
+	struct audit_lane_walk	*w;
+
+	if (lane < 0 || lane >= CTL_AUDIT_LANES) {
+		audit_chain_break(res, i, "the row's lane is not 0 to 7", out);
+		return 1;
+	}
+	w = &walk[lane];
+
+	if (w->started) {
+		if (strcmp(link, w->last_hash) != 0)
+			reason = "prev_hash does not match the hash of the "
+			    "previous row of its lane";
+	} else if (audit_chain_start(conn, id, link, lane, out,
+	    &reason) == -1)
+		return -1;
+	if (reason == NULL && strcmp(PQgetvalue(res, i, 5), "t") != 0)
+		reason = "hash does not match the row's fields";
+	if (reason != NULL) {
+		audit_chain_break(res, i, reason, out);
+		return 1;
+	}
+
+	w->started = true;
+	snprintf(w->last_id, sizeof(w->last_id), "%s", id);
+	snprintf(w->last_hash, sizeof(w->last_hash), "%s",
+	    PQgetvalue(res, i, 4));
+	out->verified++;
+	return 0;
+}
+
+int
+ctl_audit_chain_check(struct pg_conn *conn, long long batch,
+    struct ctl_audit_chain *out)
+{
+	struct audit_lane_walk	 walk[CTL_AUDIT_LANES];
+	char			 after[32] = "0", limit[32];
+	const char		*params[2] = { after, limit };
+	PGresult		*res;
+	long			 schema;
+
+	memset(out, 0, sizeof(*out));
+	memset(walk, 0, sizeof(walk));
+	snprintf(limit, sizeof(limit), "%lld", batch);
+
+	res = PQexec(conn, audit_schema_sql);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		fprintf(stderr, "sscnctl: reading the schema version failed: "
 		    "%s", PQerrorMessage(conn));
@@ -155,52 +280,13 @@ audit_chain_head_check(struct pg_conn *conn, const char *last_id,
 	}
 	schema = strtol(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
-	if (schema < AUDIT_HEAD_SCHEMA)
-		return 0;
 
-	res = PQexec(conn, audit_head_sql);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		fprintf(stderr, "sscnctl: reading sscn.audit_chain_head "
-		    "failed: %s", PQresultStatus(res) == PGRES_TUPLES_OK ?
-		    "the head row is missing\n" : PQerrorMessage(conn));
-		PQclear(res);
-		return -1;
-	}
-
-	head_id = PQgetvalue(res, 0, 0);
-	head_hash = PQgetvalue(res, 0, 2);
-	if (strcmp(head_id, last_id) != 0)
-		out->reason = "the chain head names this row as the newest, "
-		    "but the log ends elsewhere (rows at its end were removed)";
-	else if (*last_hash != '\0' && strcmp(head_hash, last_hash) != 0)
-		out->reason = "the chain head records another hash for this row";
-	if (out->reason != NULL) {
-		out->broken = true;
-		snprintf(out->id, sizeof(out->id), "%s",
-		    *head_id != '\0' ? head_id : "-");
-		snprintf(out->occurred_at, sizeof(out->occurred_at), "%s",
-		    *head_id != '\0' ? PQgetvalue(res, 0, 1) : "-");
-		snprintf(out->action, sizeof(out->action), "-");
-	}
-	PQclear(res);
-	return 0;
-}
-
-int
-ctl_audit_chain_check(struct pg_conn *conn, long long batch,
-    struct ctl_audit_chain *out)
-{
-	char		 after[32] = "0", limit[32];
-	char		 prev_hash[AUDIT_HASH_HEX_SIZE] = "";
-	const char	*params[2] = { after, limit };
-
-	memset(out, 0, sizeof(*out));
-	snprintf(limit, sizeof(limit), "%lld", batch);
 	for (;;) {
-		PGresult	*res = PQexecParams(conn, audit_batch_sql, 2,
-		    NULL, params, NULL, NULL, 0);
-		int		 i, rows;
+		int i, rows, rc;
 
+		res = PQexecParams(conn, schema >= AUDIT_LANES_SCHEMA ?
+		    audit_batch_sql : audit_batch_sql_one_lane, 2, NULL, params,
+		    NULL, NULL, 0);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 			fprintf(stderr, "sscnctl: reading sscn.audit_log failed: "
 			    "%s", PQerrorMessage(conn));
@@ -209,30 +295,10 @@ ctl_audit_chain_check(struct pg_conn *conn, long long batch,
 		}
 		rows = PQntuples(res);
 		for (i = 0; i < rows; i++) {
-			const char *id = PQgetvalue(res, i, 0);
-			const char *link = PQgetvalue(res, i, 3);
-			const char *reason = NULL;
-
-			if (out->verified > 0) {
-				if (strcmp(link, prev_hash) != 0)
-					reason = "prev_hash does not match "
-					    "the previous row's hash";
-			} else if (audit_chain_start(conn, id, link, out,
-			    &reason) == -1) {
+			if ((rc = audit_chain_row(conn, res, i, walk, out)) != 0) {
 				PQclear(res);
-				return -1;
+				return rc == -1 ? -1 : 0;
 			}
-			if (reason == NULL &&
-			    strcmp(PQgetvalue(res, i, 5), "t") != 0)
-				reason = "hash does not match the row's fields";
-			if (reason != NULL) {
-				audit_chain_break(res, i, reason, out);
-				PQclear(res);
-				return 0;
-			}
-			snprintf(prev_hash, sizeof(prev_hash), "%s",
-			    PQgetvalue(res, i, 4));
-			out->verified++;
 		}
 		if (rows > 0)
 			snprintf(after, sizeof(after), "%s",
@@ -242,8 +308,10 @@ ctl_audit_chain_check(struct pg_conn *conn, long long batch,
 			break;
 	}
 
-	return audit_chain_head_check(conn, out->verified > 0 ? after : "",
-	    prev_hash, out);
+	if (schema < AUDIT_HEAD_SCHEMA)
+		return 0;
+	return audit_chain_head_check(conn, schema >= AUDIT_LANES_SCHEMA, walk,
+	    out);
 }
 
 static int
@@ -260,7 +328,7 @@ audit_verify(const struct sscn_conf *conf, int argc, char **argv)
 	PGconn			*conn;
 	PGresult		*res;
 	long long		 batch = AUDIT_BATCH_DEFAULT;
-	int			 rc;
+	int			 lane, rc;
 
 	if (argc == 4 && strcmp(argv[2], "--batch") == 0) {
 		char *end;
@@ -297,10 +365,15 @@ audit_verify(const struct sscn_conf *conf, int argc, char **argv)
 	if (rc == -1)
 		return CTL_EXIT_FAIL;
 
-	if (chain.anchored)
-		printf("chain starts at retention anchor id %s: rows up to id "
-		    "%s, time %s, were removed\n", chain.anchor_id,
-		    chain.removed_id, chain.removed_at);
+	for (lane = 0; lane < CTL_AUDIT_LANES; lane++) {
+		const struct ctl_audit_anchor *anchor = &chain.anchors[lane];
+
+		if (anchor->anchored)
+			printf("chain starts at retention anchor id %s: rows up "
+			    "to id %s, time %s, were removed (lane %d)\n",
+			    anchor->anchor_id, anchor->removed_id,
+			    anchor->removed_at, lane);
+	}
 	printf("verified %lld audit rows\n", chain.verified);
 	if (!chain.broken)
 		return CTL_EXIT_OK;

@@ -110,7 +110,18 @@ struct json_object;
 bool	ctl_purge_audit_log(const struct sscn_conf *conf, bool dry_run,
 	    struct json_object *details, struct json_object *removed);
 
-/* The result of walking the audit log's hash chain (audit.c). */
+/* The lanes of the audit log, each a hash chain of its own. */
+#define CTL_AUDIT_LANES	8
+
+/* The retention anchor that a lane of the audit log starts at. */
+struct ctl_audit_anchor {
+	bool	anchored;	/* false: the lane starts at genesis */
+	char	anchor_id[24];
+	char	removed_id[24];	/* last row of the lane the purge removed */
+	char	removed_at[40];
+};
+
+/* The result of walking the audit log's hash chains (audit.c). */
 struct ctl_audit_chain {
 	long long	 verified;	/* rows that matched before any break */
 	bool		 broken;
@@ -118,19 +129,16 @@ struct ctl_audit_chain {
 	char		 occurred_at[32];
 	char		 action[72];
 	const char	*reason;
-	/* Set when the chain starts at a retention anchor. */
-	bool		 anchored;
-	char		 anchor_id[24];
-	char		 removed_id[24];	/* last row the purge removed */
-	char		 removed_at[40];
+	struct ctl_audit_anchor anchors[CTL_AUDIT_LANES];
 };
 
 /*
  * Walk sscn.audit_log in id order, "batch" rows per query, checking each
- * row's hash and its link to the row before; the first row must link to
- * '\x00' or to the removed row that a retention anchor records.  Returns
- * 0 with "*out" filled, or -1 after printing why the log could not be
- * read.
+ * row's hash and its link to the row before it in its lane.  A lane's
+ * first row must link to '\x00' or to the removed row that a retention
+ * anchor of the lane records, and its newest row must be the one that
+ * sscn.audit_chain_head records.  Returns 0 with "*out" filled, or -1
+ * after printing why the log could not be read.
  */
 int	ctl_audit_chain_check(struct pg_conn *conn, long long batch,
 	    struct ctl_audit_chain *out);
