@@ -5,7 +5,11 @@
  * parser and each handler's checks up to its first database statement.
  *
  * Input: "NAME=value" lines up to the first empty line are the FastCGI
- * parameters; the bytes after that empty line are the body.
+ * parameters, and the bytes after that empty line are the body.  The line
+ * "HTTP_AUTHORIZATION=@harness" becomes fuzz_authorization_param(), an
+ * access token that verifies, so that seeds can reach past the signature
+ * check: a token written into a seed file could not carry a valid HS256
+ * signature of the harness key.
  */
 #include "config.h"
 
@@ -14,6 +18,9 @@
 #include <string.h>
 
 #include "fuzz_request.h"
+
+/* The parameter line that stands for the harness's access token. */
+#define FUZZ_HARNESS_AUTHORIZATION	"HTTP_AUTHORIZATION=@harness"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -38,7 +45,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		end = strchr(line, '\n');
 		if (end != NULL)
 			*end++ = '\0';
-		if (*line != '\0')
+		if (strcmp(line, FUZZ_HARNESS_AUTHORIZATION) == 0)
+			params[nparams++] = fuzz_authorization_param();
+		else if (*line != '\0')
 			params[nparams++] = line;
 	}
 	params[nparams] = NULL;
