@@ -241,9 +241,28 @@ test("second supplier quotes and withdraws", async () => {
 	await page.getByLabel("Valid until").fill(isoDate(60));
 	await page.getByRole("button", { name: "Submit the quote" }).click();
 	await notice(page, "Your quote is submitted.");
+
+	// Date the submission a day back, so that the withdrawal is the
+	// later change on the page.
+	const quoteId = psql("UPDATE sscn.quotes q SET submitted_at = submitted_at - interval '1 day' "
+		+ "FROM sscn.organizations o WHERE o.id = q.supplier_org_id AND o.name = '"
+		+ RIVAL.name + "' AND q.rfq_id = '" + rfq.id + "' RETURNING q.id");
+	psql("UPDATE sscn.quote_revisions SET created_at = created_at - interval '1 day' "
+		+ "WHERE quote_id = '" + quoteId + "'");
+	await page.reload();
 	await page.getByRole("button", { name: "Withdraw the quote" }).click();
 	await notice(page, "Your quote is withdrawn.");
 	await page.locator(".badge", { hasText: "Withdrawn" }).waitFor();
+
+	const withdrawnAt = psql("SELECT to_char(withdrawn_at AT TIME ZONE 'UTC', "
+		+ "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM sscn.quotes WHERE id = '" + quoteId + "'");
+	const expected = await page.evaluate((value) => new Date(value).toLocaleString(undefined,
+		{ dateStyle: "medium", timeStyle: "short" }), withdrawnAt);
+	const fact = (term) => page.locator("dt", { hasText: term }).locator("xpath=following-sibling::dd[1]");
+	assert.equal(await fact("Last change").textContent(), expected,
+		"a withdrawn quote's last change is its withdrawal");
+	assert.notEqual(await fact("First submitted").textContent(), expected,
+		"the submission stays a day earlier");
 	assertClean(page, { allowStatus: [403] });
 	await page.context().close();
 });

@@ -128,6 +128,15 @@ function revisionTable(quote) {
 		empty: "No revision." });
 }
 
+// The time of the quote's newest event: its current revision
+// ("updated_at"), its withdrawal or the buyer's decision.  The API writes
+// every time as RFC 3339 in UTC with the same layout, so the strings sort
+// as the times do.
+function lastChange(quote) {
+	return [quote.updated_at, quote.withdrawn_at, quote.decided_at]
+		.filter(Boolean).sort().pop();
+}
+
 function ownQuote(ctx, rfq, quote) {
 	const section = el("section", { class: "card", "aria-labelledby": "own-quote-title" },
 		el("h2", { id: "own-quote-title" }, "Your quote"),
@@ -140,7 +149,7 @@ function ownQuote(ctx, rfq, quote) {
 			["Notes", quote.notes],
 			["Revision", String(quote.revision)],
 			["First submitted", formatTime(quote.submitted_at)],
-			["Last change", formatTime(quote.updated_at)],
+			["Last change", formatTime(lastChange(quote))],
 		]));
 
 	if (!quote.locked) {
