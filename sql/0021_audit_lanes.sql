@@ -23,7 +23,7 @@ LOCK TABLE sscn.audit_log IN ACCESS EXCLUSIVE MODE;
 ALTER TABLE sscn.audit_log ADD COLUMN lane smallint NOT NULL DEFAULT 0
     CHECK (lane BETWEEN 0 AND 7);
 
--- One head row per lane; the existing head becomes lane 0's.
+-- One head row per lane.  The existing head becomes lane 0's.
 ALTER TABLE sscn.audit_chain_head
     ADD COLUMN lane smallint NOT NULL DEFAULT 0 CHECK (lane BETWEEN 0 AND 7);
 ALTER TABLE sscn.audit_chain_head DROP COLUMN singleton;

@@ -97,11 +97,11 @@ struct audit_lane_walk {
 
 /*
  * Check that the oldest row left in lane "lane", with "id" and
- * "prev_hash" (hex), starts a valid chain: it links to the genesis hash,
- * or a retention anchor of the lane records "prev_hash" for a removed row
- * with a lower id.  Sets "*reason" to NULL or to why the row is broken,
- * and on an anchor fills the lane's entry of "out".  Returns -1 after
- * printing why the anchors could not be read.
+ * "prev_hash" (hex), starts a valid chain.  It must link to the genesis
+ * hash, or a retention anchor of the lane must record "prev_hash" for a
+ * removed row with a lower id.  Sets "*reason" to NULL or to why the row
+ * is broken, and on an anchor fills the lane's entry of "out".  Returns -1
+ * after printing why the anchors could not be read.
  */
 static int
 audit_chain_start(struct pg_conn *conn, const char *id, const char *prev_hash,
@@ -117,9 +117,8 @@ audit_chain_start(struct pg_conn *conn, const char *id, const char *prev_hash,
 
 	res = PQexecParams(conn, audit_anchor_sql, 1, NULL, params, NULL, NULL,
 	    0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "sscnctl: reading the retention anchors of "
-		    "sscn.audit_log failed: %s", PQerrorMessage(conn));
+	if (!ctl_command_ok(conn, res,
+	    "reading the retention anchors of sscn.audit_log")) {
 		PQclear(res);
 		return -1;
 	}
@@ -171,9 +170,7 @@ audit_chain_head_check(struct pg_conn *conn, bool lanes,
 			    audit_head_sql_one_lane);
 	int		 i, rows;
 
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "sscnctl: reading sscn.audit_chain_head "
-		    "failed: %s", PQerrorMessage(conn));
+	if (!ctl_command_ok(conn, res, "reading sscn.audit_chain_head")) {
 		PQclear(res);
 		return -1;
 	}
@@ -257,8 +254,26 @@ audit_chain_row(struct pg_conn *conn, PGresult *res, int i,
 	return 0;
 }
 
-int
-ctl_audit_chain_check(struct pg_conn *conn, long long batch,
+/*
+ * Read the schema version, the first that has the table, column or
+ * function a check needs.  Returns -1 after printing why it failed.
+ */
+static long
+audit_schema_version(struct pg_conn *conn)
+{
+	PGresult	*res = PQexec(conn, audit_schema_sql);
+	long		 schema = -1;
+
+	if (ctl_command_ok(conn, res, "reading the schema version") &&
+	    PQntuples(res) == 1)
+		schema = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return schema;
+}
+
+/* The walk of ctl_audit_chain_check(), in the caller's snapshot. */
+static int
+audit_chain_walk(struct pg_conn *conn, long long batch,
     struct ctl_audit_chain *out)
 {
 	struct audit_lane_walk	 walk[CTL_AUDIT_LANES];
@@ -267,19 +282,10 @@ ctl_audit_chain_check(struct pg_conn *conn, long long batch,
 	PGresult		*res;
 	long			 schema;
 
-	memset(out, 0, sizeof(*out));
 	memset(walk, 0, sizeof(walk));
 	snprintf(limit, sizeof(limit), "%lld", batch);
-
-	res = PQexec(conn, audit_schema_sql);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		fprintf(stderr, "sscnctl: reading the schema version failed: "
-		    "%s", PQerrorMessage(conn));
-		PQclear(res);
+	if ((schema = audit_schema_version(conn)) == -1)
 		return -1;
-	}
-	schema = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
 
 	for (;;) {
 		int i, rows, rc;
@@ -287,9 +293,7 @@ ctl_audit_chain_check(struct pg_conn *conn, long long batch,
 		res = PQexecParams(conn, schema >= AUDIT_LANES_SCHEMA ?
 		    audit_batch_sql : audit_batch_sql_one_lane, 2, NULL, params,
 		    NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-			fprintf(stderr, "sscnctl: reading sscn.audit_log failed: "
-			    "%s", PQerrorMessage(conn));
+		if (!ctl_command_ok(conn, res, "reading sscn.audit_log")) {
 			PQclear(res);
 			return -1;
 		}
@@ -314,6 +318,33 @@ ctl_audit_chain_check(struct pg_conn *conn, long long batch,
 	    out);
 }
 
+/*
+ * The walk needs one snapshot.  Between two snapshots, a lane's row can
+ * commit after a newer row of another lane that an earlier batch already
+ * passed, and a head can name a row that committed after the last batch.
+ * Both would look like breaks.  So on a connection outside a transaction
+ * the walk runs in a read-only REPEATABLE READ transaction of its own.
+ */
+int
+ctl_audit_chain_check(struct pg_conn *conn, long long batch,
+    struct ctl_audit_chain *out)
+{
+	bool	own = PQtransactionStatus(conn) == PQTRANS_IDLE;
+	int	rc;
+
+	memset(out, 0, sizeof(*out));
+	if (own && !ctl_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ "
+	    "READ ONLY", 0, NULL, "starting a read-only transaction"))
+		return -1;
+
+	rc = audit_chain_walk(conn, batch, out);
+
+	if (own && !ctl_exec(conn, "ROLLBACK", 0, NULL,
+	    "ending the read-only transaction"))
+		rc = -1;
+	return rc;
+}
+
 static int
 audit_usage(void)
 {
@@ -326,7 +357,6 @@ audit_verify(const struct sscn_conf *conf, int argc, char **argv)
 {
 	struct ctl_audit_chain	 chain;
 	PGconn			*conn;
-	PGresult		*res;
 	long long		 batch = AUDIT_BATCH_DEFAULT;
 	int			 lane, rc;
 
@@ -347,19 +377,6 @@ audit_verify(const struct sscn_conf *conf, int argc, char **argv)
 	conn = ctl_connect(conf->database_maintenance, "database_maintenance");
 	if (conn == NULL)
 		return CTL_EXIT_FAIL;
-	/*
-	 * One snapshot for the whole walk, so rows inserted meanwhile do not
-	 * appear between two batches.
-	 */
-	res = PQexec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		fprintf(stderr, "sscnctl: starting a read-only transaction "
-		    "failed: %s", PQerrorMessage(conn));
-		PQclear(res);
-		PQfinish(conn);
-		return CTL_EXIT_FAIL;
-	}
-	PQclear(res);
 	rc = ctl_audit_chain_check(conn, batch, &chain);
 	PQfinish(conn);
 	if (rc == -1)

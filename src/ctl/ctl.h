@@ -137,8 +137,11 @@ struct ctl_audit_chain {
  * row's hash and its link to the row before it in its lane.  A lane's
  * first row must link to '\x00' or to the removed row that a retention
  * anchor of the lane records, and its newest row must be the one that
- * sscn.audit_chain_head records.  Returns 0 with "*out" filled, or -1
- * after printing why the log could not be read.
+ * sscn.audit_chain_head records.  On a connection outside a transaction
+ * the walk takes one read-only REPEATABLE READ snapshot of its own, and
+ * a caller's transaction must be REPEATABLE READ for the same reason.
+ * Returns 0 with "*out" filled, or -1 after printing why the log could
+ * not be read.
  */
 int	ctl_audit_chain_check(struct pg_conn *conn, long long batch,
 	    struct ctl_audit_chain *out);
